@@ -1,0 +1,25 @@
+"""The backend selector: the only package that names NumPy, CuPy, PyTorch or JAX.
+
+It turns ``backend=``, ``device=`` and ``dtype=`` into a :class:`Backend` (an array-API
+namespace, a device and a dtype), moves data in and out, and says what is usable here.
+"""
+
+from portable_nn.backend._convert import from_host, to_backend, to_numpy
+from portable_nn.backend._registry import (
+    KNOWN_BACKENDS,
+    BackendUnavailableError,
+    available_backends,
+)
+from portable_nn.backend._selector import Backend, dtype_name, resolve_backend
+
+__all__ = [
+    "KNOWN_BACKENDS",
+    "Backend",
+    "BackendUnavailableError",
+    "available_backends",
+    "dtype_name",
+    "from_host",
+    "resolve_backend",
+    "to_backend",
+    "to_numpy",
+]

@@ -1,0 +1,189 @@
+"""Turn ``backend=``, ``device=`` and ``dtype=`` into one resolved :class:`Backend`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from portable_nn.backend._registry import KNOWN_BACKENDS, BackendUnavailableError
+
+__all__ = ["Backend", "resolve_backend"]
+
+_DTYPE_NAMES = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A resolved backend: an array-API namespace, a device and a floating dtype.
+
+    Attributes
+    ----------
+    name : str
+        The backend's name (``"numpy"``, ``"torch"``, ...), or the namespace module's name.
+    xp : module
+        The array-API namespace every computation of a run goes through.
+    device : object
+        The device every array of the run lives on.
+    dtype : object
+        The real floating dtype every array of the run has.
+    """
+
+    name: str
+    xp: ModuleType
+    device: Any
+    dtype: Any
+
+    @property
+    def dtype_name(self) -> str:
+        """The dtype as a plain string, such as ``"float32"``."""
+        return dtype_name(self.xp, self.dtype)
+
+
+def dtype_name(xp: ModuleType, dtype: Any) -> str:
+    """Return ``"float32"`` or ``"float64"`` for a floating dtype of ``xp``."""
+    for name in _DTYPE_NAMES:
+        if hasattr(xp, name) and dtype == getattr(xp, name):
+            return name
+    return str(dtype)
+
+
+def _namespace_name(xp: ModuleType) -> str:
+    module = xp.__name__
+    for name, spec in KNOWN_BACKENDS.items():
+        if module in (spec.module, f"array_api_compat.{spec.module}", f"{spec.module}.numpy"):
+            return name
+    return module
+
+
+def _load_namespace(backend: str | ModuleType) -> tuple[str, ModuleType]:
+    if isinstance(backend, ModuleType):
+        if not hasattr(backend, "asarray") or not hasattr(backend, "matmul"):
+            raise TypeError(
+                f"backend={backend.__name__!r} is a module but not an array-API namespace "
+                "(it has no asarray/matmul)"
+            )
+        return _namespace_name(backend), backend
+    if not isinstance(backend, str):
+        raise TypeError(
+            f"backend must be a name such as 'numpy' or an array namespace module, "
+            f"got {type(backend).__name__}: {backend!r}"
+        )
+    if backend == "auto":
+        try:
+            return "cupy", KNOWN_BACKENDS["cupy"].load()
+        except BackendUnavailableError:
+            return "numpy", KNOWN_BACKENDS["numpy"].load()
+    spec = KNOWN_BACKENDS.get(backend)
+    if spec is None:
+        known = ", ".join(repr(n) for n in (*KNOWN_BACKENDS, "auto"))
+        raise ValueError(f"unknown backend={backend!r}; expected one of {known} or a namespace")
+    return backend, spec.load()
+
+
+def _resolve_device(name: str, xp: ModuleType, device: Any) -> Any:
+    info = xp.__array_namespace_info__()
+    if device is None:
+        return info.default_device()
+    if name == "torch" and isinstance(device, (str, int)):
+        import torch
+
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(f"device={device!r} is not a PyTorch device: {exc}") from exc
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={str(device)!r} was asked of backend='torch', but PyTorch sees no CUDA "
+                "device here (torch.cuda.is_available() is False)"
+            )
+        if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+            raise ValueError(f"device={str(device)!r} does not exist for backend='torch'")
+        return device
+    devices = [d for d in info.devices() if d is not None]
+    for candidate in devices:
+        if device == candidate or str(device) == str(candidate) or _cuda_index(candidate) == device:
+            return candidate
+    raise ValueError(
+        f"device={device!r} is not a device of backend={name!r}; "
+        f"its devices here are {[str(d) for d in devices]}"
+    )
+
+
+def _cuda_index(device: Any) -> Any:
+    return getattr(device, "id", None)
+
+
+def _resolve_dtype(name: str, xp: ModuleType, device: Any, dtype: Any) -> Any:
+    info = xp.__array_namespace_info__()
+    supported = info.dtypes(device=device, kind="real floating")
+    if dtype is None:
+        return info.default_dtypes(device=device)["real floating"]
+    if isinstance(dtype, str):
+        if dtype not in _DTYPE_NAMES:
+            raise ValueError(f"dtype={dtype!r} is not supported; expected 'float32' or 'float64'")
+        wanted = dtype
+    else:
+        wanted = next((n for n, d in supported.items() if d == dtype), None)
+        if wanted is None and dtype_name(xp, dtype) not in _DTYPE_NAMES:
+            raise ValueError(
+                f"dtype={dtype!r} is not a real floating dtype; expected float32 or float64"
+            )
+        wanted = wanted or dtype_name(xp, dtype)
+    if wanted not in supported:
+        hint = ""
+        if name == "jax" and wanted == "float64":
+            hint = (
+                " JAX needs its x64 mode for float64: set JAX_ENABLE_X64=1 or call "
+                "jax.config.update('jax_enable_x64', True) before training."
+            )
+        raise ValueError(
+            f"dtype={wanted!r} is not supported by backend={name!r} on device={str(device)!r}; "
+            f"it supports {sorted(supported)}.{hint}"
+        )
+    return supported[wanted]
+
+
+def resolve_backend(
+    backend: str | ModuleType | Backend = "numpy", device: Any = None, dtype: Any = None
+) -> Backend:
+    """Resolve a backend name (or namespace), a device and a dtype into a :class:`Backend`.
+
+    Parameters
+    ----------
+    backend : str, module or Backend
+        ``"numpy"``, ``"array_api_strict"``, ``"torch"``, ``"jax"``, ``"cupy"``, ``"dask"``,
+        ``"auto"`` (CuPy when a CUDA device is usable, else NumPy), or an array-API
+        namespace module. A :class:`Backend` is returned unchanged when device and dtype are None.
+    device : object, optional
+        A device of that backend (``"cuda:0"`` for PyTorch, ``0`` for CuPy, ...).
+        Default: the namespace's default device.
+    dtype : str or dtype, optional
+        ``"float32"``, ``"float64"`` or a floating dtype of the namespace. Default: the
+        namespace's default real floating dtype on that device.
+
+    Returns
+    -------
+    Backend
+
+    Raises
+    ------
+    ValueError
+        Unknown backend name, missing device, or a dtype the device does not support.
+    BackendUnavailableError
+        The backend is known but not installed or (CuPy) has no usable CUDA device.
+
+    Examples
+    --------
+    >>> from portable_nn.backend import resolve_backend
+    >>> resolve_backend("numpy", dtype="float32").dtype_name
+    'float32'
+    """
+    if isinstance(backend, Backend):
+        if device is None and dtype is None:
+            return backend
+        backend = backend.xp
+    name, xp = _load_namespace(backend)
+    resolved_device = _resolve_device(name, xp, device)
+    resolved_dtype = _resolve_dtype(name, xp, resolved_device, dtype)
+    return Backend(name=name, xp=xp, device=resolved_device, dtype=resolved_dtype)

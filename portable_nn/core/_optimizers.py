@@ -1,0 +1,106 @@
+"""Parameter updates: plain gradient descent, momentum and Adam, as pure functions.
+
+Every update is functional (``W = W - lr * dW``): it returns new arrays and never writes into
+the old ones, so it works on immutable arrays (JAX) as well as mutable ones. Optimizer state
+is a plain dict of arrays on the parameters' device (plus the step count ``t`` for Adam).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["OPTIMIZERS", "init_optimizer_state", "optimizer_step", "update"]
+
+Array = Any
+Params = dict[str, Array]
+
+OPTIMIZERS = ("gd", "momentum", "adam")
+
+
+def update(params: Params, grads: dict[str, Array], learning_rate: float) -> Params:
+    """One gradient-descent step: ``W = W - learning_rate * dW`` for every parameter.
+
+    Parameters
+    ----------
+    params : dict
+        ``{"W1": ..., "b1": ..., ...}``.
+    grads : dict
+        ``{"dW1": ..., "db1": ..., ...}``, each the shape of its parameter.
+    learning_rate : float
+        The step size.
+
+    Returns
+    -------
+    dict
+        New parameters; the old arrays are left untouched.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import portable_nn as pnn
+    >>> pnn.update({"W1": np.ones((1, 1)), "b1": np.zeros((1, 1))},
+    ...            {"dW1": np.ones((1, 1)), "db1": np.ones((1, 1))}, 0.5)["W1"]
+    array([[0.5]])
+    """
+    return {key: value - learning_rate * grads[f"d{key}"] for key, value in params.items()}
+
+
+def init_optimizer_state(optimizer: str, params: Params, /, *, xp: Any) -> dict[str, Any]:
+    """Zero state for ``optimizer`` on the parameters' device and dtype."""
+    if optimizer == "gd":
+        return {}
+    zeros = {f"v{key}": xp.zeros_like(value) for key, value in params.items()}
+    if optimizer == "momentum":
+        return zeros
+    if optimizer == "adam":
+        squares = {f"s{key}": xp.zeros_like(value) for key, value in params.items()}
+        return {**zeros, **squares, "t": 0}
+    raise ValueError(f"optimizer={optimizer!r} is unknown; expected one of {list(OPTIMIZERS)}")
+
+
+def optimizer_step(
+    optimizer: str,
+    params: Params,
+    grads: dict[str, Array],
+    state: dict[str, Any],
+    learning_rate: float,
+    /,
+    *,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    epsilon: float = 1e-8,
+    xp: Any = None,
+) -> tuple[Params, dict[str, Any]]:
+    """Apply one step of ``optimizer`` and return ``(new_params, new_state)``.
+
+    - ``"gd"``: ``W = W - lr dW``.
+    - ``"momentum"``: ``v = beta1 v + (1 - beta1) dW``; ``W = W - lr v``.
+    - ``"adam"``: ``v`` as momentum, ``s = beta2 s + (1 - beta2) dW**2``, bias-corrected
+      ``v / (1 - beta1**t)`` and ``s / (1 - beta2**t)``; ``W = W - lr v_hat / (sqrt(s_hat) + eps)``.
+    """
+    if optimizer == "gd":
+        return update(params, grads, learning_rate), state
+    new_params: Params = {}
+    new_state: dict[str, Any] = {}
+    if optimizer == "momentum":
+        for key, value in params.items():
+            v = beta1 * state[f"v{key}"] + (1.0 - beta1) * grads[f"d{key}"]
+            new_state[f"v{key}"] = v
+            new_params[key] = value - learning_rate * v
+        return new_params, new_state
+    if optimizer == "adam":
+        t = state["t"] + 1
+        v_scale = 1.0 / (1.0 - beta1**t)
+        s_scale = 1.0 / (1.0 - beta2**t)
+        for key, value in params.items():
+            g = grads[f"d{key}"]
+            v = beta1 * state[f"v{key}"] + (1.0 - beta1) * g
+            s = beta2 * state[f"s{key}"] + (1.0 - beta2) * (g * g)
+            new_state[f"v{key}"], new_state[f"s{key}"] = v, s
+            step = (v * v_scale) / (xp.sqrt(s * s_scale) + epsilon)
+            new_params[key] = value - learning_rate * step
+        new_state["t"] = t
+        return new_params, new_state
+    raise ValueError(f"optimizer={optimizer!r} is unknown; expected one of {list(OPTIMIZERS)}")
+
+

@@ -1,0 +1,12 @@
+"""The training layer: ``train``, ``Model``, initialisation, validation and errors.
+
+It assembles the array-API core (:mod:`portable_nn.core`) with the backend selector
+(:mod:`portable_nn.backend`).
+"""
+
+from portable_nn.training._errors import TrainingDivergedError
+from portable_nn.training._init import init_params
+from portable_nn.training._model import Model
+from portable_nn.training._train import train
+
+__all__ = ["Model", "TrainingDivergedError", "init_params", "train"]

@@ -1,0 +1,178 @@
+"""The trained model: parameters as plain data plus what is needed to use them."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from portable_nn.backend import Backend, resolve_backend, to_backend
+from portable_nn.core import cost_from_logits, forward
+from portable_nn.training._validate import check_features
+
+__all__ = ["Model"]
+
+
+class Model:
+    """A trained fully-connected network on one backend, device and dtype.
+
+    Attributes
+    ----------
+    params : dict
+        ``{"W1": ..., "b1": ..., ...}``, arrays of the backend.
+    layer_dims : tuple of int
+        Layer sizes, input size first.
+    hidden_activation : str
+        Activation of every hidden layer.
+    output : str
+        ``"sigmoid"``, ``"softmax"`` or ``"linear"``.
+    costs : dict
+        ``{iteration: cost}`` as Python floats.
+    iterations : int
+        The number of parameter updates made so far.
+    interrupted : bool
+        True when training was stopped early by Ctrl-C (KeyboardInterrupt).
+    config : dict
+        The training options that produced the model (learning rate, optimizer, ...).
+    optimizer_state : dict or None
+        The optimizer's state after the last update (momentum/Adam moments), on the device.
+    """
+
+    def __init__(
+        self,
+        params: dict[str, Any],
+        *,
+        layer_dims: tuple[int, ...],
+        hidden_activation: str,
+        output: str,
+        backend: Backend,
+        costs: dict[int, float] | None = None,
+        iterations: int = 0,
+        interrupted: bool = False,
+        config: dict[str, Any] | None = None,
+        optimizer_state: dict[str, Any] | None = None,
+    ) -> None:
+        self.params = params
+        self.layer_dims = tuple(layer_dims)
+        self.hidden_activation = hidden_activation
+        self.output = output
+        self.costs = dict(costs or {})
+        self.iterations = iterations
+        self.interrupted = interrupted
+        self.config = dict(config or {})
+        self.optimizer_state = optimizer_state
+        self._backend = backend
+
+    @property
+    def backend(self) -> str:
+        """The backend's name, such as ``"numpy"`` or ``"cupy"`` (what ``"auto"`` picked)."""
+        return self._backend.name
+
+    @property
+    def xp(self) -> ModuleType:
+        """The array namespace of the parameters."""
+        return self._backend.xp
+
+    @property
+    def dtype(self) -> Any:
+        """The dtype of every parameter."""
+        return self._backend.dtype
+
+    @property
+    def device(self) -> Any:
+        """The device every parameter lives on."""
+        return self._backend.device
+
+    @property
+    def backend_info(self) -> Backend:
+        """The resolved :class:`~portable_nn.backend.Backend` (namespace, device, dtype)."""
+        return self._backend
+
+    def __repr__(self) -> str:
+        return (
+            f"Model(layer_dims={self.layer_dims}, hidden_activation={self.hidden_activation!r}, "
+            f"output={self.output!r}, backend={self.backend!r}, device={str(self.device)!r}, "
+            f"dtype={self._backend.dtype_name!r}, iterations={self.iterations})"
+        )
+
+    def _inputs(self, X: Any) -> Any:
+        X = to_backend(X, self._backend, name="X")
+        check_features(X, self.layer_dims[0])
+        return X
+
+    def _targets(self, Y: Any, m: int) -> Any:
+        Y = to_backend(Y, self._backend, name="Y")
+        if Y.ndim != 2 or Y.shape[1] != m:
+            raise ValueError(f"Y must have shape (n_y, {m}) to match X, got {tuple(Y.shape)}")
+        return Y
+
+    def _forward(self, X: Any) -> tuple[Any, dict[str, Any]]:
+        return forward(self.params, X, hidden_activation=self.hidden_activation,
+                       output=self.output, xp=self.xp)
+
+    def predict_proba(self, X: Any) -> Any:
+        """Output of the network for ``X`` of shape ``(n_x, m)``: ``A[L]``, shape ``(n_y, m)``.
+
+        Probabilities for sigmoid and softmax outputs, predicted values for a linear output.
+        """
+        return self._forward(self._inputs(X))[0]
+
+    def predict(self, X: Any) -> Any:
+        """Predictions for ``X`` of shape ``(n_x, m)``.
+
+        Sigmoid: 0/1 labels of shape ``(n_y, m)`` (``A[L] > 0.5``). Softmax: class indices of
+        shape ``(1, m)``. Linear: the predicted values, shape ``(n_y, m)``.
+        """
+        AL = self.predict_proba(X)
+        xp = self.xp
+        if self.output == "sigmoid":
+            return xp.astype(AL > 0.5, self.dtype)
+        if self.output == "softmax":
+            return xp.reshape(xp.argmax(AL, axis=0), (1, AL.shape[1]))
+        return AL
+
+    def accuracy(self, X: Any, Y: Any) -> float:
+        """Fraction of correct predictions, a float in [0, 1].
+
+        ``Y`` is 0/1 of shape ``(n_y, m)`` for sigmoid; one-hot ``(C, m)`` or class indices
+        ``(1, m)`` for softmax. A linear (regression) model has no accuracy: use :meth:`cost`.
+        """
+        if self.output == "linear":
+            raise ValueError("accuracy is undefined for output='linear'; use model.cost(X, Y)")
+        X = self._inputs(X)
+        Y = self._targets(Y, X.shape[1])
+        xp = self.xp
+        labels = self.predict(X)
+        if self.output == "softmax" and Y.shape[0] != 1:
+            Y = xp.reshape(xp.argmax(Y, axis=0), (1, Y.shape[1]))
+        else:
+            Y = xp.astype(Y, labels.dtype)
+        correct = int(xp.sum(xp.astype(labels == Y, xp.int32)))
+        return correct / (Y.shape[0] * Y.shape[1])
+
+    def cost(self, X: Any, Y: Any) -> float:
+        """The model's cost on ``(X, Y)`` (computed stably from ``Z[L]``), as a Python float."""
+        X = self._inputs(X)
+        Y = self._targets(Y, X.shape[1])
+        _, cache = self._forward(X)
+        ZL = cache[f"Z{len(self.layer_dims) - 1}"]
+        return float(cost_from_logits(ZL, Y, output=self.output, xp=self.xp))
+
+    def to(self, backend: str | ModuleType = "numpy", device: Any = None,
+           dtype: Any = None) -> Model:
+        """Return a copy of the model on another backend, device or dtype.
+
+        ``dtype=None`` keeps the model's dtype (``"float32"`` or ``"float64"``).
+
+        Examples
+        --------
+        >>> import portable_nn as pnn
+        >>> X, Y = pnn.datasets.planar()
+        >>> model = pnn.train(X, Y, num_iterations=10)
+        >>> model.to("numpy", dtype="float32").dtype
+        dtype('float32')
+        """
+        target = resolve_backend(backend, device, dtype or self._backend.dtype_name)
+        params = {key: to_backend(value, target, name=key) for key, value in self.params.items()}
+        return Model(params, layer_dims=self.layer_dims, hidden_activation=self.hidden_activation,
+                     output=self.output, backend=target, costs=self.costs,
+                     iterations=self.iterations, interrupted=self.interrupted, config=self.config)

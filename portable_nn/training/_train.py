@@ -1,0 +1,351 @@
+"""``train``: the training loop, assembled from the array-API core and the backend selector."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any
+
+from portable_nn.backend import Backend, resolve_backend, to_backend
+from portable_nn.backend._compile import compile_steps
+from portable_nn.backend._random import epoch_permutation, mask_sampler
+from portable_nn.core import (
+    backward,
+    cost_from_logits,
+    forward,
+    init_optimizer_state,
+    l2_penalty,
+    optimizer_step,
+)
+from portable_nn.training import _validate as check
+from portable_nn.training._errors import TrainingDivergedError
+from portable_nn.training._init import INITS, init_params
+from portable_nn.training._model import Model
+
+__all__ = ["train"]
+
+PRINT_EVERY = 1000
+
+
+def make_step(
+    xp: ModuleType,
+    *,
+    hidden_activation: str,
+    output: str,
+    optimizer: str,
+    l2: float,
+    beta1: float,
+    beta2: float,
+    epsilon: float,
+) -> Callable[..., tuple[Any, Any, Any]]:
+    """Build the one training step every backend runs (eagerly, or compiled).
+
+    ``step(params, state, X, Y, lr, masks, with_cost) -> (params, state, cost)``: a forward
+    pass, the cost of that pass (a 0-d array, only when ``with_cost``), backprop and one
+    optimizer update. Pure: no argument is modified.
+    """
+    def step(params: dict, state: dict, X: Any, Y: Any, lr: Any, masks: Any,
+             with_cost: bool = False) -> tuple[dict, dict, Any]:
+        _, cache = forward(params, X, hidden_activation=hidden_activation, output=output,
+                           dropout_masks=masks, xp=xp)
+        cost = None
+        if with_cost:
+            ZL = cache[f"Z{len(params) // 2}"]
+            cost = cost_from_logits(ZL, Y, output=output, xp=xp)
+            if l2:
+                cost = cost + l2_penalty(params, l2, X.shape[1], xp=xp)
+        grads = backward(params, cache, Y, hidden_activation=hidden_activation, output=output,
+                         l2=l2, xp=xp)
+        new_params, new_state = optimizer_step(optimizer, params, grads, state, lr,
+                                               beta1=beta1, beta2=beta2, epsilon=epsilon, xp=xp)
+        return new_params, new_state, cost
+
+    return step
+
+
+class _Batches:
+    """Mini-batch ``k`` of iteration ``i``: epoch ``i // n``, reshuffled from ``(seed, epoch)``."""
+
+    def __init__(self, X: Any, Y: Any, batch_size: int, seed: int, backend: Backend) -> None:
+        self.X, self.Y, self.size, self.seed, self.backend = X, Y, batch_size, seed, backend
+        self.m = X.shape[1]
+        self.per_epoch = math.ceil(self.m / batch_size)
+        self._epoch, self._order = -1, None
+
+    def __call__(self, iteration: int) -> tuple[Any, Any]:
+        epoch, k = divmod(iteration, self.per_epoch)
+        if epoch != self._epoch:
+            self._epoch = epoch
+            self._order = epoch_permutation(self.seed, epoch, self.m, self.backend)
+        idx = self._order[k * self.size : min((k + 1) * self.size, self.m)]
+        xp = self.backend.xp
+        return xp.take(self.X, idx, axis=1), xp.take(self.Y, idx, axis=1)
+
+
+class _Progress:
+    """A tqdm bar updated only where a cost is recorded (no per-iteration device sync)."""
+
+    def __init__(self, enabled: bool, total: int, initial: int) -> None:
+        self.bar = None
+        self.shown = initial
+        if enabled:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError as exc:  # pragma: no cover - tqdm is a declared extra
+                raise ImportError(
+                    "progress=True needs tqdm: pip install 'portable-nn[progress]'"
+                ) from exc
+            self.bar = tqdm(total=total, initial=initial, unit="it", desc="train")
+
+    def update(self, reached: int, cost: float | None) -> None:
+        if self.bar is None:
+            return
+        self.bar.update(reached - self.shown)
+        self.shown = reached
+        if cost is not None:
+            self.bar.set_postfix(cost=f"{cost:.6f}", refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _check_options(options: dict[str, Any]) -> dict[str, Any]:
+    o = dict(options)
+    o["hidden"] = check.check_hidden(o["hidden"])
+    check.check_choice("hidden_activation", o["hidden_activation"], check.ACTIVATION_NAMES)
+    check.check_choice("output", o["output"], check.OUTPUT_NAMES)
+    check.check_choice("optimizer", o["optimizer"], check.OPTIMIZER_NAMES)
+    o["learning_rate"] = check.check_learning_rate(o["learning_rate"])
+    o["num_iterations"] = check.check_int("num_iterations", o["num_iterations"], minimum=0)
+    o["cost_every"] = check.check_int("cost_every", o["cost_every"], minimum=1)
+    o["seed"] = check.check_int("seed", o["seed"], minimum=0)
+    if o["batch_size"] is not None:
+        o["batch_size"] = check.check_int("batch_size", o["batch_size"], minimum=1)
+    o["l2"] = check.check_real("l2", o["l2"], low=0.0)
+    o["keep_prob"] = check.check_probability("keep_prob", o["keep_prob"])
+    o["beta1"] = check.check_real("beta1", o["beta1"], low=0.0, high=1.0, high_open=True)
+    o["beta2"] = check.check_real("beta2", o["beta2"], low=0.0, high=1.0, high_open=True)
+    o["epsilon"] = check.check_real("epsilon", o["epsilon"], low=0.0, low_open=True)
+    if not isinstance(o["init"], Mapping):
+        check.check_choice("init", o["init"], INITS)
+    for flag in ("print_cost", "progress", "compile"):
+        if not isinstance(o[flag], bool):
+            raise TypeError(f"{flag} must be True or False, got {o[flag]!r}")
+    return o
+
+
+def _rate_at(learning_rate: float | Callable[[int], float], iteration: int) -> float:
+    if not callable(learning_rate):
+        return learning_rate
+    rate = learning_rate(iteration)
+    try:
+        value = float(rate)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"learning_rate({iteration}) returned {rate!r}; a schedule must return a positive "
+            "finite float"
+        )
+    return value
+
+
+def train(
+    X: Any,
+    Y: Any,
+    *,
+    hidden: int | tuple[int, ...] = 4,
+    hidden_activation: str = "tanh",
+    output: str = "sigmoid",
+    learning_rate: float | Callable[[int], float] = 1.2,
+    num_iterations: int = 10_000,
+    init: str | Mapping[str, Any] = "small",
+    seed: int = 0,
+    backend: str | ModuleType = "numpy",
+    device: Any = None,
+    dtype: Any = None,
+    cost_every: int = 100,
+    print_cost: bool = False,
+    batch_size: int | None = None,
+    optimizer: str = "gd",
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    epsilon: float = 1e-8,
+    l2: float = 0.0,
+    keep_prob: float = 1.0,
+    progress: bool = False,
+    compile: bool = False,  # noqa: A002 - the documented option name
+) -> Model:
+    """Train a fully-connected network on ``(X, Y)`` and return the :class:`Model`.
+
+    Parameters
+    ----------
+    X : array-like, shape (n_x, m)
+        Inputs, one column per sample (NumPy, nested lists, or arrays of the backend).
+    Y : array-like, shape (n_y, m)
+        Targets: 0/1 for ``output="sigmoid"``, one-hot ``(C, m)`` for ``"softmax"``, real
+        values for ``"linear"``.
+    hidden : int or sequence of int
+        One hidden layer of that many units, several layers (``(20, 7, 5)``), or ``0`` / ``()``
+        for none (logistic regression).
+    hidden_activation : str
+        ``"tanh"`` (default), ``"relu"``, ``"leaky_relu"`` (slope 0.01) or ``"sigmoid"``.
+    output : str
+        ``"sigmoid"`` (binary cross-entropy), ``"softmax"`` (categorical cross-entropy) or
+        ``"linear"`` (regression, half mean squared error).
+    learning_rate : float or callable
+        The step size, or a schedule ``iteration -> rate``.
+    num_iterations : int
+        Number of parameter updates. With ``batch_size`` each mini-batch is one iteration, so
+        an epoch is ``ceil(m / batch_size)`` iterations.
+    init : str or mapping
+        ``"small"``, ``"he"``, ``"xavier"`` or starting parameters (see :func:`init_params`).
+    seed : int
+        Seeds the host draws of the starting weights and the mini-batch order, and the device
+        draws of dropout masks.
+    backend, device, dtype
+        See :func:`portable_nn.backend.resolve_backend`. Every array of the run has one dtype
+        and lives on one device.
+    cost_every : int
+        The cost of iteration ``i``'s forward pass (before its update; the mini-batch's cost
+        with ``batch_size``) is recorded at ``i = 0`` and every ``cost_every`` iterations.
+    print_cost : bool
+        Print ``Cost after iteration i: c`` every 1000 iterations.
+    batch_size : int, optional
+        Mini-batch size; ``None`` (or ``>= m``) is full-batch gradient descent. Samples are
+        reshuffled every epoch from ``seed``; the last batch may be smaller.
+    optimizer : str
+        ``"gd"``, ``"momentum"`` (``beta1``) or ``"adam"`` (``beta1``, ``beta2``, ``epsilon``).
+    l2 : float
+        L2 regularization: adds ``l2 / (2m) * sum(W**2)`` to the cost (biases not penalised).
+    keep_prob : float
+        Inverted dropout on hidden layers during training (``1.0``: none).
+    progress : bool
+        Show a tqdm progress bar, updated where a cost is recorded.
+    compile : bool
+        Compile the training step (``jax.jit`` with a scanned block of iterations on JAX,
+        ``torch.compile`` on PyTorch). Same results within float tolerance.
+
+    Returns
+    -------
+    Model
+        If training is interrupted with Ctrl-C, the model reached so far is returned (its
+        ``interrupted`` is True and a warning is issued) with every cost recorded until then.
+
+    Raises
+    ------
+    ValueError, TypeError
+        On any invalid argument, before training starts.
+    TrainingDivergedError
+        When a recorded cost (or a final parameter) is NaN or infinite.
+
+    Examples
+    --------
+    >>> import portable_nn as pnn
+    >>> X, Y = pnn.datasets.planar()
+    >>> model = pnn.train(X, Y, hidden=4, num_iterations=1000)
+    >>> model.layer_dims
+    (2, 4, 1)
+    """
+    o = _check_options(locals())
+    be = resolve_backend(backend, device, dtype)
+    xp = be.xp
+    X = to_backend(X, be, name="X")
+    Y = to_backend(Y, be, name="Y")
+    check.check_data(X, Y, output=o["output"], xp=xp)
+    layer_dims = (X.shape[0], *o["hidden"], Y.shape[0])
+    if o["output"] == "softmax" and Y.shape[0] < 2:
+        raise ValueError(f"output='softmax' needs one-hot Y with at least 2 rows, got {Y.shape}")
+    params = init_params(layer_dims, init=o["init"], seed=o["seed"], backend=be)
+    config = {k: v for k, v in o.items() if k not in ("X", "Y", "init", "backend", "device",
+                                                      "dtype", "hidden")}
+    config["hidden"] = list(o["hidden"])
+    if callable(config["learning_rate"]):
+        config["learning_rate"] = repr(config["learning_rate"])
+    model = Model(params, layer_dims=layer_dims, hidden_activation=o["hidden_activation"],
+                  output=o["output"], backend=be, config=config)
+    _run(model, X, Y, o)
+    return model
+
+
+def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
+    """Run iterations ``model.iterations .. num_iterations`` in place on ``model``."""
+    be = model.backend_info
+    xp = be.xp
+    step = make_step(xp, hidden_activation=o["hidden_activation"], output=o["output"],
+                     optimizer=o["optimizer"], l2=o["l2"], beta1=o["beta1"], beta2=o["beta2"],
+                     epsilon=o["epsilon"])
+    block = None
+    if o["compile"]:
+        compiled = compile_steps(be, step)
+        step, block = compiled.step, compiled.block
+    m = X.shape[1]
+    batches = _Batches(X, Y, o["batch_size"], o["seed"], be) if (
+        o["batch_size"] is not None and o["batch_size"] < m) else None
+    dropout = o["keep_prob"] < 1.0 and len(model.layer_dims) > 2
+    sample = mask_sampler(be, o["seed"]) if dropout else None
+    if batches is not None or dropout:
+        block = None
+    lr, keep_prob, cost_every = o["learning_rate"], o["keep_prob"], o["cost_every"]
+    print_cost, total = o["print_cost"], o["num_iterations"]
+    hidden_sizes = model.layer_dims[1:-1]
+
+    def is_recorded(i: int) -> bool:
+        return i % cost_every == 0 or (print_cost and i % PRINT_EVERY == 0)
+
+    params = model.params
+    state = model.optimizer_state
+    if state is None:
+        state = init_optimizer_state(o["optimizer"], params, xp=xp)
+    last_finite = next(reversed(model.costs.values()), None) if model.costs else None
+    bar = _Progress(o["progress"], total, model.iterations)
+    i = model.iterations
+    try:
+        while i < total:
+            if block is not None and not is_recorded(i):
+                stop = min(total, _next_recorded(i, cost_every, print_cost))
+                params, state = block(params, state, X, Y, [_rate_at(lr, k) for k in range(i, stop)])
+                i = stop
+                model.params, model.iterations = params, i
+                continue
+            Xb, Yb = (X, Y) if batches is None else batches(i)
+            masks = None
+            if sample is not None:
+                masks = {layer: sample((n, Xb.shape[1]), keep_prob, i)
+                         for layer, n in enumerate(hidden_sizes, start=1)}
+            record = is_recorded(i)
+            params, state, cost = step(params, state, Xb, Yb, _rate_at(lr, i), masks,
+                                       with_cost=record)
+            if record:
+                value = float(cost)
+                if not math.isfinite(value):
+                    raise TrainingDivergedError(i, last_finite, lr)
+                last_finite = value
+                if i % cost_every == 0:
+                    model.costs[i] = value
+                if print_cost and i % PRINT_EVERY == 0:
+                    print(f"Cost after iteration {i}: {value}")
+                bar.update(i + 1, value)
+            i += 1
+            model.params, model.iterations = params, i
+    except KeyboardInterrupt:
+        model.interrupted = True
+        warnings.warn(
+            f"training interrupted at iteration {model.iterations} of {total}: returning the "
+            "model reached so far", RuntimeWarning, stacklevel=3)
+    finally:
+        bar.update(model.iterations, None)
+        bar.close()
+    model.optimizer_state = state
+    if not all(bool(xp.all(xp.isfinite(p))) for p in model.params.values()):
+        raise TrainingDivergedError(model.iterations, last_finite, lr)
+
+
+def _next_recorded(i: int, cost_every: int, print_cost: bool) -> int:
+    nxt = (i // cost_every + 1) * cost_every
+    if print_cost:
+        nxt = min(nxt, (i // PRINT_EVERY + 1) * PRINT_EVERY)
+    return nxt
