@@ -17,8 +17,8 @@ import pytest
 
 os.environ.setdefault("JAX_ENABLE_X64", "True")  # float64 cells; before any JAX import
 
-import portable_nn as pnn  # noqa: E402
-from portable_nn.backend import BackendUnavailableError, resolve_backend  # noqa: E402
+import portable_nn as pnn
+from portable_nn.backend import BackendUnavailableError, resolve_backend
 
 STRICT_API_VERSION = "2024.12"
 

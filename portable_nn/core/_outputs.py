@@ -17,7 +17,14 @@ from array_api_compat import array_namespace
 
 from portable_nn.core._activations import sigmoid
 
-__all__ = ["OUTPUTS", "compute_cost", "cost_from_logits", "cost_from_probabilities", "output_function"]
+__all__ = [
+    "OUTPUTS",
+    "compute_cost",
+    "cost_from_logits",
+    "cost_from_probabilities",
+    "l2_penalty",
+    "output_function",
+]
 
 Array = Any
 

@@ -177,7 +177,7 @@ def train(
     l2: float = 0.0,
     keep_prob: float = 1.0,
     progress: bool = False,
-    compile: bool = False,  # noqa: A002 - the documented option name
+    compile: bool = False,
 ) -> Model:
     """Train a fully-connected network on ``(X, Y)`` and return the :class:`Model`.
 
@@ -307,7 +307,8 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
         while i < total:
             if block is not None and not is_recorded(i):
                 stop = min(total, _next_recorded(i, cost_every, print_cost))
-                params, state = block(params, state, X, Y, [_rate_at(lr, k) for k in range(i, stop)])
+                rates = [_rate_at(lr, k) for k in range(i, stop)]
+                params, state = block(params, state, X, Y, rates)
                 i = stop
                 model.params, model.iterations = params, i
                 continue
