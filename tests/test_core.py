@@ -145,6 +145,7 @@ def parity_difference(params: dict, reference: dict[str, np.ndarray]) -> float:
 
 
 PARITY_ITERATIONS = 1000
+PARITY_TOLERANCE = {"float64": 1e-10, "float32": 1e-3}
 
 
 def parity_params(backend: str, device=None, dtype: str = "float64") -> dict:
@@ -242,17 +243,16 @@ class TestShapes:
     @pytest.mark.parametrize(("layer_dims", "m"), SHAPE_CASES)
     def test_params_cache_grads(self, cpu_cell, dtype, layer_dims, m):
         be = cpu_cell.resolve(dtype)
-        xp = be.xp
         L = len(layer_dims) - 1
         params = pnn.init_params(layer_dims, init="he", seed=3, backend=be)
-        assert sorted(params) == sorted([f"{p}{l}" for l in range(1, L + 1) for p in "Wb"])
+        assert sorted(params) == sorted([f"{p}{k}" for k in range(1, L + 1) for p in "Wb"])
         rng = np.random.default_rng(0)
         X = pnn.backend.to_backend(rng.normal(size=(layer_dims[0], m)), be)
         Y = pnn.backend.to_backend((rng.random((layer_dims[-1], m)) < 0.5) * 1.0, be)
         AL, cache = pnn.forward(params, X)
         grads = pnn.backward(params, cache, Y)
         assert tuple(AL.shape) == (layer_dims[-1], m)
-        assert sorted(cache) == sorted([f"A{l}" for l in range(L + 1)] + [f"Z{L}"])
+        assert sorted(cache) == sorted([f"A{k}" for k in range(L + 1)] + [f"Z{L}"])
         assert tuple(cache[f"Z{L}"].shape) == (layer_dims[-1], m)
         assert sorted(grads) == sorted(f"d{key}" for key in params)
         for layer in range(1, L + 1):
@@ -298,14 +298,12 @@ def _numpy_reference() -> dict[str, np.ndarray]:
 class TestBackendParity:
     """After 1,000 planar iterations every cell agrees with the NumPy float64 run."""
 
-    TOLERANCE = {"float64": 1e-10, "float32": 1e-3}
-
     def test_parameters_agree(self, cell, dtype):
         reference = _numpy_reference()
         params = parity_params(cell.backend, cell.device, dtype)
         difference = parity_difference(params, reference)
         print(f"\n{cell.id} {dtype}: largest relative parameter difference {difference:.3e}")
-        assert difference < self.TOLERANCE[dtype]
+        assert difference < PARITY_TOLERANCE[dtype]
 
     def test_reference_moved(self):
         """The comparison is meaningful: 1,000 iterations moved the weights far from the start."""
