@@ -22,12 +22,20 @@ from portable_nn.backend import (
     to_numpy,
 )
 from portable_nn.core import backward, compute_cost, forward, update
-from portable_nn.training import Model, TrainingDivergedError, init_params, train
+from portable_nn.training import (
+    Model,
+    ModelFileError,
+    TrainingDivergedError,
+    init_params,
+    load,
+    train,
+)
 
 __all__ = [
     "Backend",
     "BackendUnavailableError",
     "Model",
+    "ModelFileError",
     "TrainingDivergedError",
     "__version__",
     "available_backends",
@@ -36,6 +44,7 @@ __all__ = [
     "datasets",
     "forward",
     "init_params",
+    "load",
     "resolve_backend",
     "to_numpy",
     "train",

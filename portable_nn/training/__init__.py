@@ -7,6 +7,7 @@ It assembles the array-API core (:mod:`portable_nn.core`) with the backend selec
 from portable_nn.training._errors import TrainingDivergedError
 from portable_nn.training._init import init_params
 from portable_nn.training._model import Model
+from portable_nn.training._persistence import ModelFileError, load
 from portable_nn.training._train import train
 
-__all__ = ["Model", "TrainingDivergedError", "init_params", "train"]
+__all__ = ["Model", "ModelFileError", "TrainingDivergedError", "init_params", "load", "train"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -156,6 +158,39 @@ class Model:
         _, cache = self._forward(X)
         ZL = cache[f"Z{len(self.layer_dims) - 1}"]
         return float(cost_from_logits(ZL, Y, output=self.output, xp=self.xp))
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the model to ``path`` as one ``.npz`` file, atomically.
+
+        The file holds every parameter plus JSON metadata (format and package version,
+        ``layer_dims``, activations, output, dtype, the backend and device trained on, costs,
+        iterations, training options) and the optimizer state. It is written to a temporary
+        file in the same folder, flushed and fsynced, then renamed over ``path``: a crash leaves
+        the old file or the new one, never a torn file. Load it with :func:`portable_nn.load`
+        on any backend.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The target file, used exactly as given (write ``"model.npz"``).
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import portable_nn as pnn
+        >>> X, Y = pnn.datasets.planar()
+        >>> model = pnn.train(X, Y, num_iterations=10)
+        >>> model.save(os.path.join(tempfile.mkdtemp(), "model.npz")).name
+        'model.npz'
+        """
+        from portable_nn.training._persistence import save_model
+
+        return save_model(self, path)
 
     def to(self, backend: str | ModuleType = "numpy", device: Any = None,
            dtype: Any = None) -> Model:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Callable, Mapping
 from types import ModuleType
@@ -19,6 +20,7 @@ from portable_nn.core import (
     l2_penalty,
     optimizer_step,
 )
+from portable_nn.training import _persistence
 from portable_nn.training import _validate as check
 from portable_nn.training._errors import TrainingDivergedError
 from portable_nn.training._init import INITS, init_params
@@ -131,6 +133,8 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     o["epsilon"] = check.check_real("epsilon", o["epsilon"], low=0.0, low_open=True)
     if not isinstance(o["init"], Mapping):
         check.check_choice("init", o["init"], INITS)
+    o["checkpoint"], o["checkpoint_every"], o["resume"] = check.check_checkpoint_options(
+        o["checkpoint"], o["checkpoint_every"], o["resume"])
     for flag in ("print_cost", "progress", "compile"):
         if not isinstance(o[flag], bool):
             raise TypeError(f"{flag} must be True or False, got {o[flag]!r}")
@@ -178,6 +182,9 @@ def train(
     keep_prob: float = 1.0,
     progress: bool = False,
     compile: bool = False,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int | None = None,
+    resume: str | os.PathLike[str] | None = None,
 ) -> Model:
     """Train a fully-connected network on ``(X, Y)`` and return the :class:`Model`.
 
@@ -228,6 +235,16 @@ def train(
     compile : bool
         Compile the training step (``jax.jit`` with a scanned block of iterations on JAX,
         ``torch.compile`` on PyTorch). Same results within float tolerance.
+    checkpoint : str or path-like, optional
+        Save the run (parameters, optimizer state, costs, iterations reached) to this ``.npz``
+        file, atomically, every ``checkpoint_every`` iterations, when the run ends and when it
+        is interrupted. Load it with :func:`portable_nn.load`.
+    checkpoint_every : int, optional
+        Checkpoint period in iterations (needs ``checkpoint``); ``None``: only at the end.
+    resume : str or path-like, optional
+        A checkpoint (or saved model) of this run to continue from, up to ``num_iterations``.
+        Its layers, activations, output, optimizer and sample count must match the run's;
+        ``dtype=None`` means the checkpoint's dtype. Full-batch runs resume bit-identically.
 
     Returns
     -------
@@ -251,6 +268,8 @@ def train(
     (2, 4, 1)
     """
     o = _check_options(locals())
+    if o["resume"] is not None and dtype is None:
+        dtype = _persistence.checkpoint_dtype(o["resume"])
     be = resolve_backend(backend, device, dtype)
     xp = be.xp
     X = to_backend(X, be, name="X")
@@ -259,6 +278,8 @@ def train(
     layer_dims = (X.shape[0], *o["hidden"], Y.shape[0])
     if o["output"] == "softmax" and Y.shape[0] < 2:
         raise ValueError(f"output='softmax' needs one-hot Y with at least 2 rows, got {Y.shape}")
+    if isinstance(o["init"], Mapping):
+        check.check_init_mapping(o["init"], layer_dims)
     params = init_params(layer_dims, init=o["init"], seed=o["seed"], backend=be)
     config = {k: v for k, v in o.items() if k not in ("X", "Y", "init", "backend", "device",
                                                       "dtype", "hidden")}
@@ -267,6 +288,8 @@ def train(
         config["learning_rate"] = repr(config["learning_rate"])
     model = Model(params, layer_dims=layer_dims, hidden_activation=o["hidden_activation"],
                   output=o["output"], backend=be, config=config)
+    if o["resume"] is not None:
+        _persistence.resume_into(model, o["resume"], m=X.shape[1], options=o)
     _run(model, X, Y, o)
     return model
 
@@ -300,6 +323,9 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
     state = model.optimizer_state
     if state is None:
         state = init_optimizer_state(o["optimizer"], params, xp=xp)
+    model.optimizer_state = state
+    saver = None if o["checkpoint"] is None else _persistence.Checkpointer(
+        o["checkpoint"], o["checkpoint_every"], X.shape[1], total, lr)
     last_finite = next(reversed(model.costs.values()), None) if model.costs else None
     bar = _Progress(o["progress"], total, model.iterations)
     i = model.iterations
@@ -307,10 +333,14 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
         while i < total:
             if block is not None and not is_recorded(i):
                 stop = min(total, _next_recorded(i, cost_every, print_cost))
+                if saver is not None:
+                    stop = min(stop, saver.next_due(i))
                 rates = [_rate_at(lr, k) for k in range(i, stop)]
                 params, state = block(params, state, X, Y, rates)
                 i = stop
-                model.params, model.iterations = params, i
+                model.params, model.optimizer_state, model.iterations = params, state, i
+                if saver is not None and saver.due(i):
+                    saver.save(model, last_finite)
                 continue
             Xb, Yb = (X, Y) if batches is None else batches(i)
             masks = None
@@ -331,7 +361,9 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
                     print(f"Cost after iteration {i}: {value}")
                 bar.update(i + 1, value)
             i += 1
-            model.params, model.iterations = params, i
+            model.params, model.optimizer_state, model.iterations = params, state, i
+            if saver is not None and saver.due(i):
+                saver.save(model, last_finite)
     except KeyboardInterrupt:
         model.interrupted = True
         warnings.warn(
@@ -340,7 +372,8 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
     finally:
         bar.update(model.iterations, None)
         bar.close()
-    model.optimizer_state = state
+    if saver is not None:
+        saver.save(model, last_finite)  # at the end, or what an interrupt left: never lost
     if not all(bool(xp.all(xp.isfinite(p))) for p in model.params.values()):
         raise TrainingDivergedError(model.iterations, last_finite, lr)
 

@@ -7,7 +7,8 @@ what was expected and what arrived.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral, Real
 from types import ModuleType
 from typing import Any
@@ -15,10 +16,12 @@ from typing import Any
 from portable_nn.core import ACTIVATIONS, OPTIMIZERS, OUTPUTS
 
 __all__ = [
+    "check_checkpoint_options",
     "check_choice",
     "check_data",
     "check_features",
     "check_hidden",
+    "check_init_mapping",
     "check_int",
     "check_learning_rate",
     "check_probability",
@@ -90,9 +93,11 @@ def check_hidden(hidden: Any) -> tuple[int, ...]:
 
 def _check_2d(name: str, array: Any, layout: str) -> None:
     if array.ndim != 2:
+        hint = (" A 1-D vector is ambiguous: reshape it to (1, m) (one feature or target, m "
+                "samples) or (n, 1) (one sample)" if array.ndim == 1 else "")
         raise ValueError(
-            f"{name} must be 2-D with shape {layout}, one column per sample; got shape "
-            f"{tuple(array.shape)}. A 1-D vector is ambiguous: reshape it to (1, m) or (n, 1)"
+            f"{name} must be 2-D with shape {layout}, one column per sample; got a "
+            f"{array.ndim}-D array of shape {tuple(array.shape)}.{hint}"
         )
 
 
@@ -147,6 +152,90 @@ def check_features(X: Any, n_x: int, /) -> None:
             f"X has {X.shape[0]} features (rows) but the model was trained on {n_x}: "
             f"got shape {tuple(X.shape)}, expected ({n_x}, m)"
         )
+
+
+def _expected_param_shapes(layer_dims: Sequence[int]) -> dict[str, tuple[int, int]]:
+    shapes = {}
+    for layer in range(1, len(layer_dims)):
+        shapes[f"W{layer}"] = (layer_dims[layer], layer_dims[layer - 1])
+        shapes[f"b{layer}"] = (layer_dims[layer], 1)
+    return shapes
+
+
+def check_init_mapping(init: Mapping[str, Any], layer_dims: Sequence[int], /) -> None:
+    """Check starting parameters given as ``init={"W1": ..., ...}`` against the run's layers.
+
+    ``layer_dims`` is ``(X rows, *hidden, Y rows)``. A mismatch in the first or last layer is
+    reported as a problem of ``X`` or ``Y``; keys and the other shapes as a problem of ``init``
+    (or ``hidden``). Values without a ``.shape`` (nested lists) are checked after conversion.
+    """
+    dims = tuple(layer_dims)
+    expected = _expected_param_shapes(dims)
+    given = list(init)
+    missing = [key for key in expected if key not in init]
+    extra = [key for key in given if key not in expected]
+    if missing or extra:
+        raise ValueError(
+            f"init mapping does not fit layer_dims={dims} (X rows, hidden={list(dims[1:-1])}, "
+            f"Y rows): expected keys {list(expected)}, got {given}; missing {missing}, "
+            f"unexpected {extra}"
+        )
+    L = len(dims) - 1
+    shapes = {key: _shape_of(value) for key, value in init.items()}
+    out = shapes[f"W{L}"]
+    if out is not None and len(out) == 2 and out[0] != dims[-1]:
+        raise ValueError(
+            f"Y has {dims[-1]} rows but the output layer of init (init['W{L}'], shape {out}) "
+            f"has {out[0]} units: Y must have one row per output unit"
+        )
+    first = shapes["W1"]
+    if first is not None and len(first) == 2 and first[1] != dims[0]:
+        raise ValueError(
+            f"X has {dims[0]} features (rows) but init['W1'] has shape {first}, which expects "
+            f"{first[1]} features"
+        )
+    for key, shape in expected.items():
+        if shapes[key] is not None and shapes[key] != shape:
+            raise ValueError(
+                f"init[{key!r}] has shape {shapes[key]}, expected {shape} for "
+                f"layer_dims={dims} (hidden={list(dims[1:-1])})"
+            )
+
+
+def _shape_of(value: Any) -> tuple[int, ...] | None:
+    shape = getattr(value, "shape", None)
+    return None if shape is None else tuple(int(n) for n in shape)
+
+
+def _check_path(name: str, value: Any) -> str:
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise TypeError(
+            f"{name} must be a file path (str or os.PathLike), got {type(value).__name__}: "
+            f"{value!r}"
+        )
+    return os.fspath(value)
+
+
+def check_checkpoint_options(checkpoint: Any, checkpoint_every: Any,
+                             resume: Any) -> tuple[str | None, int | None, str | None]:
+    """Normalise ``checkpoint`` / ``resume`` to path strings and check ``checkpoint_every``.
+
+    ``checkpoint_every`` is an int ``>= 1`` and needs ``checkpoint``; ``checkpoint`` alone
+    saves only when the run ends (or is interrupted).
+    """
+    path = None if checkpoint is None else _check_path("checkpoint", checkpoint)
+    every = None
+    if checkpoint_every is not None:
+        every = check_int("checkpoint_every", checkpoint_every, minimum=1)
+        if path is None:
+            raise ValueError(
+                f"checkpoint_every={checkpoint_every!r} needs checkpoint=<file path> (where to "
+                "save)"
+            )
+    source = None if resume is None else _check_path("resume", resume)
+    if source is not None and not os.path.isfile(source):
+        raise FileNotFoundError(f"resume={source!r}: no checkpoint file there")
+    return path, every, source
 
 
 ACTIVATION_NAMES = tuple(ACTIVATIONS)

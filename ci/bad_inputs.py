@@ -1,0 +1,151 @@
+"""Try every bad input of the robustness issue on every CPU backend and print what it raised.
+
+Run: ``.venv/bin/python ci/bad_inputs.py`` (``--backend numpy`` to pick one backend).
+Each line: backend, case, exception type, message (first 160 characters).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("JAX_ENABLE_X64", "True")
+
+import numpy as np
+
+import portable_nn as pnn
+
+CPU_BACKENDS = ("numpy", "array_api_strict", "torch", "jax")
+
+
+def _data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2, 6))
+    Y = (X[:1] > 0).astype(np.float64)
+    return X, Y
+
+
+def _native(backend: str, array: np.ndarray):
+    """The array as the backend's own array (so checks run on every library's arrays)."""
+    be = pnn.resolve_backend(backend)
+    if array.dtype.kind in "fc":
+        if backend == "array_api_strict" and array.dtype.kind == "c":
+            return be.xp.asarray(array)
+        return be.xp.asarray(array)
+    return be.xp.asarray(array)
+
+
+def train_cases(backend: str) -> list[tuple[str, dict]]:
+    X, Y = _data()
+    nan_X = X.copy()
+    nan_X[0, 0] = np.nan
+    inf_Y = Y.copy()
+    inf_Y[0, 1] = np.inf
+    onehot = np.vstack([Y, 1 - Y])
+    bad_onehot = onehot.copy()
+    bad_onehot[:, 0] = 1.0
+    kw = {"num_iterations": 2, "backend": backend}
+    params = pnn.init_params((2, 4, 1), seed=0)
+    return [
+        ("X 1-D", dict(X=X[0], Y=Y, **kw)),
+        ("Y 1-D", dict(X=X, Y=Y[0], **kw)),
+        ("X 3-D", dict(X=X[None], Y=Y, **kw)),
+        ("Y 3-D", dict(X=X, Y=Y[None], **kw)),
+        ("X, Y sample counts differ", dict(X=X, Y=Y[:, :5], **kw)),
+        ("zero samples", dict(X=X[:, :0], Y=Y[:, :0], **kw)),
+        ("zero features", dict(X=X[:0], Y=Y, **kw)),
+        ("X holds NaN", dict(X=nan_X, Y=Y, **kw)),
+        ("Y holds inf", dict(X=X, Y=inf_Y, **kw)),
+        ("X of strings", dict(X=X.astype(str), Y=Y, **kw)),
+        ("X of objects", dict(X=X.astype(object), Y=Y, **kw)),
+        ("X complex (numpy array)", dict(X=X.astype(complex), Y=Y, **kw)),
+        ("X complex (backend array)", dict(X=_native(backend, X.astype(np.complex128)), Y=Y, **kw)),
+        ("Y not 0/1 for sigmoid", dict(X=X, Y=Y * 2, **kw)),
+        ("Y not one-hot for softmax", dict(X=X, Y=bad_onehot, output="softmax", **kw)),
+        ("Y rows != output layer (init mapping)", dict(X=X, Y=onehot, output="softmax",
+                                                       init=params, **kw)),
+        ("hidden=-1", dict(X=X, Y=Y, hidden=-1, **kw)),
+        ("hidden=4.5", dict(X=X, Y=Y, hidden=4.5, **kw)),
+        ("hidden='4'", dict(X=X, Y=Y, hidden="4", **kw)),
+        ("hidden=(4, 0)", dict(X=X, Y=Y, hidden=(4, 0), **kw)),
+        ("hidden=(4, 2.0)", dict(X=X, Y=Y, hidden=(4, 2.0), **kw)),
+        ("learning_rate=0", dict(X=X, Y=Y, learning_rate=0, **kw)),
+        ("learning_rate=-0.1", dict(X=X, Y=Y, learning_rate=-0.1, **kw)),
+        ("learning_rate=nan", dict(X=X, Y=Y, learning_rate=float("nan"), **kw)),
+        ("learning_rate='0.1'", dict(X=X, Y=Y, learning_rate="0.1", **kw)),
+        ("num_iterations=-1", dict(X=X, Y=Y, **{**kw, "num_iterations": -1})),
+        ("num_iterations=10.0", dict(X=X, Y=Y, **{**kw, "num_iterations": 10.0})),
+        ("cost_every=0", dict(X=X, Y=Y, cost_every=0, **kw)),
+        ("hidden_activation='swish'", dict(X=X, Y=Y, hidden_activation="swish", **kw)),
+        ("output='tanh'", dict(X=X, Y=Y, output="tanh", **kw)),
+        ("init='gaussian'", dict(X=X, Y=Y, init="gaussian", **kw)),
+        ("init mapping missing b2", dict(X=X, Y=Y, init={k: v for k, v in params.items()
+                                                         if k != "b2"}, **kw)),
+        ("init mapping extra W3", dict(X=X, Y=Y, init={**params, "W3": np.ones((1, 1))}, **kw)),
+        ("init mapping W1 wrong shape", dict(X=X, Y=Y, init={**params, "W1": np.ones((4, 3))},
+                                             **kw)),
+        ("checkpoint_every=0", dict(X=X, Y=Y, checkpoint="x.npz", checkpoint_every=0, **kw)),
+    ]
+
+
+def backend_cases() -> list[tuple[str, dict]]:
+    X, Y = _data()
+    kw = {"X": X, "Y": Y, "num_iterations": 2}
+    return [
+        ("backend='tensorflow' (unknown)", dict(backend="tensorflow", **kw)),
+        ("backend='dask' (not installed here)", dict(backend="dask", **kw)),
+        ("backend='cupy' (no CUDA here)", dict(backend="cupy", **kw)),
+        ("torch device='cuda:0' (no CUDA)", dict(backend="torch", device="cuda:0", **kw)),
+        ("torch device='tpu'", dict(backend="torch", device="tpu", **kw)),
+        ("numpy device='gpu'", dict(backend="numpy", device="gpu", **kw)),
+        ("jax device='gpu'", dict(backend="jax", device="gpu", **kw)),
+        ("array_api_strict device='device2'", dict(backend="array_api_strict", device="nope",
+                                                  **kw)),
+        ("dtype='float16'", dict(backend="numpy", dtype="float16", **kw)),
+        ("dtype='int32'", dict(backend="numpy", dtype="int32", **kw)),
+        ("array_api_strict no_float64 device, float64", dict(
+            backend="array_api_strict", device="device1", dtype="float64", **kw)),
+    ]
+
+
+def model_cases(backend: str) -> list[tuple[str, object]]:
+    X, Y = _data()
+    model = pnn.train(X, Y, num_iterations=2, backend=backend)
+    return [
+        ("predict X with 3 features", lambda: model.predict(np.ones((3, 4)))),
+        ("predict X 1-D", lambda: model.predict(np.ones(2))),
+        ("accuracy X with 3 features", lambda: model.accuracy(np.ones((3, 6)), Y)),
+        ("accuracy Y wrong samples", lambda: model.accuracy(X, Y[:, :3])),
+    ]
+
+
+def _run(label: str, backend: str, call) -> None:
+    try:
+        call()
+    except Exception as exc:  # noqa: BLE001 - we report whatever was raised
+        msg = " ".join(str(exc).split())
+        print(f"{backend:17} | {label:40} | {type(exc).__name__:26} | {msg[:200]}")
+    else:
+        print(f"{backend:17} | {label:40} | NO ERROR")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", action="append", choices=CPU_BACKENDS)
+    args = parser.parse_args(argv)
+    import array_api_strict
+
+    array_api_strict.set_array_api_strict_flags(api_version="2024.12")
+    for backend in args.backend or CPU_BACKENDS:
+        for label, kwargs in train_cases(backend):
+            _run(label, backend, lambda kwargs=kwargs: pnn.train(**kwargs))
+        for label, call in model_cases(backend):
+            _run(label, backend, call)
+    for label, kwargs in backend_cases():
+        _run(label, "-", lambda kwargs=kwargs: pnn.train(**kwargs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

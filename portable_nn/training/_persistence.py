@@ -1,0 +1,407 @@
+"""Saving, loading, checkpointing and resuming models as one portable ``.npz`` file.
+
+A model file is an uncompressed ``.npz`` archive holding
+
+- every parameter (``W1``, ``b1``, ..., ``WL``, ``bL``) as a plain floating array;
+- the optimizer's state arrays, if any (``opt.vW1``, ``opt.sW1``, ...);
+- one text entry ``__portable_nn__``: JSON metadata with the format version, the package
+  version, ``layer_dims``, ``hidden_activation``, ``output``, ``dtype``, the backend and device
+  the model was trained on, its costs, iterations and training options.
+
+Files are written atomically and read with ``allow_pickle=False``: loading never runs code
+from the file. Every problem with a file raises :class:`ModelFileError` naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from portable_nn._version import __version__
+from portable_nn.backend import Backend, from_host, resolve_backend
+from portable_nn.backend._io import NpzReadError, read_npz, write_npz_atomic
+from portable_nn.core import ACTIVATIONS, OUTPUTS
+from portable_nn.training._errors import TrainingDivergedError
+from portable_nn.training._model import Model
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Checkpointer",
+    "ModelFileError",
+    "checkpoint_dtype",
+    "load",
+    "resume_into",
+    "save_model",
+]
+
+FORMAT = "portable_nn.model"
+FORMAT_VERSION = 1
+META_KEY = "__portable_nn__"
+STATE_PREFIX = "opt."
+DTYPES = ("float32", "float64")
+
+
+class ModelFileError(ValueError):
+    """A model file cannot be used: truncated, corrupted, not a portable_nn model, too new, ...
+
+    The message names the file and the problem.
+    """
+
+
+def _param_shapes(layer_dims: tuple[int, ...]) -> dict[str, tuple[int, int]]:
+    shapes: dict[str, tuple[int, int]] = {}
+    for layer in range(1, len(layer_dims)):
+        shapes[f"W{layer}"] = (layer_dims[layer], layer_dims[layer - 1])
+        shapes[f"b{layer}"] = (layer_dims[layer], 1)
+    return shapes
+
+
+# ----------------------------------------------------------------------------------- saving
+
+
+def _split_state(state: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Optimizer state -> (arrays, JSON scalars such as Adam's step count ``t``)."""
+    arrays: dict[str, Any] = {}
+    scalars: dict[str, Any] = {}
+    for key, value in (state or {}).items():
+        if isinstance(value, (bool, int, float)) or getattr(value, "ndim", 0) == 0:
+            is_int = isinstance(value, int) or "int" in str(getattr(value, "dtype", ""))
+            scalars[key] = int(value) if is_int else float(value)
+        else:
+            arrays[key] = value
+    return arrays, scalars
+
+
+def _metadata(model: Model, state_arrays: Mapping[str, Any], scalars: Mapping[str, Any],
+              checkpoint: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "package_version": __version__,
+        "layer_dims": list(model.layer_dims),
+        "hidden_activation": model.hidden_activation,
+        "output": model.output,
+        "dtype": model.backend_info.dtype_name,
+        "backend": model.backend,
+        "device": str(model.device),
+        "costs": [[int(i), float(c)] for i, c in model.costs.items()],
+        "iterations": int(model.iterations),
+        "interrupted": bool(model.interrupted),
+        "config": dict(model.config),
+        "optimizer_state": {"arrays": sorted(state_arrays), "scalars": dict(scalars)},
+        "checkpoint": None if checkpoint is None else dict(checkpoint),
+    }
+
+
+def save_model(model: Model, path: str | os.PathLike[str], *,
+               checkpoint: Mapping[str, Any] | None = None) -> Path:
+    """Write ``model`` to ``path`` as one ``.npz`` file, atomically (see :meth:`Model.save`).
+
+    Parameters
+    ----------
+    model : Model
+        The model to save, on any backend and device.
+    path : str or path-like
+        The target file (used exactly as given).
+    checkpoint : mapping, optional
+        Extra facts recorded by training checkpoints (sample count, target iterations).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}: {path!r}")
+    state_arrays, scalars = _split_state(model.optimizer_state)
+    meta = _metadata(model, state_arrays, scalars, checkpoint)
+    text = json.dumps(meta, default=str, allow_nan=False)
+    arrays = dict(model.params)
+    arrays.update({STATE_PREFIX + key: value for key, value in state_arrays.items()})
+    return write_npz_atomic(path, arrays, {META_KEY: text})
+
+
+# ---------------------------------------------------------------------------------- loading
+
+
+class _SavedModel:
+    """A model file read and checked on the host: metadata plus NumPy arrays."""
+
+    def __init__(self, name: str, meta: dict[str, Any], params: dict[str, Any],
+                 state_arrays: dict[str, Any]) -> None:
+        self.name = name
+        self.meta = meta
+        self.params = params
+        self.state_arrays = state_arrays
+
+    @property
+    def layer_dims(self) -> tuple[int, ...]:
+        return tuple(self.meta["layer_dims"])
+
+    @property
+    def costs(self) -> dict[int, float]:
+        return {int(i): float(c) for i, c in self.meta["costs"]}
+
+    def optimizer_state(self, backend: Backend) -> dict[str, Any] | None:
+        info = self.meta.get("optimizer_state") or {}
+        if not info.get("arrays") and not info.get("scalars"):
+            return None  # plain gradient descent, or no state saved: training starts it afresh
+        state: dict[str, Any] = {
+            key: from_host(self.state_arrays[key], backend, name=key) for key in info["arrays"]
+        }
+        state.update(info.get("scalars", {}))
+        return state
+
+    def to_model(self, backend: Backend) -> Model:
+        params = {key: from_host(value, backend, name=key) for key, value in self.params.items()}
+        return Model(params, layer_dims=self.layer_dims,
+                     hidden_activation=self.meta["hidden_activation"], output=self.meta["output"],
+                     backend=backend, costs=self.costs, iterations=int(self.meta["iterations"]),
+                     interrupted=bool(self.meta.get("interrupted", False)),
+                     config=self.meta.get("config") or {},
+                     optimizer_state=self.optimizer_state(backend))
+
+
+def _fail(name: str, problem: str) -> ModelFileError:
+    return ModelFileError(f"model file {name!r}: {problem}")
+
+
+def _parse_metadata(name: str, texts: dict[str, str], entries: list[str]) -> dict[str, Any]:
+    if META_KEY not in texts:
+        raise _fail(name, f"not a portable_nn model: it has no {META_KEY!r} metadata entry "
+                          f"(its entries are {sorted(entries)})")
+    try:
+        meta = json.loads(texts[META_KEY])
+    except ValueError as exc:
+        raise _fail(name, f"its metadata is not valid JSON (corrupted?): {exc}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise _fail(name, f"not a portable_nn model: metadata format is {found!r}, "
+                          f"expected {FORMAT!r}")
+    version = meta.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _fail(name, f"format_version {version!r} is not a positive int (corrupted?)")
+    if version > FORMAT_VERSION:
+        raise _fail(name, f"it has format version {version} (written by portable_nn "
+                          f"{meta.get('package_version', '?')}), newer than the versions up to "
+                          f"{FORMAT_VERSION} that this portable_nn {__version__} reads; upgrade "
+                          "portable_nn to load it")
+    return meta
+
+
+def _check_metadata(name: str, meta: dict[str, Any]) -> None:
+    dims = meta.get("layer_dims")
+    if (not isinstance(dims, list) or len(dims) < 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in dims)):
+        raise _fail(name, f"layer_dims {dims!r} is not a list of at least 2 positive ints")
+    checks = (("hidden_activation", tuple(ACTIVATIONS)), ("output", tuple(OUTPUTS)),
+              ("dtype", DTYPES))
+    for key, choices in checks:
+        if meta.get(key) not in choices:
+            raise _fail(name, f"{key} {meta.get(key)!r} is not one of {list(choices)}")
+    costs = meta.get("costs")
+    if not isinstance(costs, list) or not all(
+            isinstance(p, list) and len(p) == 2 and isinstance(p[0], int)
+            and isinstance(p[1], (int, float)) for p in costs):
+        raise _fail(name, "costs is not a list of [iteration, cost] pairs (corrupted?)")
+    iterations = meta.get("iterations")
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
+        raise _fail(name, f"iterations {iterations!r} is not an int >= 0 (corrupted?)")
+
+
+def _check_arrays(name: str, meta: dict[str, Any], arrays: dict[str, Any]) -> tuple[dict, dict]:
+    shapes = _param_shapes(tuple(meta["layer_dims"]))
+    missing = [key for key in shapes if key not in arrays]
+    if missing:
+        raise _fail(name, f"parameters {missing} are missing for layer_dims "
+                          f"{tuple(meta['layer_dims'])}")
+    params = {key: arrays[key] for key in shapes}
+    info = meta.get("optimizer_state") or {"arrays": [], "scalars": {}}
+    state = {}
+    for key in info.get("arrays", []):
+        if STATE_PREFIX + key not in arrays:
+            raise _fail(name, f"optimizer state array {key!r} is missing")
+        state[key] = arrays[STATE_PREFIX + key]
+    expected = dict(shapes)
+    expected.update({key: shapes.get(key[1:], shapes.get(key)) for key in state})
+    for key, value in {**params, **state}.items():
+        if value.dtype.kind != "f":
+            raise _fail(name, f"{key!r} has dtype {value.dtype}, expected a floating dtype")
+        if tuple(value.shape) != expected.get(key):
+            raise _fail(name, f"{key!r} has shape {tuple(value.shape)}, but layer_dims "
+                              f"{tuple(meta['layer_dims'])} needs {expected.get(key)}")
+    return params, state
+
+
+def _read(path: str | os.PathLike[str]) -> _SavedModel:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}: {path!r}")
+    name = os.fspath(path)
+    try:
+        arrays, texts = read_npz(name)
+    except NpzReadError as exc:
+        raise ModelFileError(str(exc)) from exc
+    meta = _parse_metadata(name, texts, [*arrays, *texts])
+    _check_metadata(name, meta)
+    params, state = _check_arrays(name, meta, arrays)
+    return _SavedModel(name, meta, params, state)
+
+
+def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = None,
+         dtype: Any = None) -> Model:
+    """Load a model saved with :meth:`Model.save` (or a training checkpoint) onto a backend.
+
+    The file is read with ``allow_pickle=False``, so loading never runs code from it. A model
+    trained on any backend loads on any other: values are copied exactly (bit-identical when
+    the dtype is kept).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.npz`` file.
+    backend : str or module
+        Where to put the parameters: ``"numpy"`` (default), ``"torch"``, ``"jax"``, ...
+    device : object, optional
+        A device of that backend; default: its default device.
+    dtype : str or dtype, optional
+        ``"float32"`` or ``"float64"``; default: the dtype the model was saved in.
+
+    Returns
+    -------
+    Model
+        With its parameters, costs, iterations, training options and optimizer state.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no file at ``path`` (the message names it).
+    ModelFileError
+        (a :class:`ValueError`) when the file is truncated or corrupted, is not a portable_nn
+        model, has a newer format version, or holds a parameter of the wrong shape or dtype.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import portable_nn as pnn
+    >>> X, Y = pnn.datasets.planar()
+    >>> model = pnn.train(X, Y, num_iterations=10)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+    >>> _ = model.save(path)
+    >>> pnn.load(path).layer_dims
+    (2, 4, 1)
+    """
+    saved = _read(path)
+    be = resolve_backend(backend, device, dtype if dtype is not None else saved.meta["dtype"])
+    return saved.to_model(be)
+
+
+# ------------------------------------------------------------------- checkpoints and resume
+
+
+class Checkpointer:
+    """Saves a run's model every ``every`` iterations, and when the run ends or is interrupted.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The checkpoint file (rewritten atomically each time).
+    every : int or None
+        Save when the iteration count reaches a multiple of ``every``; ``None``: only at the end.
+    m : int
+        The number of training samples (recorded, and checked on resume).
+    total : int
+        ``num_iterations`` of the run (recorded).
+    learning_rate : float or callable
+        For the divergence message when the parameters are no longer finite.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], every: int | None, m: int, total: int,
+                 learning_rate: Any) -> None:
+        self.path = path
+        self.every = every
+        self.m = m
+        self.total = total
+        self.learning_rate = learning_rate
+        self.saved_at: int | None = None
+
+    def next_due(self, i: int) -> int:
+        """The first iteration count after ``i`` at which a checkpoint is due."""
+        if self.every is None:
+            return self.total
+        return (i // self.every + 1) * self.every
+
+    def due(self, i: int) -> bool:
+        """Whether a checkpoint is due now that ``i`` iterations are done."""
+        return self.every is not None and i % self.every == 0 and i != self.saved_at
+
+    def save(self, model: Model, last_finite: float | None) -> None:
+        """Save ``model`` (params, optimizer state, costs, iterations) unless already saved.
+
+        Raises
+        ------
+        TrainingDivergedError
+            When a parameter is NaN or infinite: the last good checkpoint is kept.
+        """
+        if self.saved_at == model.iterations:
+            return
+        xp = model.xp
+        if not all(bool(xp.all(xp.isfinite(p))) for p in model.params.values()):
+            raise TrainingDivergedError(model.iterations, last_finite, self.learning_rate)
+        save_model(model, self.path, checkpoint={"m": self.m, "num_iterations": self.total})
+        self.saved_at = model.iterations
+
+
+def checkpoint_dtype(path: str | os.PathLike[str]) -> str:
+    """The dtype name a checkpoint was saved in (to resume in the same dtype by default)."""
+    return _read(path).meta["dtype"]
+
+
+def resume_into(model: Model, path: str | os.PathLike[str], *, m: int,
+                options: Mapping[str, Any]) -> None:
+    """Replace ``model``'s state with the checkpoint at ``path``, after checking it fits the run.
+
+    ``model`` is the freshly initialised model of the run (its backend, dtype, layer sizes and
+    options); the checkpoint must have the same ``layer_dims``, activations, output and
+    optimizer, the same number of samples ``m`` (when recorded), and at most
+    ``num_iterations`` iterations.
+
+    Raises
+    ------
+    ValueError
+        Naming ``resume`` and what does not match.
+    """
+    saved = _read(path)
+    name = saved.name
+    meta = saved.meta
+    if saved.layer_dims != model.layer_dims:
+        raise ValueError(
+            f"resume={name!r} holds a model with layer_dims {saved.layer_dims}, but X, hidden "
+            f"and Y of this run give {model.layer_dims}"
+        )
+    for key in ("hidden_activation", "output"):
+        if meta[key] != getattr(model, key):
+            raise ValueError(f"resume={name!r} was trained with {key}={meta[key]!r}, but this "
+                             f"run has {key}={getattr(model, key)!r}")
+    optimizer = (meta.get("config") or {}).get("optimizer", "gd")
+    if optimizer != options["optimizer"]:
+        raise ValueError(f"resume={name!r} was trained with optimizer={optimizer!r}, but this "
+                         f"run has optimizer={options['optimizer']!r}")
+    recorded_m = (meta.get("checkpoint") or {}).get("m")
+    if recorded_m is not None and recorded_m != m:
+        raise ValueError(
+            f"resume={name!r} was trained on {recorded_m} samples, but X has {m} columns; to "
+            f"start a new run from its weights use init=pnn.load({name!r}).params"
+        )
+    if meta["iterations"] > options["num_iterations"]:
+        raise ValueError(
+            f"resume={name!r} has already done {meta['iterations']} iterations, more than "
+            f"num_iterations={options['num_iterations']}"
+        )
+    restored = saved.to_model(model.backend_info)
+    model.params = restored.params
+    model.costs = restored.costs
+    model.iterations = restored.iterations
+    model.optimizer_state = restored.optimizer_state
