@@ -224,6 +224,12 @@ def check_checkpoint_options(checkpoint: Any, checkpoint_every: Any,
     saves only when the run ends (or is interrupted).
     """
     path = None if checkpoint is None else _check_path("checkpoint", checkpoint)
+    if path is not None:
+        folder = os.path.dirname(path) or "."
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(
+                f"checkpoint={path!r}: the folder {folder!r} does not exist; create it first"
+            )
     every = None
     if checkpoint_every is not None:
         every = check_int("checkpoint_every", checkpoint_every, minimum=1)
