@@ -126,11 +126,18 @@ def decision_boundary(
         values = pnn.to_numpy(model.predict_proba(grid))[0]
     else:
         values = pnn.to_numpy(model.predict(grid))[0]
+    values = np.asarray(values, dtype=np.float64).reshape(xx.shape)
     ax = _new_axes() if ax is None else ax
     cmap = _colormap()
-    ax.contourf(xx, yy, np.asarray(values, dtype=np.float64).reshape(xx.shape), cmap=cmap,
-                alpha=0.8)
-    ax.scatter(X[0], X[1], c=labels, s=20, cmap=cmap, edgecolors="k", linewidths=0.4)
+    if model.output == "linear":
+        ax.contourf(xx, yy, values, levels=20, cmap=cmap, alpha=0.5)
+        colors: dict[str, Any] = {}
+    else:  # one colour band per class, the same colours as the samples' labels
+        top = max(float(values.max()), float(labels.max()), 1.0)
+        colors = {"vmin": 0.0, "vmax": top}
+        ax.contourf(xx, yy, values, levels=np.arange(-0.5, top + 1.0), cmap=cmap, alpha=0.5,
+                    **colors)
+    ax.scatter(X[0], X[1], c=labels, s=20, cmap=cmap, edgecolors="k", linewidths=0.4, **colors)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     hidden = ", ".join(str(n) for n in model.layer_dims[1:-1]) or "none"

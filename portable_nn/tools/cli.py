@@ -1,0 +1,616 @@
+"""The ``portable-nn`` command line (also ``python -m portable_nn``).
+
+Subcommands: ``train`` (a built-in data set or a .csv / .npz file), ``predict`` (a saved model
+on data) and ``info`` (the backends usable here). Bad arguments exit with status 2 and a
+one-line message on stderr; a diverged training run exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import re
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+import numpy as np
+
+import portable_nn as pnn
+
+__all__ = ["build_parser", "main"]
+
+PROG = "portable-nn"
+
+DATA_HELP = (
+    "a built-in data set ({names}) or a data file. A .csv file has one sample per row, "
+    "comma-separated numbers, an optional header line, and the target in the LAST column "
+    "(class labels 0, 1, ..., C-1, or real values for --output linear). A .npz file holds "
+    "arrays X, shape (n_features, n_samples), and Y, shape (n_outputs, n_samples): "
+    "portable_nn's own layout, one column per sample"
+)
+
+EPILOG_TRAIN = """\
+examples:
+  portable-nn train planar --hidden 4 --iterations 10000 --save model.npz --plot planar.png
+  portable-nn train digits --hidden 32 --optimizer adam --learning-rate 0.01 --batch-size 64 \\
+      --iterations 3000 --test-fraction 0.2
+  portable-nn train data.csv --hidden 20,7,5 --activation relu --backend torch --dtype float32
+
+output "auto" picks sigmoid for 0/1 labels, softmax for more classes (or a one-hot Y), and
+linear when the targets are not whole numbers.
+"""
+
+EPILOG_PREDICT = """\
+examples:
+  portable-nn predict model.npz planar
+  portable-nn predict model.npz new_points.csv --output predictions.csv
+  portable-nn predict model.npz data.npz --proba
+
+A .csv file for predict has one sample per row and either exactly the model's number of
+features, or one more column: the label, used only to report the accuracy on stderr.
+Predictions are written one sample per line: 0/1 (sigmoid), the class index (softmax), or the
+predicted values (linear); --proba writes the network's outputs instead.
+"""
+
+
+class UsageError(Exception):
+    """A bad command-line argument found after parsing (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line on stderr (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE (see PROG --help)`` and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} "
+                     f"(see {self.prog} --help)\n")
+
+
+# --------------------------------------------------------------------------- argument types
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """Parse ``--hidden``: ``"4"``, ``"20,7,5"``, or ``"0"`` (no hidden layer).
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated positive layer sizes, or ``0``.
+
+    Returns
+    -------
+    tuple of int
+        The hidden layer sizes (empty for ``0``).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        For anything else.
+
+    Examples
+    --------
+    >>> parse_hidden("20,7,5")
+    (20, 7, 5)
+    >>> parse_hidden("0")
+    ()
+
+    """
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        sizes = tuple(int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected layer sizes such as 4 or 20,7,5 (or 0 for none), got {text!r}"
+        ) from None
+    if sizes == (0,):
+        return ()
+    if any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"layer sizes must be positive integers, got {text!r}")
+    return sizes
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _real(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _real(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text!r}")
+    return value
+
+
+def _device(text: str) -> Any:
+    """``"0"`` -> ``0`` (a CUDA device index); any other text is passed on as it is."""
+    return int(text) if text.isdigit() else text
+
+
+# --------------------------------------------------------------------------- the parser
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """Build the argument parser of the command line (all subcommands).
+
+    Parameters
+    ----------
+    prog : str
+        The program name shown in usage and error messages.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    names = ", ".join(pnn.datasets.DATASETS)
+    parser = _Parser(
+        prog=prog,
+        description="Train and use fully-connected neural networks on NumPy, PyTorch, JAX, "
+                    "CuPy or array-api-strict, from one array-API codebase.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {pnn.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                     parser_class=_Parser)
+    _add_train(commands, names)
+    _add_predict(commands, names)
+    info = commands.add_parser("info", help="list the backends, whether they are usable here, "
+                                            "their versions and devices",
+                               description="List the array backends portable_nn knows, whether "
+                                           "each is usable on this machine, its version and "
+                                           "its devices.")
+    info.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def _add_backend_options(sub: argparse.ArgumentParser) -> None:
+    group = sub.add_argument_group("backend")
+    group.add_argument("--backend", default="numpy",
+                       help="array backend: numpy (default), torch, jax, cupy, array_api_strict, "
+                            "or auto (CuPy when a CUDA GPU is usable, else NumPy)")
+    group.add_argument("--device", type=_device, default=None,
+                       help="device of the backend, such as cpu, cuda:0 (torch) or 0 (cupy); "
+                            "default: the backend's default device")
+    group.add_argument("--dtype", choices=["float32", "float64"], default=None,
+                       help="floating dtype of every array; default: the backend's default "
+                            "(predict: the dtype the model was saved in)")
+
+
+def _add_train(commands: Any, names: str) -> None:
+    sub = commands.add_parser(
+        "train", help="train a network on a built-in data set or a .csv/.npz file",
+        description="Train a fully-connected network and print a summary (accuracy or error, "
+                    "time, backend, device). A progress bar on stderr shows the iteration and "
+                    "the last recorded cost.",
+        epilog=EPILOG_TRAIN, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub.add_argument("data", metavar="DATA", help=DATA_HELP.format(names=names))
+    net = sub.add_argument_group("network")
+    net.add_argument("--hidden", type=parse_hidden, default=(4,), metavar="SIZES",
+                     help="hidden layer sizes, comma-separated: 4 (default), 20,7,5, or 0 for "
+                          "none (logistic regression)")
+    net.add_argument("--activation", default="tanh",
+                     choices=["tanh", "relu", "leaky_relu", "sigmoid"],
+                     help="activation of the hidden layers (default: tanh)")
+    net.add_argument("--output", default="auto", choices=["auto", "sigmoid", "softmax", "linear"],
+                     help="output layer and cost: sigmoid (binary cross-entropy), softmax "
+                          "(categorical cross-entropy), linear (regression, mean squared "
+                          "error); default auto, from the targets")
+    net.add_argument("--init", default="small", choices=["small", "he", "xavier"],
+                     help="weight initialisation (default: small, N(0,1)*0.01)")
+    opt = sub.add_argument_group("training")
+    opt.add_argument("--learning-rate", type=_real, default=1.2, metavar="RATE",
+                     help="gradient step size (default: 1.2, the lesson's)")
+    opt.add_argument("--iterations", type=_nonnegative_int, default=10_000, metavar="N",
+                     help="number of parameter updates; with --batch-size each mini-batch is "
+                          "one (default: 10000)")
+    opt.add_argument("--batch-size", type=_positive_int, default=None, metavar="B",
+                     help="mini-batch size, reshuffled every epoch (default: the full batch)")
+    opt.add_argument("--optimizer", default="gd", choices=["gd", "momentum", "adam"],
+                     help="update rule (default: gd, plain gradient descent)")
+    opt.add_argument("--l2", type=_real, default=0.0, metavar="LAMBDA",
+                     help="L2 regularization strength (default: 0)")
+    opt.add_argument("--keep-prob", type=_real, default=1.0, metavar="P",
+                     help="dropout keep probability on hidden layers (default: 1, no dropout)")
+    opt.add_argument("--seed", type=_nonnegative_int, default=0,
+                     help="seed of the initial weights, batch order and dropout (default: 0)")
+    opt.add_argument("--cost-every", type=_positive_int, default=100, metavar="N",
+                     help="record the cost every N iterations (default: 100)")
+    opt.add_argument("--test-fraction", type=_fraction, default=0.0, metavar="F",
+                     help="hold out this fraction of the samples (random, from --seed) and "
+                          "report the accuracy or error on them too (default: 0)")
+    opt.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    _add_backend_options(sub)
+    out = sub.add_argument_group("files")
+    out.add_argument("--save", type=Path, default=None, metavar="MODEL.npz",
+                     help="save the trained model (load it with predict or portable_nn.load)")
+    out.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
+                     help="save a figure: the decision boundary and the cost curve for "
+                          "two-feature data, the cost curve otherwise (needs matplotlib)")
+
+
+def _add_predict(commands: Any, names: str) -> None:
+    sub = commands.add_parser(
+        "predict", help="predict with a saved model",
+        description="Load a model saved by 'train --save' (or Model.save) and write its "
+                    "predictions for DATA.",
+        epilog=EPILOG_PREDICT, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub.add_argument("model", metavar="MODEL", type=Path, help="a saved model (.npz)")
+    sub.add_argument("data", metavar="DATA", help=DATA_HELP.format(names=names))
+    sub.add_argument("--output", "-o", type=Path, default=None, metavar="FILE",
+                     help="write the predictions to FILE instead of stdout")
+    sub.add_argument("--proba", action="store_true",
+                     help="write the network's outputs (probabilities; values for a linear "
+                          "output) instead of labels")
+    _add_backend_options(sub)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _read_csv(path: Path) -> np.ndarray:
+    def load(skip: int) -> np.ndarray:
+        return np.loadtxt(path, delimiter=",", ndmin=2, skiprows=skip, dtype=np.float64)
+
+    try:
+        try:
+            table = load(0)
+        except ValueError:
+            table = load(1)  # a header line
+    except ValueError as exc:
+        raise UsageError(f"{path}: not a CSV file of numbers ({exc})") from None
+    if table.size == 0:
+        raise UsageError(f"{path}: no samples")
+    return table
+
+
+def _read_npz(path: Path, *, need_y: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: not a readable .npz file ({exc})") from None
+    if "X" not in arrays or (need_y and "Y" not in arrays):
+        wanted = "X and Y" if need_y else "X"
+        raise UsageError(f"{path}: expected arrays {wanted}, found {sorted(arrays) or 'none'}")
+    X, Y = arrays["X"], arrays.get("Y")
+    if X.ndim != 2 or (Y is not None and (Y.ndim != 2 or Y.shape[1] != X.shape[1])):
+        raise UsageError(
+            f"{path}: X must be (n_features, n_samples) and Y (n_outputs, n_samples), got "
+            f"{X.shape} and {None if Y is None else Y.shape}"
+        )
+    return X, Y
+
+
+def _data_path(spec: str) -> Path:
+    path = Path(spec)
+    if path.suffix.lower() not in (".csv", ".npz"):
+        names = ", ".join(pnn.datasets.DATASETS)
+        raise UsageError(f"DATA must be a built-in data set ({names}) or a .csv / .npz file, "
+                         f"got {spec!r}")
+    if not path.is_file():
+        raise UsageError(f"no such file: {spec}")
+    return path
+
+
+def load_training_data(spec: str, output: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """Read ``DATA`` for ``train``: ``(X (n_x, m), Y (n_y, m), output)``.
+
+    Parameters
+    ----------
+    spec : str
+        A built-in data set name or a .csv / .npz path.
+    output : str
+        ``"auto"`` or the output layer asked for; ``"auto"`` is resolved from the targets.
+
+    Returns
+    -------
+    X, Y : numpy.ndarray
+        In portable_nn's (features, samples) layout; class labels become one-hot for softmax.
+    output : str
+        The output layer to train.
+
+    Raises
+    ------
+    UsageError
+        For an unreadable file or targets that do not fit ``output``.
+    """
+    if spec in pnn.datasets.DATASETS:
+        X, Y = pnn.datasets.load(spec)
+        return X, Y, _output_for_matrix(Y, output)
+    path = _data_path(spec)
+    if path.suffix.lower() == ".npz":
+        X, Y = _read_npz(path, need_y=True)
+        return X, Y, _output_for_matrix(Y, output)
+    table = _read_csv(path)
+    if table.shape[1] < 2:
+        raise UsageError(f"{path}: need at least one feature column and the target column")
+    X, target = table[:, :-1].T, table[:, -1]
+    Y, output = _targets_from_column(target, output, str(path))
+    return np.ascontiguousarray(X), Y, output
+
+
+def _output_for_matrix(Y: np.ndarray, output: str) -> str:
+    if output != "auto":
+        return output
+    if Y.shape[0] > 1:
+        return "softmax"
+    return "sigmoid" if np.isin(Y, (0, 1)).all() else "linear"
+
+
+def _targets_from_column(target: np.ndarray, output: str, where: str) -> tuple[np.ndarray, str]:
+    whole = bool(np.all(target == np.round(target)))
+    if output == "auto":
+        if not whole or target.min() < 0:
+            output = "linear"
+        else:
+            output = "sigmoid" if target.max() <= 1 else "softmax"
+    if output == "linear":
+        return target.reshape(1, -1), output
+    if not whole or target.min() < 0:
+        raise UsageError(f"{where}: --output {output} needs class labels 0, 1, ... in the last "
+                         "column; use --output linear for real-valued targets")
+    labels = target.astype(np.int64)
+    if output == "sigmoid":
+        if labels.max() > 1:
+            raise UsageError(f"{where}: --output sigmoid needs labels 0 and 1, found "
+                             f"{labels.max() + 1} classes; use --output softmax")
+        return labels.reshape(1, -1).astype(np.float64), output
+    n_classes = max(int(labels.max()) + 1, 2)
+    return (np.arange(n_classes)[:, None] == labels[None, :]).astype(np.float64), output
+
+
+def load_prediction_data(spec: str, n_features: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read ``DATA`` for ``predict``: ``(X (n_x, m), Y or None)``.
+
+    Parameters
+    ----------
+    spec : str
+        A built-in data set name or a .csv / .npz path.
+    n_features : int
+        The model's number of input features.
+
+    Returns
+    -------
+    X : numpy.ndarray, shape (n_features, m)
+    Y : numpy.ndarray or None
+        The labels when the data has them (used to report the accuracy).
+
+    Raises
+    ------
+    UsageError
+        For an unreadable file or a wrong number of columns.
+    """
+    if spec in pnn.datasets.DATASETS:
+        return pnn.datasets.load(spec)
+    path = _data_path(spec)
+    if path.suffix.lower() == ".npz":
+        return _read_npz(path, need_y=False)
+    table = _read_csv(path)
+    if table.shape[1] == n_features:
+        return np.ascontiguousarray(table.T), None
+    if table.shape[1] == n_features + 1:
+        return np.ascontiguousarray(table[:, :-1].T), table[:, -1].reshape(1, -1)
+    raise UsageError(f"{path}: the model takes {n_features} features, so each row needs "
+                     f"{n_features} numbers (or one more, the label); found {table.shape[1]}")
+
+
+def _split(X: np.ndarray, Y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, ...]:
+    m = X.shape[1]
+    n_test = round(m * fraction)
+    if fraction and not 1 <= n_test < m:
+        raise UsageError(f"--test-fraction {fraction} leaves no test or no training sample "
+                         f"out of {m}")
+    order = np.random.default_rng(seed).permutation(m)
+    test, train = order[:n_test], order[n_test:]
+    return X[:, train], Y[:, train], X[:, test], Y[:, test]
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _quality(model: pnn.Model, X: np.ndarray, Y: np.ndarray) -> str:
+    if model.output == "linear":
+        error = pnn.to_numpy(model.predict(X)) - Y
+        return f"RMSE {float(np.sqrt(np.mean(error**2))):.4g}"
+    return f"accuracy {model.accuracy(X, Y):.2%}"
+
+
+def _check_writable(path: Path | None, option: str) -> None:
+    if path is not None and not path.parent.is_dir():
+        raise UsageError(f"{option}: folder {path.parent} does not exist")
+
+
+def _save_figure(model: pnn.Model, X: np.ndarray, Y: np.ndarray, path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from portable_nn.tools import plot
+
+    two_d = X.shape[0] == 2
+    fig = Figure(figsize=(10, 4) if two_d else (5, 4))
+    axes = fig.subplots(1, 2) if two_d else [fig.subplots()]
+    if two_d:
+        plot.decision_boundary(model, X, Y, ax=axes[0])
+    plot.costs(model, ax=axes[-1])
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+
+
+def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
+    """Run ``train``: read the data, train with a progress bar, print a summary."""
+    _check_writable(args.save, "--save")
+    _check_writable(args.plot, "--plot")
+    if args.plot is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise UsageError("--plot needs matplotlib: pip install 'portable-nn[plot]'") from None
+    X, Y, output = load_training_data(args.data, args.output)
+    X_train, Y_train, X_test, Y_test = _split(X, Y, args.test_fraction, args.seed)
+    start = time.perf_counter()
+    model = pnn.train(
+        X_train, Y_train, hidden=args.hidden, hidden_activation=args.activation, output=output,
+        learning_rate=args.learning_rate, num_iterations=args.iterations, init=args.init,
+        seed=args.seed, backend=args.backend, device=args.device, dtype=args.dtype,
+        cost_every=args.cost_every, batch_size=args.batch_size, optimizer=args.optimizer,
+        l2=args.l2, keep_prob=args.keep_prob, progress=not args.no_progress,
+    )
+    seconds = time.perf_counter() - start
+    costs = list(model.costs.values())
+    features = f"{X.shape[0]} feature{'s' if X.shape[0] != 1 else ''}"
+    print(f"data: {args.data}, {X.shape[1]} samples, {features}; layers "
+          f"{model.layer_dims}, {model.hidden_activation} hidden, {model.output} output", file=out)
+    last = f", last recorded cost {costs[-1]:.6g}" if costs else ""
+    print(f"trained {model.iterations} iterations{last}", file=out)
+    print(f"training {_quality(model, X_train, Y_train)} ({X_train.shape[1]} samples)", file=out)
+    if X_test.shape[1]:
+        print(f"test {_quality(model, X_test, Y_test)} ({X_test.shape[1]} held-out samples)",
+              file=out)
+    print(f"time {seconds:.2f} s on backend {model.backend}, device {model.device}, "
+          f"{model.backend_info.dtype_name}", file=out)
+    if args.save is not None:
+        model.save(args.save)
+        print(f"saved model to {args.save}", file=out)
+    if args.plot is not None:
+        _save_figure(model, X, Y, args.plot)
+        print(f"saved plot to {args.plot}", file=out)
+    return 0
+
+
+def _format_rows(values: np.ndarray, integer: bool) -> str:
+    fmt = "{:d}" if integer else "{:.6g}"
+    rows = values.T
+    cast = rows.astype(np.int64) if integer else rows
+    return "".join(",".join(fmt.format(v) for v in row) + "\n" for row in cast.tolist())
+
+
+def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
+    """Run ``predict``: load the model, predict, write one line per sample."""
+    _check_writable(args.output, "--output")
+    if not args.model.is_file():
+        raise UsageError(f"no such model file: {args.model}")
+    model = pnn.load(args.model, backend=args.backend, device=args.device, dtype=args.dtype)
+    X, Y = load_prediction_data(args.data, model.layer_dims[0])
+    if args.proba:
+        text = _format_rows(pnn.to_numpy(model.predict_proba(X)), integer=False)
+    else:
+        text = _format_rows(pnn.to_numpy(model.predict(X)), integer=model.output != "linear")
+    if args.output is None:
+        out.write(text)
+    else:
+        args.output.write_text(text)
+        print(f"wrote {X.shape[1]} predictions to {args.output}", file=sys.stderr)
+    if Y is not None:
+        print(f"{_quality(model, X, Y)} on {X.shape[1]} labelled samples", file=sys.stderr)
+    return 0
+
+
+def _device_name(device: Any) -> str:
+    text = str(device)
+    quoted = re.fullmatch(r"[\w.]*Device\('(.+)'\)", text)  # array_api_strict.Device('x')
+    return quoted.group(1) if quoted else text
+
+
+def _devices(name: str) -> list[str]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyTorch warns while probing device types
+            xp = pnn.resolve_backend(name).xp
+            devices = xp.__array_namespace_info__().devices()
+    except Exception:  # a usable backend without the inspection API still gets listed
+        return []
+    return [_device_name(d) for d in devices if d is not None and str(d) != "meta"]
+
+
+def backend_report() -> dict[str, dict[str, Any]]:
+    """Return :func:`portable_nn.available_backends` plus each usable backend's ``devices``."""
+    report = pnn.available_backends()
+    for name, entry in report.items():
+        entry["devices"] = _devices(name) if entry["usable"] else []
+    return report
+
+
+def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
+    """Run ``info``: one line per known backend."""
+    report = backend_report()
+    if args.json:
+        json.dump({"portable_nn": pnn.__version__, "python": platform.python_version(),
+                   "backends": report}, out, indent=2)
+        out.write("\n")
+        return 0
+    print(f"portable_nn {pnn.__version__}, Python {platform.python_version()}", file=out)
+    print(f"{'backend':<18} {'usable':<7} {'version':<14} devices / why not", file=out)
+    for name, entry in report.items():
+        if entry["usable"]:
+            detail = ", ".join(entry["devices"]) or "-"
+        else:
+            detail = entry["reason"].split(" Install it with:")[0].splitlines()[0]
+            detail += f" [{entry['install']}]"
+        print(f"{name:<18} {'yes' if entry['usable'] else 'no':<7} "
+              f"{entry['version'] or '-':<14} {detail}", file=out)
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "predict": cmd_predict, "info": cmd_info}
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
+    """Run the command line and return its exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+    prog : str
+        The program name used in messages.
+
+    Returns
+    -------
+    int
+        0 on success, 1 when training diverged, 2 for a bad argument (also raised by
+        argparse as ``SystemExit(2)``).
+    """
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args, sys.stdout)
+    except (UsageError, ValueError, TypeError, FileNotFoundError, ImportError) as exc:
+        # the library's ValueError/TypeError name the bad argument: show them as usage errors
+        print(f"{prog} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except pnn.TrainingDivergedError as exc:
+        print(f"{prog} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
