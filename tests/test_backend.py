@@ -202,6 +202,15 @@ class TestDevice:
         with pytest.raises(ValueError, match="device="):
             pnn.train(X, Y, num_iterations=1, backend="numpy", device="cuda:0")
 
+    def test_jax_platform_name(self):
+        """device="cpu" selects JAX's first CPU device (its devices print as "cpu:0")."""
+        pytest.importorskip("jax")
+        be = pnn.resolve_backend("jax", device="cpu")
+        assert be.device.platform == "cpu"
+        X, Y = _small_data()
+        model = pnn.train(X, Y, num_iterations=2, backend="jax", device="cpu")
+        assert model.params["W1"].devices() == {be.device}
+
     def test_torch_cpu_device(self):
         torch = pytest.importorskip("torch")
         X, Y = _small_data()

@@ -104,6 +104,9 @@ def _resolve_device(name: str, xp: ModuleType, device: Any) -> Any:
     for candidate in devices:
         if device == candidate or str(device) == str(candidate) or _cuda_index(candidate) == device:
             return candidate
+    for candidate in devices:  # a platform name ("cpu", "gpu" for JAX): its first device
+        if isinstance(device, str) and getattr(candidate, "platform", None) == device:
+            return candidate
     raise ValueError(
         f"device={device!r} is not a device of backend={name!r}; "
         f"its devices here are {[str(d) for d in devices]}"
