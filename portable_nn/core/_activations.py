@@ -19,9 +19,10 @@ LEAKY_SLOPE = 0.01
 
 def sigmoid(z: Array, /, *, xp: ModuleType) -> Array:
     """Logistic sigmoid ``1 / (1 + exp(-z))``, computed without overflow for any ``z``."""
-    e = xp.exp(-xp.abs(z))
-    r = 1.0 / (1.0 + e)
-    return xp.where(z >= 0, r, e * r)
+    e = xp.exp(-xp.abs(z))  # in (0, 1]: never overflows
+    numerator = xp.where(z >= 0, 1.0, e)  # exp(min(z, 0))
+    numerator /= 1.0 + e
+    return numerator
 
 
 def sigmoid_derivative(a: Array, /, *, xp: ModuleType) -> Array:

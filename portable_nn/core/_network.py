@@ -13,6 +13,7 @@ cache also holds the scaled masks ``D{l}``; ``A{l}`` stays the unmasked activati
 
 from __future__ import annotations
 
+import functools
 from types import ModuleType
 from typing import Any
 
@@ -79,18 +80,22 @@ def forward(
     xp = array_namespace(X) if xp is None else xp
     g = activation(hidden_activation)
     L = num_layers(params)
+    keys = _keys(L)
     cache: dict[str, Array] = {"A0": X}
     A = X
     for layer in range(1, L):
-        A = g(params[f"W{layer}"] @ A + params[f"b{layer}"], xp=xp)
-        cache[f"A{layer}"] = A
+        Z = params[keys.W[layer]] @ A
+        Z += params[keys.b[layer]]  # in place on the fresh product: one (n_l, m) temporary fewer
+        A = g(Z, xp=xp)
+        cache[keys.A[layer]] = A
         if dropout_masks is not None and layer in dropout_masks:
-            cache[f"D{layer}"] = dropout_masks[layer]
+            cache[keys.D[layer]] = dropout_masks[layer]
             A = A * dropout_masks[layer]
-    ZL = params[f"W{L}"] @ A + params[f"b{L}"]
+    ZL = params[keys.W[L]] @ A
+    ZL += params[keys.b[L]]
     AL = output_function(output)(ZL, xp=xp)
-    cache[f"Z{L}"] = ZL
-    cache[f"A{L}"] = AL
+    cache[keys.Z[L]] = ZL
+    cache[keys.A[L]] = AL
     return AL, cache
 
 
@@ -146,27 +151,67 @@ def backward(
     """
     xp = array_namespace(Y) if xp is None else xp
     g_prime = activation_derivative(hidden_activation)
+    times_g_prime = _TIMES_DERIVATIVE.get(hidden_activation)
     L = num_layers(params)
     m = Y.shape[1]
     inv_m = 1.0 / m
     grads: dict[str, Array] = {}
-    dZ = cache[f"A{L}"] - Y
+    # dZ carries the 1/m of the mean cost from the top: scaling the (n_L, m) output error once
+    # makes every dW, db and lower dZ come out already divided by m (no per-layer scaling).
+    keys = _keys(L)
+    dZ = cache[keys.A[L]] - Y
+    dZ *= inv_m
     for layer in range(L, 0, -1):
-        A_prev = cache[f"A{layer - 1}"]
-        mask = cache.get(f"D{layer - 1}")
+        A_prev = cache[keys.A[layer - 1]]
+        mask = cache.get(keys.D[layer - 1])
         seen = A_prev if mask is None else A_prev * mask
-        dW = (dZ @ seen.T) * inv_m
+        W = params[keys.W[layer]]
+        dW = dZ @ seen.T
         if l2:
-            dW = dW + (l2 * inv_m) * params[f"W{layer}"]
-        grads[f"dW{layer}"] = dW
-        grads[f"db{layer}"] = xp.sum(dZ, axis=1, keepdims=True) * inv_m
+            dW = dW + (l2 * inv_m) * W
+        grads[keys.dW[layer]] = dW
+        grads[keys.db[layer]] = xp.sum(dZ, axis=1, keepdims=True)
         if layer > 1:
-            dA = params[f"W{layer}"].T @ dZ
+            # dA is a fresh product owned here, so it is updated in place (standard in-place
+            # operators; JAX rebinds): no (n_l, m) temporaries beyond the derivative's.
+            dA = W.T @ dZ
             if mask is not None:
-                dA = dA * mask
-            dZ = dA * g_prime(A_prev, xp=xp)
-    return {key: grads[key] for key in sorted(grads, key=_grad_order)}
+                dA *= mask
+            if times_g_prime is not None:
+                dZ = times_g_prime(dA, A_prev)
+            else:
+                dA *= g_prime(A_prev, xp=xp)
+                dZ = dA
+    return {key: grads[key] for key in keys.grad_order}
 
 
-def _grad_order(key: str) -> tuple[int, str]:
-    return int(key[2:]), key[:2]
+class _Keys:
+    """The dict keys of an ``L``-layer network, built once per depth (no f-strings per step)."""
+
+    def __init__(self, L: int) -> None:
+        layers = range(L + 1)
+        self.W = [f"W{i}" for i in layers]
+        self.b = [f"b{i}" for i in layers]
+        self.A = [f"A{i}" for i in layers]
+        self.Z = [f"Z{i}" for i in layers]
+        self.D = [f"D{i}" for i in layers]
+        self.dW = [f"dW{i}" for i in layers]
+        self.db = [f"db{i}" for i in layers]
+        self.grad_order = [key for i in range(1, L + 1) for key in (self.dW[i], self.db[i])]
+
+
+@functools.cache
+def _keys(L: int) -> _Keys:
+    return _Keys(L)
+
+
+def _times_tanh_derivative(dA: Array, a: Array) -> Array:
+    """``dA * (1 - a**2)`` as ``dA - (dA a) a``, overwriting ``dA``: one temporary, not three."""
+    t = dA * a
+    t *= a
+    dA -= t
+    return dA
+
+
+# dA * g'(a) for activations with a cheaper fused form; the others use activation_derivative.
+_TIMES_DERIVATIVE = {"tanh": _times_tanh_derivative}

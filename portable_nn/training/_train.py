@@ -315,6 +315,7 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
     lr, keep_prob, cost_every = o["learning_rate"], o["keep_prob"], o["cost_every"]
     print_cost, total = o["print_cost"], o["num_iterations"]
     hidden_sizes = model.layer_dims[1:-1]
+    fixed_rate = not callable(lr)
 
     def is_recorded(i: int) -> bool:
         return i % cost_every == 0 or (print_cost and i % PRINT_EVERY == 0)
@@ -347,9 +348,9 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
             if sample is not None:
                 masks = {layer: sample((n, Xb.shape[1]), keep_prob, i)
                          for layer, n in enumerate(hidden_sizes, start=1)}
-            record = is_recorded(i)
-            params, state, cost = step(params, state, Xb, Yb, _rate_at(lr, i), masks,
-                                       with_cost=record)
+            record = i % cost_every == 0 or (print_cost and i % PRINT_EVERY == 0)
+            rate = lr if fixed_rate else _rate_at(lr, i)
+            params, state, cost = step(params, state, Xb, Yb, rate, masks, with_cost=record)
             if record:
                 value = float(cost)
                 if not math.isfinite(value):
