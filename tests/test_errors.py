@@ -376,8 +376,24 @@ class TestModelInputs:
             getattr(model, method)(*args)
 
     def test_accuracy_Y_samples_differ(self, model):
-        with pytest.raises(ValueError, match=r"Y must have shape \(n_y, 6\) to match X"):
+        with pytest.raises(ValueError, match=r"Y must have shape \(1, 6\) .*got \(1, 3\)"):
             model.accuracy(data()[0], np.ones((1, 3)))
+
+    @pytest.mark.parametrize("method", ["accuracy", "cost"])
+    def test_Y_rows_differ_no_silent_broadcast(self, model, method):
+        with pytest.raises(ValueError, match=r"Y must have shape \(1, 6\) to match the "
+                                             r"model's 1 outputs.*got \(2, 6\)"):
+            getattr(model, method)(data()[0], np.ones((2, 6)))
+
+    def test_softmax_accuracy_accepts_class_indices(self, cpu_cell):
+        X, Y = data()
+        onehot = np.vstack([Y, 1 - Y])
+        model = pnn.train(X, onehot, output="softmax", num_iterations=2,
+                          backend=cpu_cell.backend, device=cpu_cell.device)
+        indices = np.argmax(onehot, axis=0)[None, :]
+        assert model.accuracy(X, onehot) == model.accuracy(X, indices)
+        with pytest.raises(ValueError, match=r"Y must have shape \(2, 6\) or \(1, 6\)"):
+            model.accuracy(X, np.ones((3, 6)))
 
     def test_predict_complex(self, model):
         with pytest.raises(TypeError, match=r"X must hold real numbers"):

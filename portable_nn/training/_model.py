@@ -101,10 +101,16 @@ class Model:
         check_features(X, self.layer_dims[0])
         return X
 
-    def _targets(self, Y: Any, m: int) -> Any:
+    def _targets(self, Y: Any, m: int, *, class_indices: bool = False) -> Any:
         Y = to_backend(Y, self._backend, name="Y")
-        if Y.ndim != 2 or Y.shape[1] != m:
-            raise ValueError(f"Y must have shape (n_y, {m}) to match X, got {tuple(Y.shape)}")
+        n_y = self.layer_dims[-1]
+        rows = (n_y, 1) if class_indices else (n_y,)
+        if Y.ndim != 2 or Y.shape[1] != m or Y.shape[0] not in rows:
+            either = f" or (1, {m}) (class indices)" if class_indices else ""
+            raise ValueError(
+                f"Y must have shape ({n_y}, {m}){either} to match the model's {n_y} outputs and "
+                f"X's {m} samples, got {tuple(Y.shape)}"
+            )
         return Y
 
     def _forward(self, X: Any) -> tuple[Any, dict[str, Any]]:
@@ -141,7 +147,7 @@ class Model:
         if self.output == "linear":
             raise ValueError("accuracy is undefined for output='linear'; use model.cost(X, Y)")
         X = self._inputs(X)
-        Y = self._targets(Y, X.shape[1])
+        Y = self._targets(Y, X.shape[1], class_indices=self.output == "softmax")
         xp = self.xp
         labels = self.predict(X)
         if self.output == "softmax" and Y.shape[0] != 1:
