@@ -7,8 +7,10 @@ Each line: backend, case, exception type, message (first 160 characters).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import tempfile
 
 os.environ.setdefault("JAX_ENABLE_X64", "True")
 
@@ -28,15 +30,11 @@ def _data() -> tuple[np.ndarray, np.ndarray]:
 
 def _native(backend: str, array: np.ndarray):
     """The array as the backend's own array (so checks run on every library's arrays)."""
-    be = pnn.resolve_backend(backend)
-    if array.dtype.kind in "fc":
-        if backend == "array_api_strict" and array.dtype.kind == "c":
-            return be.xp.asarray(array)
-        return be.xp.asarray(array)
-    return be.xp.asarray(array)
+    return pnn.resolve_backend(backend).xp.asarray(array)
 
 
 def train_cases(backend: str) -> list[tuple[str, dict]]:
+    """Bad arguments to ``train`` on ``backend``: (label, keyword arguments)."""
     X, Y = _data()
     nan_X = X.copy()
     nan_X[0, 0] = np.nan
@@ -86,10 +84,20 @@ def train_cases(backend: str) -> list[tuple[str, dict]]:
         ("init mapping W1 wrong shape", dict(X=X, Y=Y, init={**params, "W1": np.ones((4, 3))},
                                              **kw)),
         ("checkpoint_every=0", dict(X=X, Y=Y, checkpoint="x.npz", checkpoint_every=0, **kw)),
+        ("checkpoint_every=2.5", dict(X=X, Y=Y, checkpoint="x.npz", checkpoint_every=2.5,
+                                      **kw)),
+        ("checkpoint_every without checkpoint", dict(X=X, Y=Y, checkpoint_every=5, **kw)),
+        ("checkpoint in missing folder", dict(X=X, Y=Y, checkpoint="no/such/dir/x.npz", **kw)),
+        ("resume missing file", dict(X=X, Y=Y, resume="no_such_run.npz", **kw)),
+        ("X holds NaN (backend array)", dict(X=_native(backend, np.where(X > 1, np.nan, X)),
+                                            Y=Y, **kw)),
+        ("Y wrong rows vs init output layer", dict(X=X, Y=np.vstack([Y, Y]), output="linear",
+                                                     init=params, **kw)),
     ]
 
 
 def backend_cases() -> list[tuple[str, dict]]:
+    """Bad backend, device and dtype choices: (label, keyword arguments)."""
     X, Y = _data()
     kw = {"X": X, "Y": Y, "num_iterations": 2}
     return [
@@ -100,16 +108,70 @@ def backend_cases() -> list[tuple[str, dict]]:
         ("torch device='tpu'", dict(backend="torch", device="tpu", **kw)),
         ("numpy device='gpu'", dict(backend="numpy", device="gpu", **kw)),
         ("jax device='gpu'", dict(backend="jax", device="gpu", **kw)),
-        ("array_api_strict device='device2'", dict(backend="array_api_strict", device="nope",
+        ("array_api_strict device='nope'", dict(backend="array_api_strict", device="nope",
                                                   **kw)),
         ("dtype='float16'", dict(backend="numpy", dtype="float16", **kw)),
         ("dtype='int32'", dict(backend="numpy", dtype="int32", **kw)),
         ("array_api_strict no_float64 device, float64", dict(
-            backend="array_api_strict", device="device1", dtype="float64", **kw)),
+            backend="array_api_strict", device=_strict_device("no_float64"), dtype="float64",
+            **kw)),
+    ]
+
+
+def _strict_device(name: str):
+    import array_api_strict
+
+    return array_api_strict.Device(name)
+
+
+def file_cases(folder: str) -> list[tuple[str, object]]:
+    """Bad model files for pnn.load."""
+    X, Y = _data()
+    good = os.path.join(folder, "good.npz")
+    pnn.train(X, Y, num_iterations=2).save(good)
+    run = os.path.join(folder, "run.npz")
+    pnn.train(X, Y, num_iterations=2, checkpoint=run)
+    with open(good, "rb") as handle:
+        data = handle.read()
+    paths = {}
+    for label, content in (("truncated", data[: len(data) // 2]), ("empty", b""),
+                           ("text", b"hello")):
+        paths[label] = os.path.join(folder, f"{label}.npz")
+        with open(paths[label], "wb") as handle:
+            handle.write(content)
+    other = os.path.join(folder, "other.npz")
+    np.savez(other, weights=np.ones(3))
+    with np.load(good) as archive:
+        entries = {k: archive[k] for k in archive.files}
+    meta = json.loads(str(entries["__portable_nn__"][()]))
+    newer = os.path.join(folder, "newer.npz")
+    np.savez(newer, **{**entries, "__portable_nn__": np.asarray(json.dumps(
+        {**meta, "format_version": 99}))})
+    shape = os.path.join(folder, "shape.npz")
+    np.savez(shape, **{**entries, "W1": np.ones((4, 3))})
+    pickled = os.path.join(folder, "pickled.npz")
+    np.savez(pickled, **{**entries, "payload": np.array([{"a": 1}], dtype=object)})
+    return [
+        ("load missing file", lambda: pnn.load(os.path.join(folder, "absent.npz"))),
+        ("load truncated file", lambda: pnn.load(paths["truncated"])),
+        ("load empty file", lambda: pnn.load(paths["empty"])),
+        ("load text file", lambda: pnn.load(paths["text"])),
+        ("load other .npz", lambda: pnn.load(other)),
+        ("load newer format version", lambda: pnn.load(newer)),
+        ("load W1 of wrong shape", lambda: pnn.load(shape)),
+        ("load .npz with object array", lambda: pnn.load(pickled)),
+        ("resume with other hidden", lambda: pnn.train(X, Y, hidden=5, num_iterations=4,
+                                                       resume=good)),
+        ("resume with fewer samples", lambda: pnn.train(X[:, :4], Y[:, :4], num_iterations=4,
+                                                        resume=run)),
+        ("resume with other optimizer", lambda: pnn.train(X, Y, num_iterations=4, resume=run,
+                                                          optimizer="adam")),
+        ("resume past num_iterations", lambda: pnn.train(X, Y, num_iterations=1, resume=run)),
     ]
 
 
 def model_cases(backend: str) -> list[tuple[str, object]]:
+    """Bad data given to a trained model: (label, call)."""
     X, Y = _data()
     model = pnn.train(X, Y, num_iterations=2, backend=backend)
     return [
@@ -123,7 +185,7 @@ def model_cases(backend: str) -> list[tuple[str, object]]:
 def _run(label: str, backend: str, call) -> None:
     try:
         call()
-    except Exception as exc:  # noqa: BLE001 - we report whatever was raised
+    except Exception as exc:  # we report whatever was raised
         msg = " ".join(str(exc).split())
         print(f"{backend:17} | {label:40} | {type(exc).__name__:26} | {msg[:200]}")
     else:
@@ -131,6 +193,7 @@ def _run(label: str, backend: str, call) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print one line per bad input: backend, case, exception type, message."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", action="append", choices=CPU_BACKENDS)
     args = parser.parse_args(argv)
@@ -144,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
             _run(label, backend, call)
     for label, kwargs in backend_cases():
         _run(label, "-", lambda kwargs=kwargs: pnn.train(**kwargs))
+    with tempfile.TemporaryDirectory() as folder:
+        for label, call in file_cases(folder):
+            _run(label, "-", call)
     return 0
 
 

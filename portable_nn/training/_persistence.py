@@ -243,7 +243,7 @@ def _read(path: str | os.PathLike[str]) -> _SavedModel:
     try:
         arrays, texts = read_npz(name)
     except NpzReadError as exc:
-        raise ModelFileError(str(exc)) from exc
+        raise ModelFileError(f"model file {exc}") from exc
     meta = _parse_metadata(name, texts, [*arrays, *texts])
     _check_metadata(name, meta)
     params, state = _check_arrays(name, meta, arrays)

@@ -186,7 +186,7 @@ def check_init_mapping(init: Mapping[str, Any], layer_dims: Sequence[int], /) ->
     if out is not None and len(out) == 2 and out[0] != dims[-1]:
         raise ValueError(
             f"Y has {dims[-1]} rows but the output layer of init (init['W{L}'], shape {out}) "
-            f"has {out[0]} units: Y must have one row per output unit"
+            f"has {out[0]} unit(s): Y must have one row per output unit"
         )
     first = shapes["W1"]
     if first is not None and len(first) == 2 and first[1] != dims[0]:
