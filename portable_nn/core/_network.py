@@ -13,7 +13,6 @@ cache also holds the scaled masks ``D{l}``; ``A{l}`` stays the unmasked activati
 
 from __future__ import annotations
 
-import functools
 from types import ModuleType
 from typing import Any
 
@@ -200,9 +199,14 @@ class _Keys:
         self.grad_order = [key for i in range(1, L + 1) for key in (self.dW[i], self.db[i])]
 
 
-@functools.cache
+_KEYS: dict[int, _Keys] = {}
+
+
 def _keys(L: int) -> _Keys:
-    return _Keys(L)
+    keys = _KEYS.get(L)
+    if keys is None:
+        keys = _KEYS[L] = _Keys(L)
+    return keys
 
 
 def _times_tanh_derivative(dA: Array, a: Array) -> Array:

@@ -29,6 +29,8 @@ from portable_nn.training._model import Model
 __all__ = ["train"]
 
 PRINT_EVERY = 1000
+# the options make_step builds a step from: runs with equal values can share a compiled step
+_STEP_OPTIONS = ("hidden_activation", "output", "optimizer", "l2", "beta1", "beta2", "epsilon")
 
 
 def make_step(
@@ -303,7 +305,7 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
                      epsilon=o["epsilon"])
     block = None
     if o["compile"]:
-        compiled = compile_steps(be, step)
+        compiled = compile_steps(be, step, key=tuple(o[k] for k in _STEP_OPTIONS))
         step, block = compiled.step, compiled.block
     m = X.shape[1]
     batches = _Batches(X, Y, o["batch_size"], o["seed"], be) if (
