@@ -141,7 +141,7 @@ class TestIntegerAndBooleanData:
 
     def test_int_X_bool_Y_equal_float_run(self, cpu_cell, dtype):
         rng = np.random.default_rng(1)
-        X = rng.integers(-3, 4, size=(2, 10))
+        X = rng.integers(-3, 4, size=(2, 6))
         Y = X[:1] + X[1:] > 0
         kwargs = dict(num_iterations=5, backend=cpu_cell.backend, device=cpu_cell.device,
                       dtype=dtype)
