@@ -489,7 +489,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     print(f"data: {args.data}, {X.shape[1]} samples, {features}; layers "
           f"{model.layer_dims}, {model.hidden_activation} hidden, {model.output} output", file=out)
     last = f", last recorded cost {costs[-1]:.6g}" if costs else ""
-    print(f"trained {model.iterations} iterations{last}", file=out)
+    stopped = " (interrupted with Ctrl-C)" if model.interrupted else ""
+    print(f"trained {model.iterations} iterations{last}{stopped}", file=out)
     print(f"training {_quality(model, X_train, Y_train)} ({X_train.shape[1]} samples)", file=out)
     if X_test.shape[1]:
         print(f"test {_quality(model, X_test, Y_test)} ({X_test.shape[1]} held-out samples)",
