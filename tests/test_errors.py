@@ -115,6 +115,14 @@ class TestDataValues:
         train_fails(cpu_cell, TypeError, r"X must hold real numbers .*complex",
                     native(cpu_cell, X.astype(np.complex128)), Y)
 
+    def test_ragged_nested_list(self, cpu_cell):
+        train_fails(cpu_cell, ValueError, r"X could not be converted to an array.*rectangular",
+                    [[1.0, 2.0], [3.0]], [[0, 1]])
+
+    def test_scalar_X(self, cpu_cell):
+        train_fails(cpu_cell, ValueError, r"X must be 2-D .*got a 0-D array of shape \(\)",
+                    5.0, [[1]])
+
     def test_nested_list_of_strings(self, cpu_cell):
         train_fails(cpu_cell, TypeError, r"X must hold real numbers", [["a", "b"]], [[0, 1]])
 

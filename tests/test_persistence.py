@@ -182,6 +182,17 @@ class TestAtomicWrite:
         assert pnn.load(path).iterations == 3
         assert os.listdir(tmp_path) == ["model.npz"]
 
+    @pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+    def test_file_mode_like_a_plain_write(self, small_data, tmp_path):
+        plain = tmp_path / "plain.bin"
+        plain.write_bytes(b"x")
+        path = tmp_path / "model.npz"
+        pnn.train(*small_data, num_iterations=1).save(path)
+        assert path.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+        path.chmod(0o640)
+        pnn.train(*small_data, num_iterations=2).save(path)
+        assert path.stat().st_mode & 0o777 == 0o640
+
     def test_missing_folder(self, small_data, tmp_path):
         model = pnn.train(*small_data, num_iterations=1)
         with pytest.raises(FileNotFoundError, match=r"cannot save to .*nowhere.*does not exist"):

@@ -67,7 +67,7 @@ def from_host(array: np.ndarray, backend: Backend, *, name: str = "array") -> An
     if array.dtype.kind not in "fiub":
         _kind_error(name, array.dtype)
     xp = backend.xp
-    host = np.ascontiguousarray(array, dtype=np.dtype(backend.dtype_name))
+    host = np.asarray(array, dtype=np.dtype(backend.dtype_name), order="C")  # keeps 0-d as 0-d
     if backend.name == "numpy":
         return host
     return xp.asarray(host, dtype=backend.dtype, device=backend.device)
@@ -108,7 +108,16 @@ def to_backend(array: Any, backend: Backend, *, name: str = "array") -> Any:
         if backend.device is not None and _device_of(array) != backend.device:
             array = to_device(array, backend.device)
         return array
-    host = to_numpy(array) if is_array_api_obj(array) else np.asarray(array)
+    if is_array_api_obj(array):
+        host = to_numpy(array)
+    else:
+        try:
+            host = np.asarray(array)
+        except (ValueError, TypeError) as exc:  # ragged nested lists, odd objects
+            raise ValueError(
+                f"{name} could not be converted to an array: {str(exc).rstrip('.')}. Give a "
+                "rectangular array-like of numbers"
+            ) from exc
     return from_host(host, backend, name=name)
 
 

@@ -69,6 +69,7 @@ def write_npz_atomic(path: str | os.PathLike[str], arrays: Mapping[str, Any],
     host.update({name: np.asarray(text, dtype=np.str_) for name, text in texts.items()})
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
+        _set_mode(tmp, target)
         with os.fdopen(fd, "wb") as handle:
             _write_npz(handle, host)
             handle.flush()
@@ -80,6 +81,21 @@ def write_npz_atomic(path: str | os.PathLike[str], arrays: Mapping[str, Any],
         raise
     _fsync_folder(folder)
     return target
+
+
+def _set_mode(tmp: str, target: Path) -> None:
+    """Give the new file the old file's permissions, else the usual ``0o666 & ~umask``.
+
+    ``mkstemp`` creates files readable by their owner only; a plain ``open`` would not.
+    """
+    try:
+        mode = target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    with contextlib.suppress(OSError):
+        os.chmod(tmp, mode)
 
 
 def _fsync_folder(folder: Path) -> None:
