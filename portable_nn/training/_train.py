@@ -260,6 +260,8 @@ def train(
         On any invalid argument, before training starts.
     TrainingDivergedError
         When a recorded cost (or a final parameter) is NaN or infinite.
+    FileNotFoundError, ModelFileError
+        When ``resume`` names no file or an unusable one (ModelFileError is a ValueError).
 
     Examples
     --------
