@@ -135,6 +135,16 @@ class TestSaveLoad:
             else:
                 assert np.array_equal(loaded.optimizer_state[key], value)
 
+    def test_model_to_keeps_optimizer_state(self, small_data, tmp_path):
+        X, Y = small_data
+        full = pnn.train(X, Y, num_iterations=10, optimizer="adam", learning_rate=0.01)
+        part = pnn.train(X, Y, num_iterations=4, optimizer="adam", learning_rate=0.01,
+                         dtype="float64")
+        part.to("array_api_strict").save(tmp_path / "m.npz")
+        resumed = pnn.train(X, Y, num_iterations=10, optimizer="adam", learning_rate=0.01,
+                            resume=tmp_path / "m.npz")
+        assert_params_equal(host(resumed), host(full))
+
     def test_save_rejects_bad_path(self, small_data):
         model = pnn.train(*small_data, num_iterations=1)
         with pytest.raises(TypeError, match=r"path must be a str or os.PathLike, got int"):

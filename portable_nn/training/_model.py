@@ -214,6 +214,12 @@ class Model:
         """
         target = resolve_backend(backend, device, dtype or self._backend.dtype_name)
         params = {key: to_backend(value, target, name=key) for key, value in self.params.items()}
+        state = None
+        if self.optimizer_state is not None:  # moments move too; scalars (Adam's t) are kept
+            state = {key: value if getattr(value, "ndim", 0) == 0 else
+                     to_backend(value, target, name=key)
+                     for key, value in self.optimizer_state.items()}
         return Model(params, layer_dims=self.layer_dims, hidden_activation=self.hidden_activation,
                      output=self.output, backend=target, costs=self.costs,
-                     iterations=self.iterations, interrupted=self.interrupted, config=self.config)
+                     iterations=self.iterations, interrupted=self.interrupted, config=self.config,
+                     optimizer_state=state)
