@@ -201,7 +201,7 @@ class TestHyperparameters:
         train_fails(cpu_cell, exc, match, *data(), hidden=value)
 
     @pytest.mark.parametrize(("value", "exc", "match"), [
-        (0, ValueError, r"learning_rate must be a finite number in \(0\.0, inf\], got 0"),
+        (0, ValueError, r"learning_rate must be a finite number > 0\.0, got 0"),
         (0.0, ValueError, r"learning_rate must be .*got 0\.0"),
         (-0.1, ValueError, r"learning_rate must be .*got -0\.1"),
         (math.nan, ValueError, r"learning_rate must be .*got nan"),

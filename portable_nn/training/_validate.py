@@ -54,10 +54,11 @@ def check_real(name: str, value: Any, *, low: float, high: float = math.inf,
     below = number <= low if low_open else number < low
     above = number >= high if high_open else number > high
     if not math.isfinite(number) or below or above:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
-        raise ValueError(f"{name} must be a finite number in {left}{low}, {high}{right}, "
-                         f"got {value!r}")
+        if math.isinf(high):
+            wanted = f"> {low}" if low_open else f">= {low}"
+        else:
+            wanted = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be a finite number {wanted}, got {value!r}")
     return number
 
 
