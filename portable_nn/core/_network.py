@@ -107,6 +107,7 @@ def backward(
     hidden_activation: str = "tanh",
     output: str = "sigmoid",
     l2: float = 0.0,
+    scale: Any = 1.0,
     xp: ModuleType | None = None,
 ) -> dict[str, Array]:
     """Backward propagation of the mean cost through the whole network.
@@ -129,13 +130,17 @@ def backward(
         As given to :func:`forward`.
     l2 : float
         L2 regularization strength (``0.0``: none).
+    scale : float or 0-d array
+        Every gradient is multiplied by ``scale`` (default 1). ``train`` passes the learning
+        rate of plain gradient descent: one multiplication of the output error replaces one
+        per parameter.
     xp : namespace, optional
         The array namespace; inferred from ``Y`` when omitted.
 
     Returns
     -------
     dict
-        ``{"dW1": ..., "db1": ..., ...}``, each the shape of its parameter.
+        ``{"dW1": ..., "db1": ..., ...}``, each the shape of its parameter (times ``scale``).
 
     Examples
     --------
@@ -159,7 +164,9 @@ def backward(
     # makes every dW, db and lower dZ come out already divided by m (no per-layer scaling).
     keys = _keys(L)
     dZ = cache[keys.A[L]] - Y
-    dZ *= inv_m
+    dZ *= inv_m * scale
+    # db = sum(dZ, axis=1) as dZ @ ones: one matrix-vector product is cheaper than a reduction
+    ones = xp.ones_like(Y[:1, :]).T
     for layer in range(L, 0, -1):
         A_prev = cache[keys.A[layer - 1]]
         mask = cache.get(keys.D[layer - 1])
@@ -167,9 +174,9 @@ def backward(
         W = params[keys.W[layer]]
         dW = dZ @ seen.T
         if l2:
-            dW = dW + (l2 * inv_m) * W
+            dW = dW + ((l2 * inv_m) * scale) * W
         grads[keys.dW[layer]] = dW
-        grads[keys.db[layer]] = xp.sum(dZ, axis=1, keepdims=True)
+        grads[keys.db[layer]] = dZ @ ones
         if layer > 1:
             # dA is a fresh product owned here, so it is updated in place (standard in-place
             # operators; JAX rebinds): no (n_l, m) temporaries beyond the derivative's.

@@ -50,6 +50,9 @@ def make_step(
     pass, the cost of that pass (a 0-d array, only when ``with_cost``), backprop and one
     optimizer update. Pure: no argument is modified.
     """
+    plain_gd = optimizer == "gd"
+    grad_keys = _GradKeys()
+
     def step(params: dict, state: dict, X: Any, Y: Any, lr: Any, masks: Any,
              with_cost: bool = False) -> tuple[dict, dict, Any]:
         _, cache = forward(params, X, hidden_activation=hidden_activation, output=output,
@@ -60,6 +63,10 @@ def make_step(
             cost = cost_from_logits(ZL, Y, output=output, xp=xp)
             if l2:
                 cost = cost + l2_penalty(params, l2, X.shape[1], xp=xp)
+        if plain_gd:  # lr folded into backprop: W - (lr dW) with no per-parameter lr * dW
+            steps = backward(params, cache, Y, hidden_activation=hidden_activation,
+                             output=output, l2=l2, scale=lr, xp=xp)
+            return {k: v - steps[grad_keys[k]] for k, v in params.items()}, state, cost
         grads = backward(params, cache, Y, hidden_activation=hidden_activation, output=output,
                          l2=l2, xp=xp)
         new_params, new_state = optimizer_step(optimizer, params, grads, state, lr,
@@ -67,6 +74,14 @@ def make_step(
         return new_params, new_state, cost
 
     return step
+
+
+class _GradKeys(dict):
+    """``"W1" -> "dW1"``, built on first use."""
+
+    def __missing__(self, key: str) -> str:
+        self[key] = f"d{key}"
+        return self[key]
 
 
 class _Batches:

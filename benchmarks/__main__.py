@@ -1,0 +1,184 @@
+"""``python -m benchmarks [--quick] [--json PATH] [--gpu-only]``: time and table."""
+
+from __future__ import annotations
+
+import os
+
+# JAX float64 cells need x64 mode, set before JAX is imported anywhere
+os.environ.setdefault("JAX_ENABLE_X64", "1")
+
+import argparse
+import json
+import platform
+import sys
+import time
+
+from benchmarks._cases import Case, cases
+from benchmarks._competitors import Competitor, Unavailable, competitors
+from benchmarks._measure import choose_n, median, peak_memory, per_iteration
+from benchmarks._targets import check_targets
+
+REFERENCE = "raw numpy (reference)"
+FLOOR = "floor: 5 matmuls (numpy)"
+
+
+def machine() -> dict[str, object]:
+    """CPU model, core count, GPU (if any) and library versions."""
+    model = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f
+                         if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    info: dict[str, object] = {"cpu": model, "cores": os.cpu_count(),
+                               "python": platform.python_version(), "gpu": gpu_name()}
+    for lib in ("numpy", "array_api_compat", "array_api_strict", "torch", "jax", "sklearn",
+                "cupy"):
+        try:
+            info[lib] = __import__(lib).__version__
+        except Exception:
+            continue
+    return info
+
+
+def gpu_name() -> str | None:
+    """The CUDA device's name when CuPy or PyTorch can use one, else None."""
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    except Exception:
+        pass
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.get_device_name(0)
+    except Exception:
+        pass
+    return None
+
+
+def bench_case(case: Case, entries: list[Competitor], *, rounds: int, budget: float,
+               log: callable) -> list[dict[str, object]]:
+    """Time every competitor on ``case`` (interleaved rounds), then measure peak memory."""
+    runs, rows = {}, {}
+    for c in entries:
+        row = {"case": case.label, "size": case.name, "dtype": case.dtype,
+               "competitor": c.name, "gpu": c.gpu, "memory_method": c.memory}
+        rows[c.name] = row
+        try:
+            t = time.perf_counter()
+            run = c.setup(case)
+            n = choose_n(run, case.n0, case.step_n, budget, cap=20_000)
+            log(f"  {c.name}: warm-up {time.perf_counter() - t:.1f} s, N = {n}")
+        except Unavailable as exc:
+            row["skipped"] = str(exc)
+            log(f"  skip {c.name}: {exc}")
+            continue
+        runs[c.name] = (run, n)
+        row["iterations_timed"] = n
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    order = list(runs)
+    for r in range(rounds):
+        for name in order[r % len(order):] + order[: r % len(order)]:
+            run, n = runs[name]
+            samples[name].append(per_iteration(run, case.n0, n))
+    for name, (run, _) in runs.items():
+        log(f"  memory: {name}")
+        rows[name]["seconds_per_iteration"] = median(samples[name])
+        rows[name]["samples"] = samples[name]
+        rows[name]["peak_bytes"] = peak_memory(run, case.n0 + case.step_n,
+                                               rows[name]["memory_method"])
+    ref = rows.get(REFERENCE, {}).get("seconds_per_iteration")
+    floor = rows.get(FLOOR, {}).get("seconds_per_iteration")
+    ref_mem = rows.get(REFERENCE, {}).get("peak_bytes")
+    for row in rows.values():
+        t = row.get("seconds_per_iteration")
+        if t is not None and ref:
+            row["ratio_to_reference"] = t / ref
+        if t is not None and floor:
+            row["ratio_to_floor"] = t / floor
+        mem = row.get("peak_bytes")
+        if mem and ref_mem and row["memory_method"] == "tracemalloc":
+            row["memory_ratio_to_reference"] = mem / ref_mem
+    return list(rows.values())
+
+
+def _fmt_time(seconds: float) -> str:
+    if seconds >= 1e-1:
+        return f"{seconds * 1e3:8.0f} ms"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:8.2f} ms"
+    return f"{seconds * 1e6:8.1f} us"
+
+
+def table(rows: list[dict[str, object]]) -> str:
+    """A plain-text table: time per iteration, ratios to the reference and floor, memory."""
+    lines = []
+    for case in dict.fromkeys(r["case"] for r in rows):
+        lines.append(f"\n{case}")
+        lines.append(f"  {'competitor':40s} {'time/iter':>11s} {'x ref':>7s} {'x floor':>8s} "
+                     f"{'peak MB':>9s} {'mem x ref':>9s}")
+        for r in (r for r in rows if r["case"] == case):
+            if "seconds_per_iteration" not in r:
+                lines.append(f"  {r['competitor']:40s} skipped: {r.get('skipped', '')[:70]}")
+                continue
+            mem = r.get("peak_bytes")
+            mem_s = f"{mem / 1e6:9.1f}" if mem else f"{'n/a':>9s}"
+            mem_ratio = r.get("memory_ratio_to_reference")
+            lines.append(
+                f"  {r['competitor']:40s} {_fmt_time(r['seconds_per_iteration']):>11s} "
+                f"{r.get('ratio_to_reference', float('nan')):7.2f} "
+                f"{r.get('ratio_to_floor', float('nan')):8.2f} {mem_s} "
+                + (f"{mem_ratio:9.2f}" if mem_ratio else f"{'':9s}")
+                + ("" if r["memory_method"] == "tracemalloc" else f" ({r['memory_method']})"))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print the table and the targets; write JSON with ``--json``."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="under a minute: large size shrunk to m=6,000, 3 rounds")
+    parser.add_argument("--json", metavar="PATH", help="write every measurement as JSON")
+    parser.add_argument("--rounds", type=int, default=None, help="timing rounds per case")
+    parser.add_argument("--gpu-only", action="store_true",
+                        help="only the reference, the floor and the GPU competitors")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    rounds = args.rounds or (3 if args.quick else 7)
+    budget = 0.05 if args.quick else 0.5
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    info = machine()
+    entries = competitors(gpu=info["gpu"] is not None)
+    if args.gpu_only:
+        entries = [c for c in entries if c.gpu or c.name in (REFERENCE, FLOOR)]
+    log(f"machine: {info}")
+    rows = []
+    for case in cases(args.quick):
+        log(f"case {case.label} ...")
+        rows += bench_case(case, entries, rounds=rounds, budget=budget, log=log)
+    targets = check_targets(rows)
+    print(f"machine: {info['cpu']}, {info['cores']} cores, GPU: {info['gpu'] or 'none'}")
+    print(f"time per iteration: median of {rounds} rounds; memory: peak above baseline "
+          "(tracemalloc unless marked)")
+    print(table(rows))
+    print("\ntargets:")
+    for t in targets:
+        print(f"  [{t['status']:>4s}] {t['target']}: {t['measured']}")
+    elapsed = time.perf_counter() - started
+    print(f"\n({elapsed:.0f} s)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": info, "quick": args.quick, "rounds": rounds,
+                       "seconds": elapsed, "rows": rows, "targets": targets}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""The issue's performance targets, checked against one run's rows (reported, never asserted)."""
+
+from __future__ import annotations
+
+REF = "raw numpy (reference)"
+FLOOR = "floor: 5 matmuls (numpy)"
+OURS = "portable_nn numpy"
+
+
+def _time(rows: list[dict], case: str, name: str) -> float | None:
+    for r in rows:
+        if r["case"] == case and r["competitor"] == name:
+            return r.get("seconds_per_iteration")
+    return None
+
+
+def _row(rows: list[dict], case: str, name: str) -> dict:
+    return next((r for r in rows if r["case"] == case and r["competitor"] == name), {})
+
+
+def _result(target: str, ok: bool | None, measured: str) -> dict:
+    status = "n/a" if ok is None else ("met" if ok else "MISS")
+    return {"target": target, "status": status, "measured": measured}
+
+
+def check_targets(rows: list[dict]) -> list[dict]:
+    """One entry per target: ``{"target", "status": "met"|"MISS"|"n/a", "measured"}``."""
+    out = []
+    cases = list(dict.fromkeys(r["case"] for r in rows))
+    for case in cases:
+        ours, ref, floor = (_time(rows, case, n) for n in (OURS, REF, FLOOR))
+        if not (ours and ref):
+            continue
+        if case.startswith("planar"):
+            out.append(_result(f"{case}: numpy <= 1.00x raw", ours / ref <= 1.00,
+                               f"{ours / ref:.3f}x ({ours * 1e6:.1f} vs {ref * 1e6:.1f} us)"))
+            jit = _time(rows, case, "portable_nn jax compile=True")
+            out.append(_result(f"{case}: jax compile=True >= 3x faster than raw",
+                               None if jit is None else ref / jit >= 3.0,
+                               "not run" if jit is None else
+                               f"{ref / jit:.2f}x faster ({jit * 1e6:.1f} us)"))
+        if case.startswith("large"):
+            out.append(_result(f"{case}: numpy <= 1.05x raw", ours / ref <= 1.05,
+                               f"{ours / ref:.3f}x"))
+            if floor:
+                out.append(_result(f"{case}: numpy <= 1.25x floor", ours / floor <= 1.25,
+                                   f"{ours / floor:.3f}x (raw: {ref / floor:.3f}x)"))
+            mem = _row(rows, case, OURS).get("memory_ratio_to_reference")
+            out.append(_result(f"{case}: peak memory <= 1.05x raw", None if mem is None
+                               else mem <= 1.05, "n/a" if mem is None else f"{mem:.3f}x"))
+        for rival in ("torch eager (hand-written grads)", "sklearn MLPClassifier sgd"):
+            theirs = _time(rows, case, rival)
+            if theirs:
+                out.append(_result(f"{case}: numpy ahead of {rival}", ours < theirs,
+                                   f"{ours / theirs:.2f}x of its time"))
+        out += _gpu_targets(rows, case)
+    return out
+
+
+def _gpu_targets(rows: list[dict], case: str) -> list[dict]:
+    cupy = _time(rows, case, "portable_nn cupy")
+    if cupy is None:
+        return []
+    out = []
+    if case.startswith("large") and "float32" in case:
+        eager = _time(rows, case, "torch cuda eager (hand-written grads)")
+        floor = _time(rows, case, "floor: 5 matmuls (cuBLAS via cupy)")
+        if eager:
+            out.append(_result(f"{case}: cupy <= 1.10x torch cuda eager", cupy / eager <= 1.10,
+                               f"{cupy / eager:.3f}x"))
+        if floor:
+            out.append(_result(f"{case}: cupy <= 1.3x cuBLAS floor", cupy / floor <= 1.3,
+                               f"{cupy / floor:.3f}x"))
+    numpy = _time(rows, case, OURS)
+    if numpy:
+        out.append(_result(f"{case}: GPU (cupy) beats NumPy", None,
+                           f"cupy {cupy / numpy:.3f}x of numpy's time"))
+    return out
