@@ -297,7 +297,7 @@ class TestLearningRateSchedule:
             _, cache = pnn.forward(p, X)
             p = pnn.update(p, pnn.backward(p, cache, Y), 0.5 / (i + 1))
         for key in p:  # train folds the rate into backprop: equal up to rounding
-            np.testing.assert_allclose(model.params[key], p[key], rtol=1e-12, atol=0)
+            np.testing.assert_allclose(model.params[key], p[key], rtol=1e-12, atol=1e-15)
 
     @pytest.mark.parametrize("bad", [lambda i: -1.0, lambda i: math.nan, lambda i: "fast"])
     def test_bad_schedule_value_is_named(self, bad, planar_data):
