@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -107,10 +108,19 @@ def _resolve_device(name: str, xp: ModuleType, device: Any) -> Any:
     for candidate in devices:  # a platform name ("cpu", "gpu" for JAX): its first device
         if isinstance(device, str) and getattr(candidate, "platform", None) == device:
             return candidate
+    for candidate in devices:  # a bare device name: "device1" for Device('device1')
+        if isinstance(device, str) and _bare_name(candidate) == device:
+            return candidate
     raise ValueError(
         f"device={device!r} is not a device of backend={name!r}; "
         f"its devices here are {[str(d) for d in devices]}"
     )
+
+
+def _bare_name(device: Any) -> str | None:
+    """``"device1"`` for array-api-strict's ``Device('device1')``; None for other devices."""
+    match = re.fullmatch(r"[\w.]*Device\('([^']+)'\)", str(device))
+    return match.group(1) if match else None
 
 
 def _cuda_index(device: Any) -> Any:
