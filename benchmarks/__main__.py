@@ -20,6 +20,7 @@ from benchmarks._targets import check_targets
 
 REFERENCE = "raw numpy (reference)"
 FLOOR = "floor: 5 matmuls (numpy)"
+OURS = "portable_nn numpy"
 
 
 def machine() -> dict[str, object]:
@@ -145,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="write every measurement as JSON")
     parser.add_argument("--rounds", type=int, default=None, help="timing rounds per case")
     parser.add_argument("--gpu-only", action="store_true",
-                        help="only the reference, the floor and the GPU competitors")
+                        help="only the reference, the floor, portable_nn numpy and the GPU "
+                             "competitors")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rounds = args.rounds or (3 if args.quick else 7)
@@ -157,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     entries = competitors(gpu=info["gpu"] is not None)
     if args.gpu_only:
-        entries = [c for c in entries if c.gpu or c.name in (REFERENCE, FLOOR)]
+        entries = [c for c in entries if c.gpu or c.name in (REFERENCE, FLOOR, OURS)]
     log(f"machine: {info}")
     rows = []
     for case in cases(args.quick):

@@ -1,9 +1,10 @@
 """Timing and peak memory of one competitor's ``run(n)``.
 
 Time per iteration: ``(t(n0 + N) - t(n0)) / N`` for each round (after an untimed ``run(n0)``),
-the median over rounds, with the competitors interleaved round by round (so load on the machine hits all of them alike) and
-a warm-up before the first round (JIT compilation, caches). Subtracting ``t(n0)`` removes what
-does not scale with the iterations: setup, moving data, the first recorded cost, compilation.
+the median over rounds, with the competitors interleaved round by round (so load on the machine
+hits all of them alike) and a warm-up before the first round (JIT compilation, caches).
+Subtracting ``t(n0)`` removes what does not scale with the iterations: setup, moving data, the
+first recorded cost, compilation.
 
 Peak memory above the baseline of one ``run(n0 + step)``, by one of three methods:
 
