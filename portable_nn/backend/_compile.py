@@ -93,6 +93,16 @@ def compile_steps(backend: Backend, step: Step, *, key: Hashable | None = None) 
     return compiled
 
 
+def _unroll(n: int) -> int:
+    """Iterations per unrolled scan body for a block of ``n`` steps.
+
+    A divisor of ``n`` up to ``_UNROLL`` (no remainder loop: 11 for the 99 steps between two
+    recorded costs), else ``min(n, _UNROLL)``.
+    """
+    divisor = max(d for d in range(1, min(n, _UNROLL) + 1) if n % d == 0) if n else 1
+    return divisor if divisor >= 4 or n < 4 else min(n, _UNROLL)
+
+
 def _jax_steps(backend: Backend, step: Step) -> CompiledSteps:
     import jax
 
@@ -104,7 +114,7 @@ def _jax_steps(backend: Backend, step: Step) -> CompiledSteps:
             return (new_params, new_state), None
 
         # unrolling lets XLA fuse across iterations: 10 us instead of 20 us per planar step
-        unroll = max(1, min(_UNROLL, lrs.shape[0]))
+        unroll = _unroll(lrs.shape[0])
         (params, state), _ = jax.lax.scan(body, (params, state), lrs, unroll=unroll)
         return params, state
 
