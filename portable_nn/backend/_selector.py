@@ -85,7 +85,10 @@ def _load_namespace(backend: str | ModuleType) -> tuple[str, ModuleType]:
 def _resolve_device(name: str, xp: ModuleType, device: Any) -> Any:
     info = xp.__array_namespace_info__()
     if device is None:
-        return info.default_device()
+        default = info.default_device()
+        if default is None:  # JAX: "default placement"; name the device it places on
+            default = next((d for d in info.devices() if d is not None), None)
+        return default
     if name == "torch" and isinstance(device, (str, int)):
         import torch
 
