@@ -72,7 +72,7 @@ def bench_case(case: Case, entries: list[Competitor], *, rounds: int, budget: fl
         try:
             t = time.perf_counter()
             run = c.setup(case)
-            n = choose_n(run, case.n0, case.step_n, budget, cap=20_000)
+            n = choose_n(run, case.n0, case.step_n, budget, cap=20_000, least=case.min_n)
             log(f"  {c.name}: warm-up {time.perf_counter() - t:.1f} s, N = {n}")
         except Unavailable as exc:
             row["skipped"] = str(exc)

@@ -52,12 +52,12 @@ def per_iteration(run: Run, n0: int, n: int) -> float:
     return (timed(run, n0 + n) - base) / n
 
 
-def choose_n(run: Run, n0: int, step: int, budget: float, cap: int) -> int:
+def choose_n(run: Run, n0: int, step: int, budget: float, cap: int, least: int = 1) -> int:
     """Warm up, then pick ``N`` (a multiple of ``step``): ``N`` iterations take ``budget``."""
     timed(run, n0)
     # whole-run time per iteration: an overestimate (setup included), never a noisy near-zero
     estimate = max(timed(run, n0 + step) / (n0 + step), 1e-7)
-    n = max(step, min(cap, int(budget / estimate) // step * step))
+    n = max(step, least, min(cap, int(budget / estimate) // step * step))
     if n != step:
         timed(run, n0 + n)  # warm up the exact lengths that will be timed (JAX block shapes)
     return n

@@ -166,7 +166,7 @@ def backward(
     dZ = cache[keys.A[L]] - Y
     dZ *= inv_m * scale
     # db = sum(dZ, axis=1) as dZ @ ones: one matrix-vector product is cheaper than a reduction
-    ones = xp.ones_like(Y[:1, :]).T
+    ones = xp.ones_like(dZ[:1, :]).T
     for layer in range(L, 0, -1):
         A_prev = cache[keys.A[layer - 1]]
         mask = cache.get(keys.D[layer - 1])
