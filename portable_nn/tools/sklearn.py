@@ -176,45 +176,7 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
         Activation of every hidden layer.
     learning_rate : float or callable, default=1.2
         Step size, or a schedule ``iteration -> rate``.
-    num_iterations : int, default=10000
-        Number of parameter updates (one per mini-batch with ``batch_size``).
-    init : {"small", "he", "xavier"} or mapping, default="small"
-        Weight initialisation (see :func:`portable_nn.init_params`).
-    seed : int, default=0
-        Seeds the starting weights, the mini-batch order and the dropout masks: two fits with
-        the same parameters and data give the same model.
-    backend : str or module, default="numpy"
-        ``"numpy"``, ``"torch"``, ``"jax"``, ``"cupy"``, ``"array_api_strict"``, ``"auto"``,
-        or an array-API namespace.
-    device : object, default=None
-        Device of the backend (``"cuda:0"``, ``0``, ...); ``None`` is the backend's default.
-    dtype : {"float32", "float64"} or None, default=None
-        Floating dtype of the run; ``None`` is the backend's default.
-    cost_every : int, default=100
-        Record the cost every that many iterations (``costs_``).
-    print_cost : bool, default=False
-        Print the cost every 1000 iterations.
-    batch_size : int or None, default=None
-        Mini-batch size; ``None`` is full-batch gradient descent.
-    optimizer : {"gd", "momentum", "adam"}, default="gd"
-        The update rule.
-    beta1, beta2, epsilon : float, default=0.9, 0.999, 1e-8
-        Momentum / Adam coefficients.
-    l2 : float, default=0.0
-        L2 regularization strength (weights only).
-    keep_prob : float, default=1.0
-        Inverted-dropout keep probability on hidden layers during training.
-    progress : bool, default=False
-        Show a tqdm progress bar while fitting.
-    compile : bool, default=False
-        Compile the training step (JAX ``jit``, ``torch.compile``).
-    checkpoint : str or path-like or None, default=None
-        Save the run to this ``.npz`` file while fitting (see :func:`portable_nn.train`). Every
-        fit writes the same file: leave it ``None`` inside cross-validation or a grid search.
-    checkpoint_every : int or None, default=None
-        Checkpoint period in iterations; ``None``: only at the end of the fit.
-    resume : str or path-like or None, default=None
-        A checkpoint of this run to continue fitting from, up to ``num_iterations``.
+    <shared parameters>
 
     Attributes
     ----------
@@ -335,45 +297,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
         Activation of every hidden layer.
     learning_rate : float or callable, default=0.1
         Step size, or a schedule ``iteration -> rate``.
-    num_iterations : int, default=10000
-        Number of parameter updates (one per mini-batch with ``batch_size``).
-    init : {"small", "he", "xavier"} or mapping, default="small"
-        Weight initialisation (see :func:`portable_nn.init_params`).
-    seed : int, default=0
-        Seeds the starting weights, the mini-batch order and the dropout masks: two fits with
-        the same parameters and data give the same model.
-    backend : str or module, default="numpy"
-        ``"numpy"``, ``"torch"``, ``"jax"``, ``"cupy"``, ``"array_api_strict"``, ``"auto"``,
-        or an array-API namespace.
-    device : object, default=None
-        Device of the backend (``"cuda:0"``, ``0``, ...); ``None`` is the backend's default.
-    dtype : {"float32", "float64"} or None, default=None
-        Floating dtype of the run; ``None`` is the backend's default.
-    cost_every : int, default=100
-        Record the cost every that many iterations (``costs_``).
-    print_cost : bool, default=False
-        Print the cost every 1000 iterations.
-    batch_size : int or None, default=None
-        Mini-batch size; ``None`` is full-batch gradient descent.
-    optimizer : {"gd", "momentum", "adam"}, default="gd"
-        The update rule.
-    beta1, beta2, epsilon : float, default=0.9, 0.999, 1e-8
-        Momentum / Adam coefficients.
-    l2 : float, default=0.0
-        L2 regularization strength (weights only).
-    keep_prob : float, default=1.0
-        Inverted-dropout keep probability on hidden layers during training.
-    progress : bool, default=False
-        Show a tqdm progress bar while fitting.
-    compile : bool, default=False
-        Compile the training step (JAX ``jit``, ``torch.compile``).
-    checkpoint : str or path-like or None, default=None
-        Save the run to this ``.npz`` file while fitting (see :func:`portable_nn.train`). Every
-        fit writes the same file: leave it ``None`` inside cross-validation or a grid search.
-    checkpoint_every : int or None, default=None
-        Checkpoint period in iterations; ``None``: only at the end of the fit.
-    resume : str or path-like or None, default=None
-        A checkpoint of this run to continue fitting from, up to ``num_iterations``.
+    <shared parameters>
 
     Attributes
     ----------
@@ -490,3 +414,49 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
 
     def _more_tags(self) -> dict[str, Any]:  # scikit-learn < 1.6
         return {"multioutput": True}
+
+
+# Parameters that the classifier and the regressor document alike (filled in below).
+_SHARED_PARAMETERS = """    num_iterations : int, default=10000
+        Number of parameter updates (one per mini-batch with ``batch_size``).
+    init : {"small", "he", "xavier"} or mapping, default="small"
+        Weight initialisation (see :func:`portable_nn.init_params`).
+    seed : int, default=0
+        Seeds the starting weights, the mini-batch order and the dropout masks: two fits with
+        the same parameters and data give the same model.
+    backend : str or module, default="numpy"
+        ``"numpy"``, ``"torch"``, ``"jax"``, ``"cupy"``, ``"array_api_strict"``, ``"auto"``,
+        or an array-API namespace.
+    device : object, default=None
+        Device of the backend (``"cuda:0"``, ``0``, ...); ``None`` is the backend's default.
+    dtype : {"float32", "float64"} or None, default=None
+        Floating dtype of the run; ``None`` is the backend's default.
+    cost_every : int, default=100
+        Record the cost every that many iterations (``costs_``).
+    print_cost : bool, default=False
+        Print the cost every 1000 iterations.
+    batch_size : int or None, default=None
+        Mini-batch size; ``None`` is full-batch gradient descent.
+    optimizer : {"gd", "momentum", "adam"}, default="gd"
+        The update rule.
+    beta1, beta2, epsilon : float, default=0.9, 0.999, 1e-8
+        Momentum / Adam coefficients.
+    l2 : float, default=0.0
+        L2 regularization strength (weights only).
+    keep_prob : float, default=1.0
+        Inverted-dropout keep probability on hidden layers during training.
+    progress : bool, default=False
+        Show a tqdm progress bar while fitting.
+    compile : bool, default=False
+        Compile the training step (JAX only: ``jax.jit`` and ``lax.scan``).
+    checkpoint : str or path-like or None, default=None
+        Save the run to this ``.npz`` file while fitting (see :func:`portable_nn.train`). Every
+        fit writes the same file: leave it ``None`` inside cross-validation or a grid search.
+    checkpoint_every : int or None, default=None
+        Checkpoint period in iterations; ``None``: only at the end of the fit.
+    resume : str or path-like or None, default=None
+        A checkpoint of this run to continue fitting from, up to ``num_iterations``.
+"""
+for _estimator in (NeuralNetClassifier, NeuralNetRegressor):
+    _estimator.__doc__ = _estimator.__doc__.replace("    <shared parameters>\n",
+                                                    _SHARED_PARAMETERS)
