@@ -122,3 +122,10 @@ def _cell_guard(request: pytest.FixtureRequest) -> None:
 def planar_data():
     """The lesson's flower data set, NumPy (2, 400) and (1, 400)."""
     return pnn.datasets.planar()
+
+
+@pytest.fixture(scope="module")
+def small_data():
+    """80 samples of the planar flower: enough to train, quick on every backend."""
+    X, Y = pnn.datasets.planar()
+    return X[:, ::5].copy(), Y[:, ::5].copy()

@@ -8,32 +8,11 @@ import zipfile
 
 import numpy as np
 import pytest
+from helpers import assert_params_equal, host, on
 
 import portable_nn as pnn
 from portable_nn.backend import _io
 from portable_nn.training._persistence import FORMAT_VERSION, META_KEY
-
-
-@pytest.fixture(scope="module")
-def small_data():
-    """80 samples of the planar flower."""
-    X, Y = pnn.datasets.planar()
-    return X[:, ::5].copy(), Y[:, ::5].copy()
-
-
-def on(cell, **kwargs):
-    return dict(backend=cell.backend, device=cell.device, **kwargs)
-
-
-def host(model):
-    return {key: pnn.to_numpy(value).copy() for key, value in model.params.items()}
-
-
-def assert_params_equal(a, b):
-    assert a.keys() == b.keys()
-    for key in a:
-        assert a[key].dtype == b[key].dtype, key
-        assert np.array_equal(a[key], b[key]), key
 
 
 def read_entries(path):

@@ -8,30 +8,11 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
+from helpers import assert_params_equal, host
+from helpers import on as run_kwargs
 
 import portable_nn as pnn
 from portable_nn.core import cost_from_logits, cost_from_probabilities
-
-
-@pytest.fixture(scope="module")
-def small_data():
-    """80 samples of the planar flower: enough to train, quick on every backend."""
-    X, Y = pnn.datasets.planar()
-    return X[:, ::5].copy(), Y[:, ::5].copy()
-
-
-def run_kwargs(cell, **kwargs):
-    return dict(backend=cell.backend, device=cell.device, **kwargs)
-
-
-def host(model):
-    return {key: pnn.to_numpy(value).copy() for key, value in model.params.items()}
-
-
-def assert_params_equal(a, b):
-    assert a.keys() == b.keys()
-    for key in a:
-        assert np.array_equal(a[key], b[key]), key
 
 
 class TestSaturatedOutputs:
