@@ -429,6 +429,8 @@ def _split(X: np.ndarray, Y: np.ndarray, fraction: float, seed: int) -> tuple[np
     if fraction and not 1 <= n_test < m:
         raise UsageError(f"--test-fraction {fraction} leaves no test or no training sample "
                          f"out of {m}")
+    if n_test == 0:  # no split: keep the samples in their order (same run as the Python API)
+        return X, Y, X[:, :0], Y[:, :0]
     order = np.random.default_rng(seed).permutation(m)
     test, train = order[:n_test], order[n_test:]
     return X[:, train], Y[:, train], X[:, test], Y[:, test]
