@@ -146,6 +146,20 @@ class TestModelTo:
                                       model.predict_proba(X))
 
 
+class TestModelToSameBackend:
+    def test_is_a_copy_not_a_view(self, cpu_cell, dtype, small_data):
+        X, Y = small_data
+        model = pnn.train(X, Y, num_iterations=3, optimizer="adam", learning_rate=0.01,
+                          backend=cpu_cell.backend, device=cpu_cell.device, dtype=dtype)
+        twin = model.to(cpu_cell.backend, device=cpu_cell.device)
+        for key, value in model.params.items():
+            assert twin.params[key] is not value
+            np.testing.assert_array_equal(pnn.to_numpy(twin.params[key]), pnn.to_numpy(value))
+        for key, value in model.optimizer_state.items():
+            if key != "t":
+                assert twin.optimizer_state[key] is not value
+
+
 class TestToNumpy:
     """``pnn.to_numpy`` brings any CPU backend's array to the host."""
 

@@ -213,11 +213,16 @@ class Model:
         dtype('float32')
         """
         target = resolve_backend(backend, device, dtype or self._backend.dtype_name)
-        params = {key: to_backend(value, target, name=key) for key, value in self.params.items()}
+
+        def copied(key: str, value: Any) -> Any:
+            moved = to_backend(value, target, name=key)
+            # same backend, device and dtype: to_backend hands the array back; copy it instead
+            return target.xp.asarray(moved, copy=True) if moved is value else moved
+
+        params = {key: copied(key, value) for key, value in self.params.items()}
         state = None
         if self.optimizer_state is not None:  # moments move too; scalars (Adam's t) are kept
-            state = {key: value if getattr(value, "ndim", 0) == 0 else
-                     to_backend(value, target, name=key)
+            state = {key: value if getattr(value, "ndim", 0) == 0 else copied(key, value)
                      for key, value in self.optimizer_state.items()}
         return Model(params, layer_dims=self.layer_dims, hidden_activation=self.hidden_activation,
                      output=self.output, backend=target, costs=self.costs,
