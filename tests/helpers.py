@@ -23,3 +23,21 @@ def assert_params_equal(a, b):
     for key in a:
         assert a[key].dtype == b[key].dtype, key
         assert np.array_equal(a[key], b[key]), key
+
+
+def numeric_gradient(cost_of, params, eps):
+    """Central finite differences of ``cost_of(params)`` for every entry of every parameter.
+
+    ``params`` are NumPy arrays; returns ``{name: gradient}`` with the parameters' names.
+    """
+    numeric = {}
+    for key, value in params.items():
+        grad = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            plus = {k: v.copy() for k, v in params.items()}
+            minus = {k: v.copy() for k, v in params.items()}
+            plus[key][index] += eps
+            minus[key][index] -= eps
+            grad[index] = (cost_of(plus) - cost_of(minus)) / (2 * eps)
+        numeric[key] = grad
+    return numeric

@@ -18,6 +18,7 @@ import math
 import numpy as np
 import pytest
 from array_api_compat import device as array_device
+from helpers import numeric_gradient
 
 import portable_nn as pnn
 
@@ -116,17 +117,8 @@ def gradient_check(backend: str, layer_dims: tuple[int, ...], hidden_activation:
     params = on_backend(host_params)
     _, cache = pnn.forward(params, X, hidden_activation=hidden_activation, output=output)
     grads = pnn.backward(params, cache, Y, hidden_activation=hidden_activation, output=output)
-    analytic, numeric = {}, {}
-    for key, value in host_params.items():
-        analytic[key] = pnn.to_numpy(grads[f"d{key}"]).astype(np.float64)
-        fd = np.zeros_like(value)
-        for index in np.ndindex(value.shape):
-            plus = {k: v.copy() for k, v in host_params.items()}
-            minus = {k: v.copy() for k, v in host_params.items()}
-            plus[key][index] += eps
-            minus[key][index] -= eps
-            fd[index] = (cost(plus) - cost(minus)) / (2 * eps)
-        numeric[key] = fd
+    analytic = {key: pnn.to_numpy(grads[f"d{key}"]).astype(np.float64) for key in host_params}
+    numeric = numeric_gradient(cost, host_params, eps)
     diffs = {key: _relative_difference(analytic[key], numeric[key]) for key in host_params}
     diffs["overall"] = _relative_difference(
         np.concatenate([analytic[k].ravel() for k in host_params]),

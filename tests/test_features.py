@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import numeric_gradient
 
 import portable_nn as pnn
 from portable_nn.backend import resolve_backend
@@ -22,17 +23,7 @@ def _small_problem(seed: int = 0, m: int = 12, n_x: int = 3, n_y: int = 1):
 
 
 def _numeric_gradient(cost_of, params, eps=1e-6):
-    grads = {}
-    for key, value in params.items():
-        g = np.zeros_like(value)
-        for idx in np.ndindex(value.shape):
-            plus = {k: v.copy() for k, v in params.items()}
-            minus = {k: v.copy() for k, v in params.items()}
-            plus[key][idx] += eps
-            minus[key][idx] -= eps
-            g[idx] = (cost_of(plus) - cost_of(minus)) / (2 * eps)
-        grads[f"d{key}"] = g
-    return grads
+    return {f"d{key}": g for key, g in numeric_gradient(cost_of, params, eps).items()}
 
 
 def _relative_difference(grads, numeric):
