@@ -6,12 +6,15 @@ import os
 
 # JAX float64 cells need x64 mode, set before JAX is imported anywhere
 os.environ.setdefault("JAX_ENABLE_X64", "1")
+# JAX would otherwise take 75% of the GPU's memory up front, beside CuPy and PyTorch
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 import argparse
 import json
 import platform
 import sys
 import time
+import traceback
 
 from benchmarks._cases import Case, cases
 from benchmarks._competitors import Competitor, Unavailable, competitors
@@ -20,6 +23,7 @@ from benchmarks._targets import check_targets
 
 REFERENCE = "raw numpy (reference)"
 FLOOR = "floor: 5 matmuls (numpy)"
+GPU_FLOOR = "floor: 5 matmuls (cuBLAS via cupy)"
 OURS = "portable_nn numpy"
 
 
@@ -78,6 +82,10 @@ def bench_case(case: Case, entries: list[Competitor], *, rounds: int, budget: fl
             row["skipped"] = str(exc)
             log(f"  skip {c.name}: {exc}")
             continue
+        except Exception as exc:  # a broken competitor is reported, the others still run
+            row["skipped"] = f"FAILED: {type(exc).__name__}: {exc}"
+            log(f"  FAILED {c.name}: {traceback.format_exc()}")
+            continue
         runs[c.name] = (run, n)
         row["iterations_timed"] = n
     samples: dict[str, list[float]] = {name: [] for name in runs}
@@ -94,13 +102,15 @@ def bench_case(case: Case, entries: list[Competitor], *, rounds: int, budget: fl
                                                rows[name]["memory_method"])
     ref = rows.get(REFERENCE, {}).get("seconds_per_iteration")
     floor = rows.get(FLOOR, {}).get("seconds_per_iteration")
+    gpu_floor = rows.get(GPU_FLOOR, {}).get("seconds_per_iteration")
     ref_mem = rows.get(REFERENCE, {}).get("peak_bytes")
     for row in rows.values():
         t = row.get("seconds_per_iteration")
         if t is not None and ref:
             row["ratio_to_reference"] = t / ref
-        if t is not None and floor:
-            row["ratio_to_floor"] = t / floor
+        own_floor = gpu_floor if row["gpu"] else floor  # GPU rows: against the cuBLAS floor
+        if t is not None and own_floor:
+            row["ratio_to_floor"] = t / own_floor
         mem = row.get("peak_bytes")
         if mem and ref_mem and row["memory_method"] == "tracemalloc":
             row["memory_ratio_to_reference"] = mem / ref_mem
@@ -145,13 +155,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="under a minute: large size shrunk to m=6,000, 3 rounds")
     parser.add_argument("--json", metavar="PATH", help="write every measurement as JSON")
     parser.add_argument("--rounds", type=int, default=None, help="timing rounds per case")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="seconds each timed run aims at (default 0.5; 0.05 with --quick)")
     parser.add_argument("--gpu-only", action="store_true",
                         help="only the reference, the floor, portable_nn numpy and the GPU "
-                             "competitors")
+                             "competitors, over five sizes (two more between digits and "
+                             "large)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rounds = args.rounds or (3 if args.quick else 7)
-    budget = 0.05 if args.quick else 0.5
+    budget = args.budget or (0.05 if args.quick else 0.5)
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -162,13 +175,15 @@ def main(argv: list[str] | None = None) -> int:
         entries = [c for c in entries if c.gpu or c.name in (REFERENCE, FLOOR, OURS)]
     log(f"machine: {info}")
     rows = []
-    for case in cases(args.quick):
+    for case in cases(args.quick, gpu_sweep=args.gpu_only):
         log(f"case {case.label} ...")
         rows += bench_case(case, entries, rounds=rounds, budget=budget, log=log)
+        if args.json:  # what is done so far survives a run cut short
+            _write(args.json, info, args, rounds, started, rows, targets=None)
     targets = check_targets(rows)
     print(f"machine: {info['cpu']}, {info['cores']} cores, GPU: {info['gpu'] or 'none'}")
     print(f"time per iteration: median of {rounds} rounds; memory: peak above baseline "
-          "(tracemalloc unless marked)")
+          "(tracemalloc unless marked); 'x floor' of GPU rows: against the cuBLAS floor")
     print(table(rows))
     print("\ntargets:")
     for t in targets:
@@ -176,10 +191,18 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     print(f"\n({elapsed:.0f} s)")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"machine": info, "quick": args.quick, "rounds": rounds,
-                       "seconds": elapsed, "rows": rows, "targets": targets}, f, indent=1)
+        _write(args.json, info, args, rounds, started, rows, targets)
     return 0
+
+
+def _write(path: str, info: dict, args: argparse.Namespace, rounds: int, started: float,
+           rows: list[dict], targets: list[dict] | None) -> None:
+    """The JSON report; ``targets`` is None (and ``partial`` true) while cases remain."""
+    with open(path, "w") as f:
+        json.dump({"machine": info, "quick": args.quick, "rounds": rounds,
+                   "budget": args.budget, "seconds": time.perf_counter() - started,
+                   "partial": targets is None, "rows": rows, "targets": targets or []},
+                  f, indent=1)
 
 
 if __name__ == "__main__":

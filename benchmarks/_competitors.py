@@ -270,8 +270,20 @@ def cublas_floor(case: Case) -> Run:
     return _floor(cupy, case, cupy.cuda.Device().synchronize)
 
 
+def jax_on_gpu() -> bool:
+    """Whether JAX's default device is a GPU (then the JAX rows are GPU rows)."""
+    try:
+        import jax
+
+        return jax.devices()[0].platform == "gpu"
+    except Exception:
+        return False
+
+
 def competitors(gpu: bool) -> list[Competitor]:
     """The CPU competitors, then the GPU ones when ``gpu``."""
+    jax_gpu = gpu and jax_on_gpu()
+    jax_memory = "none" if jax_gpu else "rss"
     cpu = [
         Competitor("raw numpy (reference)", raw_numpy, "tracemalloc"),
         Competitor("floor: 5 matmuls (numpy)", numpy_floor, "tracemalloc"),
@@ -279,8 +291,9 @@ def competitors(gpu: bool) -> list[Competitor]:
         Competitor("portable_nn array_api_strict", portable("array_api_strict"), "tracemalloc"),
         Competitor("portable_nn torch cpu", portable("torch", "cpu"), "rss"),
         # JAX runs on its default device: the GPU where JAX has one, else the CPU
-        Competitor("portable_nn jax", portable("jax"), "rss"),
-        Competitor("portable_nn jax compile=True", portable("jax", compile=True), "rss"),
+        Competitor("portable_nn jax", portable("jax"), jax_memory, gpu=jax_gpu),
+        Competitor("portable_nn jax compile=True", portable("jax", compile=True), jax_memory,
+                   gpu=jax_gpu),
         Competitor("torch eager (hand-written grads)", torch_eager("cpu"), "rss"),
         Competitor("torch autograd + optim.SGD", torch_autograd("cpu"), "rss"),
         Competitor("sklearn MLPClassifier sgd", sklearn_mlp, "tracemalloc"),
@@ -289,9 +302,13 @@ def competitors(gpu: bool) -> list[Competitor]:
         return cpu
     return [
         *cpu,
-        Competitor("portable_nn cupy", portable("cupy", 0), "cuda", gpu=True),
+        Competitor("portable_nn cupy", portable("cupy", 0), "cupy", gpu=True),
+        Competitor("portable_nn cupy compile=True", portable("cupy", 0, compile=True), "cupy",
+                   gpu=True),
         Competitor("portable_nn torch cuda", portable("torch", "cuda:0"), "cuda", gpu=True),
+        Competitor("portable_nn torch cuda compile=True",
+                   portable("torch", "cuda:0", compile=True), "cuda", gpu=True),
         Competitor("torch cuda eager (hand-written grads)", torch_eager("cuda:0"), "cuda",
                    gpu=True),
-        Competitor("floor: 5 matmuls (cuBLAS via cupy)", cublas_floor, "cuda", gpu=True),
+        Competitor("floor: 5 matmuls (cuBLAS via cupy)", cublas_floor, "cupy", gpu=True),
     ]

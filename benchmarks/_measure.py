@@ -13,7 +13,12 @@ Peak memory above the baseline of one ``run(n0 + step)``, by one of three method
 - ``rss``: the process's peak resident set size (``VmHWM``, reset through
   ``/proc/self/clear_refs``) minus its RSS before the run; for PyTorch and JAX, whose buffers
   tracemalloc cannot see; coarser (page granularity, allocator caches);
-- ``cuda``: ``torch.cuda.max_memory_allocated`` for PyTorch on CUDA, else not measured.
+- ``cuda``: ``torch.cuda.max_memory_allocated`` for PyTorch on CUDA (graphs' private pools
+  included);
+- ``cupy``: the bytes a fresh CuPy memory pool holds after the run: the pool keeps every freed
+  block, so this is the run's peak, rounded up to CuPy's block sizes. Not seen: what a captured
+  graph allocates from its own private pool;
+- ``none``: not measured (JAX on a GPU).
 """
 
 from __future__ import annotations
@@ -98,6 +103,16 @@ def peak_memory(run: Run, n: int, method: str) -> float | None:
             return float(_status()["VmHWM"] - base)
         except OSError:
             return None
+    if method == "none":
+        return None
+    if method == "cupy":
+        import cupy
+
+        pool = cupy.cuda.MemoryPool()
+        with cupy.cuda.using_allocator(pool.malloc):
+            run(n)
+            cupy.cuda.Device().synchronize()
+        return float(pool.total_bytes()) or None
     if method == "cuda":
         try:
             import torch

@@ -54,6 +54,29 @@ def check_targets(rows: list[dict]) -> list[dict]:
                 out.append(_result(f"{case}: numpy ahead of {rival}", ours < theirs,
                                    f"{ours / theirs:.2f}x of its time"))
         out += _gpu_targets(rows, case)
+    return out + _gpu_crossover(rows, cases)
+
+
+GPU_ROWS = ("portable_nn cupy", "portable_nn cupy compile=True", "portable_nn torch cuda",
+            "portable_nn torch cuda compile=True", "portable_nn jax",
+            "portable_nn jax compile=True")
+
+
+def _gpu_crossover(rows: list[dict], cases: list[str]) -> list[dict]:
+    """For each GPU row: the smallest size (in the run's order) on which it beats NumPy."""
+    out = []
+    for name in GPU_ROWS:
+        if not any(r["competitor"] == name and r.get("gpu") and "seconds_per_iteration" in r
+                   for r in rows):
+            continue
+        found = "none of the sizes run"
+        for case in cases:
+            theirs, numpy = _time(rows, case, name), _time(rows, case, OURS)
+            if theirs and numpy and theirs < numpy:
+                found = f"{case} ({theirs / numpy:.2f}x of numpy's time)"
+                break
+        out.append(_result(f"smallest size where {name} beats portable_nn numpy", None,
+                           found))
     return out
 
 
@@ -65,12 +88,14 @@ def _gpu_targets(rows: list[dict], case: str) -> list[dict]:
     if case.startswith("large") and "float32" in case:
         eager = _time(rows, case, "torch cuda eager (hand-written grads)")
         floor = _time(rows, case, "floor: 5 matmuls (cuBLAS via cupy)")
-        if eager:
-            out.append(_result(f"{case}: cupy <= 1.10x torch cuda eager", cupy / eager <= 1.10,
-                               f"{cupy / eager:.3f}x"))
-        if floor:
-            out.append(_result(f"{case}: cupy <= 1.3x cuBLAS floor", cupy / floor <= 1.3,
-                               f"{cupy / floor:.3f}x"))
+        for name in ("portable_nn cupy", "portable_nn cupy compile=True"):
+            ours = _time(rows, case, name)
+            if ours and eager:
+                out.append(_result(f"{case}: {name} <= 1.10x torch cuda eager",
+                                   ours / eager <= 1.10, f"{ours / eager:.3f}x"))
+            if ours and floor:
+                out.append(_result(f"{case}: {name} <= 1.3x cuBLAS floor",
+                                   ours / floor <= 1.3, f"{ours / floor:.3f}x"))
     numpy = _time(rows, case, OURS)
     if numpy:
         out.append(_result(f"{case}: GPU (cupy) beats NumPy", None,

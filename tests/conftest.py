@@ -49,6 +49,7 @@ CELLS = [
     Cell("jax", "gpu", gpu=True),
 ]
 CPU_CELLS = [c for c in CELLS if not c.gpu]
+GPU_CELLS = [c for c in CELLS if c.gpu]
 DTYPES = ["float32", "float64"]
 
 
@@ -88,8 +89,8 @@ def _selected(config: pytest.Config, cells: list[Cell]) -> list[Cell]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrize ``cell`` (every cell) / ``cpu_cell`` (CPU cells) and ``dtype``."""
-    for fixture, cells in (("cell", CELLS), ("cpu_cell", CPU_CELLS)):
+    """Parametrize ``cell`` (every cell) / ``cpu_cell`` / ``gpu_cell`` and ``dtype``."""
+    for fixture, cells in (("cell", CELLS), ("cpu_cell", CPU_CELLS), ("gpu_cell", GPU_CELLS)):
         if fixture in metafunc.fixturenames:
             chosen = _selected(metafunc.config, cells)
             params = [pytest.param(c, id=c.id, marks=[pytest.mark.gpu] if c.gpu else [])
@@ -112,7 +113,7 @@ def _skip_unusable(cell: Cell, dtype: str | None) -> None:
 
 @pytest.fixture(autouse=True)
 def _cell_guard(request: pytest.FixtureRequest) -> None:
-    for name in ("cell", "cpu_cell"):
+    for name in ("cell", "cpu_cell", "gpu_cell"):
         if name in request.fixturenames:
             dtype = request.getfixturevalue("dtype") if "dtype" in request.fixturenames else None
             _skip_unusable(request.getfixturevalue(name), dtype)

@@ -1,4 +1,5 @@
-"""``train(..., compile=True)``: JAX compiles the same step (equal results); others refuse."""
+"""``train(..., compile=True)``: JAX compiles and CUDA backends capture the same step (equal
+results); the others refuse."""
 
 from __future__ import annotations
 
@@ -66,11 +67,11 @@ class TestJaxCompile:
 
 
 class TestCompileRefused:
-    """Every backend but JAX raises a ValueError that names the backend and the reason."""
+    """Every backend but JAX, CuPy and PyTorch CUDA raises a ValueError naming the reason."""
 
     def test_every_cell(self, cell, planar_data):
         X, Y = planar_data
-        if cell.backend == "jax":
+        if cell.backend in ("jax", "cupy") or str(cell.device).startswith("cuda"):
             model = pnn.train(X, Y, backend="jax", device=cell.device, compile=True,
                               num_iterations=3)
             assert model.iterations == 3
@@ -83,8 +84,8 @@ class TestCompileRefused:
     @pytest.mark.parametrize(("backend", "reason"), [
         ("numpy", "has no compiler"),
         ("array_api_strict", "has no compiler"),
-        ("torch", "torch.compile is not offered"),
-        ("cupy", "CUDA-graph capture of the step is not implemented"),
+        ("torch", "torch.compile is not offered on the CPU"),
+        ("dask", "has no compiler"),
     ])
     def test_reason_is_given(self, backend, reason):
         be = pnn.Backend(name=backend, xp=np, device="cpu", dtype=np.float64)

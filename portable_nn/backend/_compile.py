@@ -1,17 +1,21 @@
-"""Compiled training steps, for the backends that can compile the array-API step function.
+"""Compiled or captured training steps, for the backends that can compile the array-API step.
 
 The step function handed in is the same array-API code the eager loop runs; compiling only
-changes how it is executed. JAX is the one backend offered: ``jax.jit`` of the step, and
-``jax.lax.scan`` over a block of full-batch iterations between two recorded costs (one dispatch
-per block instead of one per iteration). Compiled steps are cached by the step's options, so a
-second ``train`` call with the same options and shapes reuses XLA's compiled code.
+changes how it is executed:
+
+- JAX: ``jax.jit`` of the step, and ``jax.lax.scan`` over a block of full-batch iterations
+  between two recorded costs (one dispatch per block instead of one per iteration). Compiled
+  steps are cached by the step's options, so a second ``train`` call with the same options and
+  shapes reuses XLA's compiled code.
+- CuPy, and PyTorch on a CUDA device: CUDA-graph capture of the blocks of full-batch iterations
+  (see :mod:`portable_nn.backend._graphs`); recorded iterations, mini-batches and dropout run
+  the eager step.
 
 Every other backend raises a clear :class:`ValueError`:
 
-- PyTorch: ``torch.compile`` of the step does work, but its first compilation took 53 s on the
-  2-core CPU machine (Inductor's C++ build, per process) and the eager step is dominated by
-  dispatch, not by what Inductor fuses; it is not offered until it is measured on a GPU.
-- CuPy: CUDA-graph capture of the step is not implemented.
+- PyTorch on the CPU: ``torch.compile`` of the step does work, but its first compilation took
+  53 s on the 2-core CPU machine (Inductor's C++ build, per process) and a compiled planar step
+  measured 218 us against 63 us eager; it is not offered.
 - NumPy, array-api-strict, Dask: nothing to compile.
 """
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from portable_nn.backend._graphs import GraphBlocks, capture_for, divisor_block
 from portable_nn.backend._selector import Backend
 
 __all__ = ["CompiledSteps", "compile_steps"]
@@ -27,15 +32,12 @@ __all__ = ["CompiledSteps", "compile_steps"]
 Step = Callable[..., tuple[Any, Any, Any]]
 
 _CACHE_SIZE = 32
-_UNROLL = 16
 _CACHE: dict[Hashable, CompiledSteps] = {}
 
 _REASONS = {
-    "torch": "torch.compile is not offered: its first compilation of the step took 53 s on a "
-             "2-core CPU and gave no measured gain; use compile=False with 'torch', or "
-             "backend='jax' with compile=True",
-    "cupy": "CUDA-graph capture of the step is not implemented for CuPy; use compile=False "
-            "(the eager CuPy loop already keeps every array on the GPU)",
+    "torch": "torch.compile is not offered on the CPU: its first compilation of the step took "
+             "53 s on a 2-core CPU and the compiled step ran slower than the eager one; on a "
+             "CUDA device (device='cuda:0') compile=True captures CUDA graphs",
 }
 
 
@@ -73,14 +75,19 @@ def compile_steps(backend: Backend, step: Step, *, key: Hashable | None = None) 
     Raises
     ------
     ValueError
-        When ``backend`` cannot compile (every backend but JAX), naming the reason.
+        When ``backend`` cannot compile (every backend but JAX, CuPy and PyTorch on CUDA),
+        naming the reason.
     """
+    capture = capture_for(backend)
+    if capture is not None:  # CUDA graphs: per run (static buffers), never cached
+        return CompiledSteps(step, GraphBlocks(backend, step, capture))
     if backend.name != "jax":
         reason = _REASONS.get(
             backend.name, f"backend={backend.name!r} has no compiler; use compile=False")
         raise ValueError(
             f"compile=True is not available for backend={backend.name!r}: {reason}. "
-            "Only backend='jax' (jax.jit + lax.scan) compiles the training step."
+            "backend='jax' (jax.jit + lax.scan), backend='cupy' and backend='torch' on a CUDA "
+            "device (CUDA graphs) compile the training step."
         )
     if key is None:
         return _jax_steps(backend, step)
@@ -91,16 +98,6 @@ def compile_steps(backend: Backend, step: Step, *, key: Hashable | None = None) 
             _CACHE.pop(next(iter(_CACHE)))
         compiled = _CACHE[full_key] = _jax_steps(backend, step)
     return compiled
-
-
-def _unroll(n: int) -> int:
-    """Iterations per unrolled scan body for a block of ``n`` steps.
-
-    A divisor of ``n`` up to ``_UNROLL`` (no remainder loop: 11 for the 99 steps between two
-    recorded costs), else ``min(n, _UNROLL)``.
-    """
-    divisor = max(d for d in range(1, min(n, _UNROLL) + 1) if n % d == 0) if n else 1
-    return divisor if divisor >= 4 or n < 4 else min(n, _UNROLL)
 
 
 def _jax_steps(backend: Backend, step: Step) -> CompiledSteps:
@@ -114,7 +111,7 @@ def _jax_steps(backend: Backend, step: Step) -> CompiledSteps:
             return (new_params, new_state), None
 
         # unrolling lets XLA fuse across iterations: 10 us instead of 20 us per planar step
-        unroll = _unroll(lrs.shape[0])
+        unroll = divisor_block(lrs.shape[0])
         (params, state), _ = jax.lax.scan(body, (params, state), lrs, unroll=unroll)
         return params, state
 

@@ -394,8 +394,17 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
         bar.close()
     if saver is not None:
         saver.save(model, last_finite)  # at the end, or what an interrupt left: never lost
-    if not all(bool(xp.all(xp.isfinite(p))) for p in model.params.values()):
+    if not _all_finite(model.params.values(), xp):
         raise TrainingDivergedError(model.iterations, last_finite, lr)
+
+
+def _all_finite(arrays: Any, xp: ModuleType) -> bool:
+    """Whether every entry of every array is finite, fetched from the device once."""
+    flags = [xp.all(xp.isfinite(a)) for a in arrays]
+    combined = flags[0]
+    for flag in flags[1:]:
+        combined = combined & flag
+    return bool(combined)
 
 
 def _next_recorded(i: int, cost_every: int, print_cost: bool) -> int:
