@@ -15,8 +15,9 @@ import platform
 import sys
 import time
 import traceback
+from dataclasses import replace
 
-from benchmarks._cases import Case, cases
+from benchmarks._cases import COST_EVERY, Case, cases
 from benchmarks._competitors import Competitor, Unavailable, competitors
 from benchmarks._measure import choose_n, median, peak_memory, per_iteration
 from benchmarks._targets import check_targets
@@ -73,10 +74,11 @@ def bench_case(case: Case, entries: list[Competitor], *, rounds: int, budget: fl
         row = {"case": case.label, "size": case.name, "dtype": case.dtype,
                "competitor": c.name, "gpu": c.gpu, "memory_method": c.memory}
         rows[c.name] = row
+        own = _gpu_lengths(case) if c.gpu else case
         try:
             t = time.perf_counter()
-            run = c.setup(case)
-            n = choose_n(run, case.n0, case.step_n, budget, cap=20_000, least=case.min_n)
+            run = c.setup(own)
+            n = choose_n(run, own.n0, own.step_n, budget, cap=20_000, least=own.min_n)
             log(f"  {c.name}: warm-up {time.perf_counter() - t:.1f} s, N = {n}")
         except Unavailable as exc:
             row["skipped"] = str(exc)
@@ -86,19 +88,19 @@ def bench_case(case: Case, entries: list[Competitor], *, rounds: int, budget: fl
             row["skipped"] = f"FAILED: {type(exc).__name__}: {exc}"
             log(f"  FAILED {c.name}: {traceback.format_exc()}")
             continue
-        runs[c.name] = (run, n)
+        runs[c.name] = (run, n, own)
         row["iterations_timed"] = n
     samples: dict[str, list[float]] = {name: [] for name in runs}
     order = list(runs)
     for r in range(rounds):
         for name in order[r % len(order):] + order[: r % len(order)]:
-            run, n = runs[name]
-            samples[name].append(per_iteration(run, case.n0, n))
-    for name, (run, _) in runs.items():
+            run, n, own = runs[name]
+            samples[name].append(per_iteration(run, own.n0, n))
+    for name, (run, _, own) in runs.items():
         log(f"  memory: {name}")
         rows[name]["seconds_per_iteration"] = median(samples[name])
         rows[name]["samples"] = samples[name]
-        rows[name]["peak_bytes"] = peak_memory(run, case.n0 + case.step_n,
+        rows[name]["peak_bytes"] = peak_memory(run, own.n0 + own.step_n,
                                                rows[name]["memory_method"])
     ref = rows.get(REFERENCE, {}).get("seconds_per_iteration")
     floor = rows.get(FLOOR, {}).get("seconds_per_iteration")
@@ -115,6 +117,16 @@ def bench_case(case: Case, entries: list[Competitor], *, rounds: int, budget: fl
         if mem and ref_mem and row["memory_method"] == "tracemalloc":
             row["memory_ratio_to_reference"] = mem / ref_mem
     return list(rows.values())
+
+
+def _gpu_lengths(case: Case) -> Case:
+    """GPU rows always time whole 100-iteration blocks after 101 untimed iterations.
+
+    A run of ``n0 + N`` iterations then holds only 99-step blocks between recorded costs, so
+    what a run pays once (CUDA-graph capture, XLA compilation of the block) is in both timings
+    and cancels; on the large sizes the CPU rows keep ``n0 = 1`` (one iteration takes 0.1 s).
+    """
+    return replace(case, n0=max(case.n0, 101), step_n=max(case.step_n, COST_EVERY))
 
 
 def _fmt_time(seconds: float) -> str:

@@ -303,8 +303,6 @@ def competitors(gpu: bool) -> list[Competitor]:
     return [
         *cpu,
         Competitor("portable_nn cupy", portable("cupy", 0), "cupy", gpu=True),
-        Competitor("portable_nn cupy compile=True", portable("cupy", 0, compile=True), "cupy",
-                   gpu=True),
         Competitor("portable_nn torch cuda", portable("torch", "cuda:0"), "cuda", gpu=True),
         Competitor("portable_nn torch cuda compile=True",
                    portable("torch", "cuda:0", compile=True), "cuda", gpu=True),

@@ -57,7 +57,7 @@ def check_targets(rows: list[dict]) -> list[dict]:
     return out + _gpu_crossover(rows, cases)
 
 
-GPU_ROWS = ("portable_nn cupy", "portable_nn cupy compile=True", "portable_nn torch cuda",
+GPU_ROWS = ("portable_nn cupy", "portable_nn torch cuda",
             "portable_nn torch cuda compile=True", "portable_nn jax",
             "portable_nn jax compile=True")
 
@@ -88,7 +88,8 @@ def _gpu_targets(rows: list[dict], case: str) -> list[dict]:
     if case.startswith("large") and "float32" in case:
         eager = _time(rows, case, "torch cuda eager (hand-written grads)")
         floor = _time(rows, case, "floor: 5 matmuls (cuBLAS via cupy)")
-        for name in ("portable_nn cupy", "portable_nn cupy compile=True"):
+        for name in ("portable_nn cupy", "portable_nn torch cuda",
+                     "portable_nn torch cuda compile=True"):
             ours = _time(rows, case, name)
             if ours and eager:
                 out.append(_result(f"{case}: {name} <= 1.10x torch cuda eager",

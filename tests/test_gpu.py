@@ -33,7 +33,7 @@ class TestLessonRunOnGpu:
     def test_accuracy(self, gpu_cell, dtype, planar_data):
         X, Y = planar_data
         model = pnn.train(X, Y, hidden=4, learning_rate=1.2, num_iterations=10_000,
-                          compile=True, dtype=dtype, **_on(gpu_cell))
+                          compile=gpu_cell.backend != "cupy", dtype=dtype, **_on(gpu_cell))
         reference = pnn.train(X, Y, hidden=4, learning_rate=1.2, num_iterations=10_000,
                               compile=False, dtype=dtype, backend="numpy")
         assert model.accuracy(X, Y) >= 0.90
@@ -82,6 +82,8 @@ class TestStaysOnDevice:
                                          {"compile": True}])
     def test_every_array(self, gpu_cell, dtype, planar_data, options):
         X, Y = planar_data
+        if options.get("compile") and gpu_cell.backend == "cupy":
+            pytest.skip("CuPy refuses compile=True (tests/test_graphs.py asserts it)")
         model = pnn.train(X, Y, num_iterations=120, cost_every=50, dtype=dtype, seed=2,
                           **_on(gpu_cell), **options)
         be = model.backend_info
@@ -128,6 +130,7 @@ class TestHostSyncs:
         pnn.train(X, Y, num_iterations=2, backend="torch", device="cuda:0")  # warm-up
         X = torch.asarray(X, device="cuda:0")
         Y = torch.asarray(Y, device="cuda:0")
+        self._syncs(torch, X, Y, 150)  # once untimed: one-time syncs of a first run on them
         short, long = self._syncs(torch, X, Y, 150), self._syncs(torch, X, Y, 199)
         more = self._syncs(torch, X, Y, 350)
         counts = f"syncs: 150 it. {short}, 199 it. {long}, 350 it. {more}"

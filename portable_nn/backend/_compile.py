@@ -7,15 +7,17 @@ changes how it is executed:
   between two recorded costs (one dispatch per block instead of one per iteration). Compiled
   steps are cached by the step's options, so a second ``train`` call with the same options and
   shapes reuses XLA's compiled code.
-- CuPy, and PyTorch on a CUDA device: CUDA-graph capture of the blocks of full-batch iterations
-  (see :mod:`portable_nn.backend._graphs`); recorded iterations, mini-batches and dropout run
-  the eager step.
+- PyTorch on a CUDA device: CUDA-graph capture of the blocks of full-batch iterations (see
+  :mod:`portable_nn.backend._graphs`); recorded iterations, mini-batches and dropout run the
+  eager step.
 
 Every other backend raises a clear :class:`ValueError`:
 
 - PyTorch on the CPU: ``torch.compile`` of the step does work, but its first compilation took
   53 s on the 2-core CPU machine (Inductor's C++ build, per process) and a compiled planar step
   measured 218 us against 63 us eager; it is not offered.
+- CuPy: CuPy 14.2 refuses cuBLAS calls on a capturing stream (seen on an H200), so the step,
+  whose matrix products go through cuBLAS, cannot be captured.
 - NumPy, array-api-strict, Dask: nothing to compile.
 """
 
@@ -38,6 +40,10 @@ _REASONS = {
     "torch": "torch.compile is not offered on the CPU: its first compilation of the step took "
              "53 s on a 2-core CPU and the compiled step ran slower than the eager one; on a "
              "CUDA device (device='cuda:0') compile=True captures CUDA graphs",
+    "cupy": "CUDA-graph capture is refused by CuPy itself: CuPy 14.2 raises 'calling cuBLAS "
+            "API during stream capture is currently unsupported' at the step's first matrix "
+            "product; use compile=False (the eager CuPy loop keeps every array on the GPU), or "
+            "backend='torch' with device='cuda:0' and compile=True",
 }
 
 
@@ -75,8 +81,8 @@ def compile_steps(backend: Backend, step: Step, *, key: Hashable | None = None) 
     Raises
     ------
     ValueError
-        When ``backend`` cannot compile (every backend but JAX, CuPy and PyTorch on CUDA),
-        naming the reason.
+        When ``backend`` cannot compile (every backend but JAX and PyTorch on CUDA), naming
+        the reason.
     """
     capture = capture_for(backend)
     if capture is not None:  # CUDA graphs: per run (static buffers), never cached
@@ -86,8 +92,8 @@ def compile_steps(backend: Backend, step: Step, *, key: Hashable | None = None) 
             backend.name, f"backend={backend.name!r} has no compiler; use compile=False")
         raise ValueError(
             f"compile=True is not available for backend={backend.name!r}: {reason}. "
-            "backend='jax' (jax.jit + lax.scan), backend='cupy' and backend='torch' on a CUDA "
-            "device (CUDA graphs) compile the training step."
+            "backend='jax' (jax.jit + lax.scan) and backend='torch' on a CUDA device (CUDA "
+            "graphs) compile the training step."
         )
     if key is None:
         return _jax_steps(backend, step)

@@ -1,11 +1,11 @@
-"""CUDA-graph capture of the training step: ``compile=True`` for CuPy and for PyTorch on CUDA.
+"""CUDA-graph capture of the training step: ``compile=True`` for PyTorch on a CUDA device.
 
 The step captured is the same array-API step the eager loop runs. A captured graph replays
 ``length`` full-batch iterations with one launch instead of some thirty kernel launches per
 iteration, which is what a small network on a GPU spends its time on.
 
-How it works (the same for both libraries; only :class:`_CupyCapture` / :class:`_TorchCapture`
-name the library):
+How it works (only :class:`_TorchCapture` names the library; :class:`GraphBlocks` needs only
+the small :class:`Capture` protocol, which the tests also implement on the host):
 
 - *static buffers*: the parameters and optimizer state live in arrays allocated once; a graph
   reads them and, at its end, copies the new values back into them. Parameters handed in from
@@ -21,12 +21,16 @@ name the library):
 
 Optimizer state that is not all arrays (Adam's step count ``t``, a Python int that a graph
 would freeze) is not captured: those blocks run the eager step, with the same results.
+
+CuPy is not offered: CuPy 14.2 raises ``NotImplementedError: calling cuBLAS API during stream
+capture is currently unsupported`` at the step's first matrix product (its cuBLAS wrapper refuses
+capturing streams on purpose), seen on an NVIDIA H200 by ``ci/gpu-check``.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from portable_nn.backend._selector import Backend
@@ -152,54 +156,6 @@ class GraphBlocks:
         return self.api.capture(body, warmup), rates, [None]
 
 
-class _CupyCapture:
-    """CuPy: capture on a private non-blocking stream with a private memory pool."""
-
-    def __init__(self, backend: Backend) -> None:
-        import cupy
-
-        self.cupy = cupy
-        self.device = backend.device
-        with self.device:
-            self.stream = cupy.cuda.Stream(non_blocking=True)
-        self.pool = cupy.cuda.MemoryPool()
-
-    @contextlib.contextmanager
-    def ordered(self) -> Iterator[None]:
-        cuda = self.cupy.cuda
-        with self.device:
-            outer = cuda.get_current_stream()
-            self.stream.wait_event(outer.record())
-            with self.stream:
-                yield
-            outer.wait_event(self.stream.record())
-
-    def copy(self, array: Any) -> Any:
-        return array.copy()
-
-    def assign(self, target: Any, source: Any) -> None:
-        target[...] = source
-
-    def set_rates(self, rates: Any, values: list[float]) -> None:
-        import numpy as np
-
-        rates.set(np.asarray(values, dtype=rates.dtype), stream=self.stream)
-
-    def capture(self, body: Callable[[], None], warmup: Callable[[], None]) -> Callable[[], None]:
-        stream = self.stream
-        with self.cupy.cuda.using_allocator(self.pool.malloc):
-            warmup()
-            stream.begin_capture()
-            try:
-                body()
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    stream.end_capture()
-                raise
-            graph = stream.end_capture()
-        return lambda: graph.launch(stream)
-
-
 class _TorchCapture:
     """PyTorch on CUDA: ``torch.cuda.CUDAGraph`` with one private pool for the run's graphs."""
 
@@ -238,9 +194,7 @@ class _TorchCapture:
 
 
 def capture_for(backend: Backend) -> Capture | None:
-    """The CUDA-graph capture of ``backend``: CuPy, or PyTorch on a CUDA device; else None."""
-    if backend.name == "cupy":
-        return _CupyCapture(backend)
+    """The CUDA-graph capture of ``backend``: PyTorch on a CUDA device; else None."""
     if backend.name == "torch" and getattr(backend.device, "type", None) == "cuda":
         return _TorchCapture(backend)
     return None

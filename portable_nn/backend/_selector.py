@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from types import ModuleType
@@ -39,6 +40,20 @@ class Backend:
     def dtype_name(self) -> str:
         """The dtype as a plain string, such as ``"float32"``."""
         return dtype_name(self.xp, self.dtype)
+
+    def full_precision(self) -> contextlib.AbstractContextManager[Any]:
+        """A context in which matrix products keep the dtype's full precision.
+
+        JAX on a GPU multiplies float32 matrices in TF32 (10-bit mantissas) by default; inside
+        this context it uses full float32 (``jax.default_matmul_precision("highest")``). Every
+        other backend already does (PyTorch keeps ``allow_tf32`` off by default, CuPy needs
+        ``CUPY_TF32=1``): a no-op for them.
+        """
+        if self.name == "jax":
+            import jax
+
+            return jax.default_matmul_precision("highest")
+        return contextlib.nullcontext()
 
 
 def dtype_name(xp: ModuleType, dtype: Any) -> str:
@@ -86,8 +101,10 @@ def _resolve_device(name: str, xp: ModuleType, device: Any) -> Any:
     info = xp.__array_namespace_info__()
     if device is None:
         default = info.default_device()
-        if default is None:  # JAX: "default placement"; name the device it places on
-            default = next((d for d in info.devices() if d is not None), None)
+        if default is None:  # JAX: "default placement"; name the device a new array lands on
+            from array_api_compat import device as device_of
+
+            default = device_of(xp.empty((0,)))
         return default
     if name == "torch" and isinstance(device, (str, int)):
         import torch

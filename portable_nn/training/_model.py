@@ -114,8 +114,9 @@ class Model:
         return Y
 
     def _forward(self, X: Any) -> tuple[Any, dict[str, Any]]:
-        return forward(self.params, X, hidden_activation=self.hidden_activation,
-                       output=self.output, xp=self.xp)
+        with self.backend_info.full_precision():
+            return forward(self.params, X, hidden_activation=self.hidden_activation,
+                           output=self.output, xp=self.xp)
 
     def predict_proba(self, X: Any) -> Any:
         """Output of the network for ``X`` of shape ``(n_x, m)``: ``A[L]``, shape ``(n_y, m)``.

@@ -309,7 +309,8 @@ def train(
                   output=o["output"], backend=be, config=config)
     if o["resume"] is not None:
         _persistence.resume_into(model, o["resume"], m=X.shape[1], options=o)
-    _run(model, X, Y, o)
+    with be.full_precision():
+        _run(model, X, Y, o)
     return model
 
 
