@@ -60,19 +60,19 @@ class Case:
         }
 
 
-def cases(quick: bool, gpu_sweep: bool = False) -> list[Case]:
+def cases(quick: bool, sweep: bool = False) -> list[Case]:
     """The issue's three sizes (large in both dtypes); ``quick`` shrinks the large one.
 
-    ``gpu_sweep`` adds two sizes between digits and large (float32), so that the smallest
-    network on which a GPU beats NumPy can be read off one run.
+    ``sweep`` adds two sizes between digits and large (float32), so that the smallest network
+    on which a GPU beats NumPy can be placed more closely.
     """
     planar = Case("planar", 2, 4, 1, 400, "float64", "sigmoid", 1.2, 101, COST_EVERY)
     digits = Case("digits", 64, 64, 10, 1797, "float64", "softmax", 0.5, 101, COST_EVERY)
-    sweep = [Case("medium", 128, 128, 10, 8_000, "float32", "softmax", 0.1, 101, COST_EVERY),
+    sizes = [Case("medium", 128, 128, 10, 8_000, "float32", "softmax", 0.1, 101, COST_EVERY),
              Case("big", 256, 256, 10, 20_000, "float32", "softmax", 0.1, 1, 1, min_n=3)]
     if quick:
-        return [planar, digits, *(sweep if gpu_sweep else []),
+        return [planar, digits, *(sizes if sweep else []),
                 Case("large", 784, 256, 10, 6_000, "float32", "softmax", 0.1, 1, 1)]
-    return [planar, digits, *(sweep if gpu_sweep else []),
+    return [planar, digits, *(sizes if sweep else []),
             Case("large", 784, 256, 10, 60_000, "float32", "softmax", 0.1, 1, 1, min_n=3),
             Case("large", 784, 256, 10, 60_000, "float64", "softmax", 0.1, 1, 1, min_n=3)]

@@ -250,8 +250,10 @@ def train(
     progress : bool
         Show a tqdm progress bar, updated where a cost is recorded.
     compile : bool
-        Compile the training step (``jax.jit`` with a scanned block of iterations on JAX,
-        ``torch.compile`` on PyTorch). Same results within float tolerance.
+        Compile or capture the training step: ``jax.jit`` with a scanned block of iterations
+        on JAX; CUDA graphs of the iterations between two recorded costs on PyTorch with a
+        CUDA device. Same results within float tolerance. Other backends (NumPy,
+        array-api-strict, PyTorch on the CPU, CuPy) raise a ``ValueError`` naming the reason.
     checkpoint : str or path-like, optional
         Save the run (parameters, optimizer state, costs, iterations reached) to this ``.npz``
         file, atomically, every ``checkpoint_every`` iterations, when the run ends and when it
