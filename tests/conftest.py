@@ -1,7 +1,8 @@
 """The backend x device x dtype matrix every test suite cell runs in.
 
 Cells: NumPy and array-api-strict always run; PyTorch (CPU) and JAX run when installed; the GPU
-cells (CuPy, PyTorch CUDA, JAX GPU) run only when a *device probe* finds a usable CUDA device.
+cells (CuPy, PyTorch CUDA, JAX GPU) run only when a *device probe* finds a usable CUDA device;
+Dask, a lazy backend, runs in tests/test_dask.py only, when installed.
 A cell that cannot run is a visible skip with its reason. ``--backend NAME`` (repeatable)
 selects cells by backend name.
 """
@@ -50,6 +51,9 @@ CELLS = [
 ]
 CPU_CELLS = [c for c in CELLS if not c.gpu]
 GPU_CELLS = [c for c in CELLS if c.gpu]
+# lazy backends: correct but slow (a task graph per iteration), so only tests/test_dask.py runs
+# them, through the ``lazy_cell`` fixture, instead of every ``cell`` test
+LAZY_CELLS = [Cell("dask")]
 DTYPES = ["float32", "float64"]
 
 
@@ -80,7 +84,7 @@ def skip_reason(cell: Cell) -> str | None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--backend", action="append", default=None,
                      help="run only the cells of this backend (repeatable): numpy, "
-                          "array_api_strict, torch, jax, cupy")
+                          "array_api_strict, torch, jax, cupy, dask")
 
 
 def _selected(config: pytest.Config, cells: list[Cell]) -> list[Cell]:
@@ -89,8 +93,9 @@ def _selected(config: pytest.Config, cells: list[Cell]) -> list[Cell]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrize ``cell`` (every cell) / ``cpu_cell`` / ``gpu_cell`` and ``dtype``."""
-    for fixture, cells in (("cell", CELLS), ("cpu_cell", CPU_CELLS), ("gpu_cell", GPU_CELLS)):
+    """Parametrize the cell fixtures (``cell``, ``cpu_cell``, ``gpu_cell``, ...) and ``dtype``."""
+    for fixture, cells in (("cell", CELLS), ("cpu_cell", CPU_CELLS), ("gpu_cell", GPU_CELLS),
+                           ("lazy_cell", LAZY_CELLS)):
         if fixture in metafunc.fixturenames:
             chosen = _selected(metafunc.config, cells)
             params = [pytest.param(c, id=c.id, marks=[pytest.mark.gpu] if c.gpu else [])
@@ -113,7 +118,7 @@ def _skip_unusable(cell: Cell, dtype: str | None) -> None:
 
 @pytest.fixture(autouse=True)
 def _cell_guard(request: pytest.FixtureRequest) -> None:
-    for name in ("cell", "cpu_cell", "gpu_cell"):
+    for name in ("cell", "cpu_cell", "gpu_cell", "lazy_cell"):
         if name in request.fixturenames:
             dtype = request.getfixturevalue("dtype") if "dtype" in request.fixturenames else None
             _skip_unusable(request.getfixturevalue(name), dtype)

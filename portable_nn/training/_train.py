@@ -11,6 +11,7 @@ from typing import Any
 
 from portable_nn.backend import Backend, resolve_backend, to_backend
 from portable_nn.backend._compile import compile_steps
+from portable_nn.backend._lazy import SETTLE_EVERY, settler
 from portable_nn.backend._random import epoch_permutation, mask_sampler
 from portable_nn.core import (
     backward,
@@ -338,6 +339,7 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
     print_cost, total = o["print_cost"], o["num_iterations"]
     hidden_sizes = model.layer_dims[1:-1]
     fixed_rate = not callable(lr)
+    settle = settler(be)
 
     def is_recorded(i: int) -> bool:
         return i % cost_every == 0 or (print_cost and i % PRINT_EVERY == 0)
@@ -384,6 +386,8 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
                     print(f"Cost after iteration {i}: {value}")
                 bar.update(i + 1, value)
             i += 1
+            if settle is not None and i % SETTLE_EVERY == 0:  # Dask: keep the graph short
+                params, state = settle(params), settle(state)
             model.params, model.optimizer_state, model.iterations = params, state, i
             if saver is not None and saver.due(i):
                 saver.save(model, last_finite)
