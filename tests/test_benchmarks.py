@@ -1,0 +1,74 @@
+"""The benchmark's bookkeeping (no timing): ratios, targets, GPU block lengths, the table.
+
+Timings are never asserted anywhere; these tests check that given rows are read correctly.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.__main__ import _gpu_lengths, table
+from benchmarks._cases import COST_EVERY, cases
+from benchmarks._targets import check_targets
+
+PLANAR = "planar 2-4-1 m=400 float64"
+DIGITS = "digits 64-64-10 m=1,797 float64"
+
+
+def _row(case, name, seconds, gpu=False, **extra):
+    return {"case": case, "competitor": name, "gpu": gpu, "memory_method": "tracemalloc",
+            "seconds_per_iteration": seconds, **extra}
+
+
+def _status(targets, start):
+    return next(t for t in targets if t["target"].startswith(start))
+
+
+class TestTargets:
+    def test_planar_ratio_met_and_missed(self):
+        met = check_targets([_row(PLANAR, "raw numpy (reference)", 30e-6),
+                             _row(PLANAR, "portable_nn numpy", 29e-6)])
+        missed = check_targets([_row(PLANAR, "raw numpy (reference)", 30e-6),
+                                _row(PLANAR, "portable_nn numpy", 31e-6)])
+        assert _status(met, f"{PLANAR}: numpy <= 1.00x raw")["status"] == "met"
+        assert _status(missed, f"{PLANAR}: numpy <= 1.00x raw")["status"] == "MISS"
+
+    def test_jax_target_only_for_the_cpu(self):
+        rows = [_row(PLANAR, "raw numpy (reference)", 30e-6),
+                _row(PLANAR, "portable_nn numpy", 30e-6)]
+        cpu = check_targets([*rows, _row(PLANAR, "portable_nn jax compile=True", 9e-6)])
+        gpu = check_targets([*rows, _row(PLANAR, "portable_nn jax compile=True", 9e-6,
+                                          gpu=True)])
+        start = f"{PLANAR}: jax compile=True >= 3x"
+        assert _status(cpu, start)["status"] == "met"
+        assert _status(gpu, start)["status"] == "n/a"
+
+    def test_smallest_size_where_the_gpu_wins(self):
+        rows = [_row(PLANAR, "raw numpy (reference)", 30e-6),
+                _row(PLANAR, "portable_nn numpy", 30e-6),
+                _row(PLANAR, "portable_nn cupy", 400e-6, gpu=True),
+                _row(DIGITS, "raw numpy (reference)", 1.2e-3),
+                _row(DIGITS, "portable_nn numpy", 1.2e-3),
+                _row(DIGITS, "portable_nn cupy", 0.4e-3, gpu=True)]
+        found = _status(check_targets(rows), "smallest size where portable_nn cupy")
+        assert found["measured"].startswith(DIGITS)
+        assert "0.33x" in found["measured"]
+
+
+class TestGpuLengths:
+    @pytest.mark.parametrize("case", cases(quick=False, sweep=True), ids=lambda c: c.label)
+    def test_whole_blocks_after_a_recorded_cost(self, case):
+        gpu = _gpu_lengths(case)
+        assert gpu.n0 >= 101
+        assert gpu.n0 % COST_EVERY == 1
+        assert gpu.step_n % COST_EVERY == 0
+        assert (gpu.name, gpu.n_x, gpu.m, gpu.dtype) == (case.name, case.n_x, case.m, case.dtype)
+
+
+def test_table_marks_skips_and_failures():
+    rows = [_row(PLANAR, "raw numpy (reference)", 30e-6, ratio_to_reference=1.0),
+            {"case": PLANAR, "competitor": "portable_nn cupy", "gpu": True,
+             "memory_method": "cupy", "skipped": "FAILED: NotImplementedError: boom"}]
+    text = table(rows)
+    assert "30.0 us" in text
+    assert "skipped: FAILED: NotImplementedError: boom" in text
