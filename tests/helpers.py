@@ -25,6 +25,17 @@ def assert_params_equal(a, b):
         assert np.array_equal(a[key], b[key]), key
 
 
+def assert_runs_close(a, b, tol):
+    """Two training runs agree: same recorded iterations, costs and parameters within ``tol``
+    (``assert_allclose`` keywords), same iteration count. Parameters on any backend."""
+    assert list(a.costs) == list(b.costs)
+    np.testing.assert_allclose(list(a.costs.values()), list(b.costs.values()), **tol)
+    for key, value in b.params.items():
+        np.testing.assert_allclose(pnn.to_numpy(a.params[key]), pnn.to_numpy(value), **tol,
+                                   err_msg=key)
+    assert a.iterations == b.iterations
+
+
 def numeric_gradient(cost_of, params, eps):
     """Central finite differences of ``cost_of(params)`` for every entry of every parameter.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import assert_runs_close
 
 import portable_nn as pnn
 from portable_nn.backend._lazy import SETTLE_EVERY
@@ -33,11 +34,7 @@ class TestSameAsNumpy:
         eager = pnn.train(*planar_data, dtype=dtype, **{**RUN, **options})
         # float32: Adam's sqrt(s) + eps amplifies rounding differences (3.7e-4 relative seen)
         tol = dict(rtol=1e-9, atol=1e-12) if dtype == "float64" else dict(rtol=1e-3, atol=1e-5)
-        assert list(lazy.costs) == list(eager.costs)
-        np.testing.assert_allclose(list(lazy.costs.values()), list(eager.costs.values()), **tol)
-        for key, value in eager.params.items():
-            np.testing.assert_allclose(pnn.to_numpy(lazy.params[key]), value, **tol,
-                                       err_msg=key)
+        assert_runs_close(lazy, eager, tol)
 
     def test_softmax_output(self, lazy_cell):
         rng = np.random.default_rng(0)

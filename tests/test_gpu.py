@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pytest
 from array_api_compat import device as device_of
+from helpers import on
 
 import portable_nn as pnn
 from portable_nn.core import backward, forward
@@ -23,17 +24,13 @@ GRAD_CASES = [("tanh", "sigmoid", (3, 5, 1)), ("relu", "softmax", (4, 6, 5, 3)),
               ("leaky_relu", "linear", (2, 4, 2)), ("sigmoid", "sigmoid", (3, 4, 3, 1))]
 
 
-def _on(cell, **kwargs):
-    return dict(backend=cell.backend, device=cell.device, **kwargs)
-
-
 class TestLessonRunOnGpu:
     """Planar, 4 tanh units, lr 1.2, 10,000 iterations: about 90% on every GPU cell."""
 
     def test_accuracy(self, gpu_cell, dtype, planar_data):
         X, Y = planar_data
         model = pnn.train(X, Y, hidden=4, learning_rate=1.2, num_iterations=10_000,
-                          compile=gpu_cell.backend != "cupy", dtype=dtype, **_on(gpu_cell))
+                          compile=gpu_cell.backend != "cupy", dtype=dtype, **on(gpu_cell))
         reference = pnn.train(X, Y, hidden=4, learning_rate=1.2, num_iterations=10_000,
                               compile=False, dtype=dtype, backend="numpy")
         assert model.accuracy(X, Y) >= 0.90
@@ -85,7 +82,7 @@ class TestStaysOnDevice:
         if options.get("compile") and gpu_cell.backend == "cupy":
             pytest.skip("CuPy refuses compile=True (tests/test_graphs.py asserts it)")
         model = pnn.train(X, Y, num_iterations=120, cost_every=50, dtype=dtype, seed=2,
-                          **_on(gpu_cell), **options)
+                          **on(gpu_cell), **options)
         be = model.backend_info
         arrays = {**model.params, **{k: v for k, v in (model.optimizer_state or {}).items()
                                      if hasattr(v, "shape")}}
@@ -98,7 +95,7 @@ class TestStaysOnDevice:
 
     def test_same_seed_same_run(self, gpu_cell, planar_data):
         options = dict(num_iterations=60, batch_size=100, keep_prob=0.7, hidden=(5, 3), seed=9,
-                       dtype="float64", **_on(gpu_cell))
+                       dtype="float64", **on(gpu_cell))
         a = pnn.train(*planar_data, **options)
         b = pnn.train(*planar_data, **options)
         for key, value in a.params.items():
@@ -143,7 +140,7 @@ class TestBackToHost:
 
     def test_model_to_numpy(self, gpu_cell, dtype, planar_data):
         X, Y = planar_data
-        model = pnn.train(X, Y, num_iterations=50, dtype=dtype, **_on(gpu_cell))
+        model = pnn.train(X, Y, num_iterations=50, dtype=dtype, **on(gpu_cell))
         host = model.to("numpy")
         assert host.backend == "numpy"
         assert host.dtype == np.dtype(dtype)
@@ -159,12 +156,12 @@ class TestBackToHost:
         for key, value in gpu.params.items():
             assert str(device_of(value)) == str(gpu.backend_info.device)
             np.testing.assert_array_equal(pnn.to_numpy(value), model.params[key])
-        resumed = pnn.train(X, Y, num_iterations=80, init=gpu.params, **_on(gpu_cell))
+        resumed = pnn.train(X, Y, num_iterations=80, init=gpu.params, **on(gpu_cell))
         assert resumed.iterations == 80
 
     def test_save_and_load(self, gpu_cell, planar_data, tmp_path):
         X, Y = planar_data
-        model = pnn.train(X, Y, num_iterations=50, **_on(gpu_cell))
+        model = pnn.train(X, Y, num_iterations=50, **on(gpu_cell))
         loaded = pnn.load(model.save(tmp_path / "gpu.npz"))
         for key, value in model.params.items():
             np.testing.assert_array_equal(loaded.params[key], pnn.to_numpy(value))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from helpers import assert_runs_close
 
 import portable_nn as pnn
 from portable_nn.backend import _compile, _graphs
@@ -62,15 +63,6 @@ def host_capture(monkeypatch):
     return capture
 
 
-def _same(a, b, tol):
-    assert list(a.costs) == list(b.costs)
-    np.testing.assert_allclose(list(a.costs.values()), list(b.costs.values()), **tol)
-    for key, value in b.params.items():
-        np.testing.assert_allclose(pnn.to_numpy(a.params[key]), pnn.to_numpy(value), **tol,
-                                   err_msg=key)
-    assert a.iterations == b.iterations
-
-
 class TestDivisorBlock:
     @pytest.mark.parametrize(("n", "expected"), [(0, 1), (1, 1), (3, 3), (4, 4), (99, 11),
                                                  (100, 10), (97, 16), (13, 13), (32, 16)])
@@ -84,7 +76,7 @@ class TestGraphBookkeeping:
     def test_gradient_descent(self, planar_data, host_capture):
         eager = pnn.train(*planar_data, **RUN)
         graphs = pnn.train(*planar_data, **RUN, compile=True)
-        _same(graphs, eager, TOL["float64"])
+        assert_runs_close(graphs, eager, TOL["float64"])
         # 99-step blocks: 9 launches of an 11-step graph each; the 57-step tail (201-257):
         # 3 launches of a 16-step graph and 9 of a one-step graph
         assert len(host_capture.captured) == 3
@@ -95,25 +87,25 @@ class TestGraphBookkeeping:
         options = {**RUN, "learning_rate": lambda i: 1.2 / (1 + 0.01 * i)}
         eager = pnn.train(*planar_data, **options)
         graphs = pnn.train(*planar_data, **options, compile=True)
-        _same(graphs, eager, TOL["float64"])
+        assert_runs_close(graphs, eager, TOL["float64"])
         assert host_capture.rate_writes == host_capture.launches
 
     def test_momentum_state_is_captured(self, planar_data, host_capture):
         options = {**RUN, "optimizer": "momentum", "learning_rate": 0.5}
-        _same(pnn.train(*planar_data, **options, compile=True),
+        assert_runs_close(pnn.train(*planar_data, **options, compile=True),
               pnn.train(*planar_data, **options), TOL["float64"])
         assert host_capture.launches > 0
 
     def test_adam_runs_eagerly_with_the_same_results(self, planar_data, host_capture):
         options = {**RUN, "optimizer": "adam", "learning_rate": 0.01}
-        _same(pnn.train(*planar_data, **options, compile=True),
+        assert_runs_close(pnn.train(*planar_data, **options, compile=True),
               pnn.train(*planar_data, **options), TOL["float64"])
         assert host_capture.launches == 0  # Adam's step count t is a Python int
 
     def test_checkpoints_split_blocks(self, planar_data, host_capture, tmp_path):
         path = tmp_path / "ckpt.npz"
         options = {**RUN, "checkpoint": path, "checkpoint_every": 30}
-        _same(pnn.train(*planar_data, **options, compile=True),
+        assert_runs_close(pnn.train(*planar_data, **options, compile=True),
               pnn.train(*planar_data, **RUN), TOL["float64"])
 
     def test_params_handed_in_are_never_written(self, planar_data):
@@ -164,18 +156,18 @@ class TestCapturedOnGpu:
                    "backend": gpu_cell.backend, "device": gpu_cell.device, "dtype": dtype}
         graphs = _compiled(gpu_cell, *planar_data, **options)
         eager = pnn.train(*planar_data, **options)
-        _same(graphs, eager, TOL[dtype])
+        assert_runs_close(graphs, eager, TOL[dtype])
         assert graphs.backend_info.name == gpu_cell.backend
 
     def test_schedule_and_deeper_net(self, gpu_cell, planar_data):
         options = {**RUN, "hidden": (8, 5), "hidden_activation": "relu",
                    "learning_rate": lambda i: 0.5 / (1 + 0.01 * i),
                    "backend": gpu_cell.backend, "device": gpu_cell.device, "dtype": "float64"}
-        _same(_compiled(gpu_cell, *planar_data, **options),
+        assert_runs_close(_compiled(gpu_cell, *planar_data, **options),
               pnn.train(*planar_data, **options), TOL["float64"])
 
     def test_adam_falls_back_to_eager_steps(self, gpu_cell, planar_data):
         options = {**RUN, "optimizer": "adam", "learning_rate": 0.01,
                    "backend": gpu_cell.backend, "device": gpu_cell.device, "dtype": "float64"}
-        _same(_compiled(gpu_cell, *planar_data, **options),
+        assert_runs_close(_compiled(gpu_cell, *planar_data, **options),
               pnn.train(*planar_data, **options), TOL["float64"])
