@@ -11,6 +11,7 @@ os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 import argparse
 import json
+import math
 import platform
 import sys
 import time
@@ -66,15 +67,25 @@ def gpu_name() -> str | None:
     return None
 
 
+OUT_OF_TIME = "not run: the run's --deadline was reached"
+
+
 def bench_case(case: Case, entries: list[Competitor], *, rounds: int, budget: float,
-               log: callable) -> list[dict[str, object]]:
-    """Time every competitor on ``case`` (interleaved rounds), then measure peak memory."""
+               log: callable, deadline: float = math.inf) -> list[dict[str, object]]:
+    """Time every competitor on ``case`` (interleaved rounds), then measure peak memory.
+
+    ``deadline`` (a ``time.perf_counter()`` value): past it, no competitor is set up, no
+    further round starts and no memory is measured; what was skipped says so in its row.
+    """
     runs, rows = {}, {}
     for c in entries:
         row = {"case": case.label, "size": case.name, "dtype": case.dtype,
                "competitor": c.name, "gpu": c.gpu, "memory_method": c.memory}
         rows[c.name] = row
         own = _gpu_lengths(case) if c.gpu else case
+        if time.perf_counter() > deadline:
+            row["skipped"] = OUT_OF_TIME
+            continue
         try:
             t = time.perf_counter()
             run = c.setup(own)
@@ -92,14 +103,21 @@ def bench_case(case: Case, entries: list[Competitor], *, rounds: int, budget: fl
         row["iterations_timed"] = n
     samples: dict[str, list[float]] = {name: [] for name in runs}
     order = list(runs)
-    for r in range(rounds):
+    for r in range(rounds if order else 0):  # none may be left: unavailable, failed or cut
+        if r and time.perf_counter() > deadline:
+            log(f"  --deadline reached: {r} of {rounds} rounds")
+            break
         for name in order[r % len(order):] + order[: r % len(order)]:
             run, n, own = runs[name]
             samples[name].append(per_iteration(run, own.n0, n))
     for name, (run, _, own) in runs.items():
-        log(f"  memory: {name}")
         rows[name]["seconds_per_iteration"] = median(samples[name])
         rows[name]["samples"] = samples[name]
+        if time.perf_counter() > deadline:
+            rows[name]["peak_bytes"] = None
+            rows[name]["memory_skipped"] = OUT_OF_TIME
+            continue
+        log(f"  memory: {name}")
         rows[name]["peak_bytes"] = peak_memory(run, own.n0 + own.step_n,
                                                rows[name]["memory_method"])
     ref = rows.get(REFERENCE, {}).get("seconds_per_iteration")
@@ -170,8 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=None,
                         help="seconds each timed run aims at (default 0.5; 0.05 with --quick)")
     parser.add_argument("--gpu-only", action="store_true",
-                        help="only the reference, the floor, portable_nn numpy and the GPU "
-                             "competitors (JAX on the GPU: compile=True only)")
+                        help="only the reference, portable_nn numpy and the GPU competitors "
+                             "(JAX on the GPU: compile=True only), large float32 first")
+    parser.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
+                        help="after this many seconds start nothing new (no competitor, round "
+                             "or memory measurement); the report marks what was not run")
     parser.add_argument("--sweep", action="store_true",
                         help="two more sizes between digits and large (float32), to place "
                              "where a GPU starts to beat NumPy")
@@ -185,16 +206,22 @@ def main(argv: list[str] | None = None) -> int:
 
     info = machine()
     entries = competitors(gpu=info["gpu"] is not None)
-    if args.gpu_only:  # eager JAX on a GPU: about 2 ms per step at every size, 15 s warm-ups
+    if args.gpu_only:  # eager JAX on a GPU: about 2 ms per step at every size, 15 s warm-ups;
+        # GPU rows are judged against the cuBLAS floor, so the NumPy floor is left out too
         entries = [c for c in entries if (c.gpu and c.name != "portable_nn jax")
-                   or c.name in (REFERENCE, FLOOR, OURS)]
+                   or c.name in (REFERENCE, OURS)]
     log(f"machine: {info}")
-    rows = []
-    for case in cases(args.quick, sweep=args.sweep):
+    deadline = started + args.deadline if args.deadline is not None else math.inf
+    rows, case_seconds = [], {}
+    for case in cases(args.quick, sweep=args.sweep, gpu_first=args.gpu_only):
         log(f"case {case.label} ...")
-        rows += bench_case(case, entries, rounds=rounds, budget=budget, log=log)
+        t = time.perf_counter()
+        rows += bench_case(case, entries, rounds=rounds, budget=budget, log=log,
+                           deadline=deadline)
+        case_seconds[case.label] = round(time.perf_counter() - t, 1)
+        log(f"  ({case_seconds[case.label]:.1f} s)")
         if args.json:  # what is done so far survives a run cut short
-            _write(args.json, info, args, rounds, started, rows, targets=None)
+            _write(args.json, info, args, rounds, started, rows, None, case_seconds)
     targets = check_targets(rows)
     print(f"machine: {info['cpu']}, {info['cores']} cores, GPU: {info['gpu'] or 'none'}")
     print(f"time per iteration: median of {rounds} rounds; memory: peak above baseline "
@@ -205,19 +232,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  [{t['status']:>4s}] {t['target']}: {t['measured']}")
     elapsed = time.perf_counter() - started
     print(f"\n({elapsed:.0f} s)")
+    cut = [f"{r['case']}: {r['competitor']}" for r in rows
+           if OUT_OF_TIME in (r.get("skipped"), r.get("memory_skipped"))]
+    if cut:
+        print(f"--deadline reached: {len(cut)} timings or memory measurements not run "
+              f"(first: {cut[0]})")
     if args.json:
-        _write(args.json, info, args, rounds, started, rows, targets)
+        _write(args.json, info, args, rounds, started, rows, targets, case_seconds)
     return 0
 
 
 def _write(path: str, info: dict, args: argparse.Namespace, rounds: int, started: float,
-           rows: list[dict], targets: list[dict] | None) -> None:
-    """The JSON report; ``targets`` is None (and ``partial`` true) while cases remain."""
+           rows: list[dict], targets: list[dict] | None, case_seconds: dict) -> None:
+    """The JSON report; ``partial`` while cases remain or when the deadline cut anything."""
+    cut = any(OUT_OF_TIME in (r.get("skipped"), r.get("memory_skipped")) for r in rows)
     with open(path, "w") as f:
         json.dump({"machine": info, "quick": args.quick, "rounds": rounds,
-                   "budget": args.budget, "seconds": time.perf_counter() - started,
-                   "partial": targets is None, "rows": rows, "targets": targets or []},
-                  f, indent=1)
+                   "budget": args.budget, "deadline": args.deadline,
+                   "seconds": time.perf_counter() - started, "case_seconds": case_seconds,
+                   "partial": targets is None or cut, "rows": rows,
+                   "targets": targets or []}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 REF = "raw numpy (reference)"
 FLOOR = "floor: 5 matmuls (numpy)"
 OURS = "portable_nn numpy"
@@ -64,8 +66,16 @@ GPU_ROWS = ("portable_nn cupy", "portable_nn torch cuda",
             "portable_nn jax compile=True")
 
 
+def _work(case: str) -> tuple[int, str]:
+    """Multiply-adds of one forward pass, from a label such as ``planar 2-4-1 m=400 float64``."""
+    _, layers, m, dtype = case.split()
+    n = [int(d) for d in layers.split("-")]
+    return sum(a * b for a, b in itertools.pairwise(n)) * int(m[2:].replace(",", "")), dtype
+
+
 def _gpu_crossover(rows: list[dict], cases: list[str]) -> list[dict]:
-    """For each GPU row: the smallest size (in the run's order) on which it beats NumPy."""
+    """For each GPU row: the smallest size (least work, whatever the run's order) it wins."""
+    cases = sorted(cases, key=_work)
     out = []
     for name in GPU_ROWS:
         if not any(r["competitor"] == name and r.get("gpu") and "seconds_per_iteration" in r

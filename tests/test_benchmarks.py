@@ -5,6 +5,8 @@ Timings are never asserted anywhere; these tests check that given rows are read 
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from benchmarks.__main__ import _gpu_lengths, table
@@ -72,3 +74,54 @@ def test_table_marks_skips_and_failures():
     text = table(rows)
     assert "30.0 us" in text
     assert "skipped: FAILED: NotImplementedError: boom" in text
+
+
+class TestCaseOrder:
+    def test_gpu_first_puts_large_float32_first_and_keeps_the_rest(self):
+        usual = cases(quick=False)
+        first = cases(quick=False, gpu_first=True)
+        assert (first[0].name, first[0].dtype) == ("large", "float32")
+        assert sorted(c.label for c in first) == sorted(c.label for c in usual)
+        assert [c.label for c in first[1:]] == [c.label for c in usual
+                                                if c.label != first[0].label]
+
+    def test_crossover_reads_sizes_by_work_not_run_order(self):
+        large = "large 784-256-10 m=60,000 float32"
+        rows = [_row(large, "portable_nn numpy", 0.3),
+                _row(large, "portable_nn cupy", 0.002, gpu=True),
+                _row(DIGITS, "portable_nn numpy", 1.2e-3),
+                _row(DIGITS, "portable_nn cupy", 0.4e-3, gpu=True)]
+        found = _status(check_targets(rows), "smallest size where portable_nn cupy")
+        assert found["measured"].startswith(DIGITS)
+
+
+class TestDeadline:
+    def test_past_the_deadline_nothing_runs_and_rows_say_so(self):
+        from benchmarks.__main__ import OUT_OF_TIME, bench_case
+        from benchmarks._competitors import Competitor
+
+        calls = []
+
+        def setup(case):
+            calls.append(case.name)
+            return lambda n: None
+
+        entry = Competitor("raw numpy (reference)", setup, "tracemalloc")
+        rows = bench_case(cases(quick=True)[0], [entry], rounds=3, budget=0.01,
+                          log=lambda msg: None, deadline=0.0)
+        assert calls == []
+        assert rows[0]["skipped"] == OUT_OF_TIME
+        assert "not run" in table(rows)
+
+    def test_memory_is_skipped_once_the_deadline_passes_during_rounds(self, monkeypatch):
+        import benchmarks.__main__ as main
+        from benchmarks._competitors import Competitor
+
+        clock = itertools.count()  # every reading of the clock is one second later
+        monkeypatch.setattr(main.time, "perf_counter", lambda: float(next(clock)))
+        entry = Competitor("raw numpy (reference)", lambda case: (lambda n: None), "tracemalloc")
+        rows = main.bench_case(cases(quick=True)[0], [entry], rounds=50, budget=0.01,
+                               log=lambda msg: None, deadline=5.0)
+        assert 1 <= len(rows[0]["samples"]) < 50
+        assert rows[0]["memory_skipped"] == main.OUT_OF_TIME
+        assert rows[0]["peak_bytes"] is None
