@@ -22,6 +22,7 @@ from benchmarks._cases import COST_EVERY, Case, cases
 from benchmarks._competitors import Competitor, Unavailable, competitors
 from benchmarks._measure import choose_n, median, peak_memory, per_iteration
 from benchmarks._targets import check_targets
+from portable_nn.backend import keep_freed_memory_in_process
 
 REFERENCE = "raw numpy (reference)"
 FLOOR = "floor: 5 matmuls (numpy)"
@@ -205,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     info = machine()
+    # the same malloc state for every competitor, whichever runs first: portable_nn's train
+    # raises glibc's thresholds once per process, which every later competitor would inherit
+    keep_freed_memory_in_process()
     entries = competitors(gpu=info["gpu"] is not None)
     if args.gpu_only:  # eager JAX on a GPU: about 2 ms per step at every size, 15 s warm-ups;
         # GPU rows are judged against the cuBLAS floor, so the NumPy floor is left out too

@@ -5,6 +5,7 @@ namespace, a device and a dtype), moves data in and out, and says what is usable
 """
 
 from portable_nn.backend._convert import from_host, to_backend, to_numpy
+from portable_nn.backend._host_memory import keep_freed_memory_in_process
 from portable_nn.backend._registry import (
     KNOWN_BACKENDS,
     BackendUnavailableError,
@@ -19,6 +20,7 @@ __all__ = [
     "available_backends",
     "dtype_name",
     "from_host",
+    "keep_freed_memory_in_process",
     "resolve_backend",
     "to_backend",
     "to_numpy",

@@ -9,7 +9,12 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
-from portable_nn.backend import Backend, resolve_backend, to_backend
+from portable_nn.backend import (
+    Backend,
+    keep_freed_memory_in_process,
+    resolve_backend,
+    to_backend,
+)
 from portable_nn.backend._compile import compile_steps
 from portable_nn.backend._lazy import SETTLE_EVERY, settler
 from portable_nn.backend._random import epoch_permutation, mask_sampler
@@ -312,6 +317,7 @@ def train(
                   output=o["output"], backend=be, config=config)
     if o["resume"] is not None:
         _persistence.resume_into(model, o["resume"], m=X.shape[1], options=o)
+    keep_freed_memory_in_process()  # no page faults on each iteration's fresh temporaries
     with be.full_precision():
         _run(model, X, Y, o)
     return model
