@@ -215,13 +215,27 @@ class TestDropout:
     def test_masks_are_drawn_on_the_device(self, cpu_cell, dtype):
         be = cpu_cell.resolve(dtype)
         sample = mask_sampler(be, seed=11)
-        mask = sample((50, 400), 0.8, 0)
+        mask, other_layer = sample(0, [(50, 400), (50, 400)], 0.8)
         assert mask.dtype == be.dtype
         assert type(mask) is type(be.xp.zeros((1,), dtype=be.dtype, device=be.device))
         host = pnn.to_numpy(mask)
         assert set(np.unique(host).round(6)) <= {0.0, round(1 / 0.8, 6)}
         assert abs(np.mean(host > 0) - 0.8) < 0.02
-        assert not np.array_equal(host, pnn.to_numpy(sample((50, 400), 0.8, 1)))
+        # layers of the same size get different masks, and so does the next iteration
+        assert not np.array_equal(host, pnn.to_numpy(other_layer))
+        assert not np.array_equal(host, pnn.to_numpy(sample(1, [(50, 400)], 0.8)[0]))
+
+    def test_masks_depend_only_on_seed_and_iteration(self, cpu_cell, dtype):
+        be = cpu_cell.resolve(dtype)
+        first = mask_sampler(be, seed=11)
+        first(0, [(5, 40)], 0.5)  # draws of earlier iterations change nothing later
+        again = mask_sampler(be, seed=11)
+        for a, b in zip(first(7, [(5, 40), (3, 40)], 0.5), again(7, [(5, 40), (3, 40)], 0.5),
+                        strict=True):
+            np.testing.assert_array_equal(pnn.to_numpy(a), pnn.to_numpy(b))
+        other_seed = mask_sampler(be, seed=12)(7, [(5, 40)], 0.5)[0]
+        assert not np.array_equal(pnn.to_numpy(other_seed), pnn.to_numpy(again(7, [(5, 40)],
+                                                                              0.5)[0]))
 
     def test_dropout_trains_on_every_cpu_cell(self, cpu_cell, dtype, planar_data):
         X, Y = planar_data

@@ -392,6 +392,20 @@ class TestCheckpoints:
         assert resumed.costs == full.costs
         assert_params_equal(host(resumed), host(full))
 
+    def test_dropout_resume_bit_identical(self, cpu_cell, small_data, tmp_path):
+        """Masks come from ``(seed, iteration)``: the resumed run draws the same ones."""
+        X, Y = small_data
+        kwargs = on(cpu_cell, cost_every=4, seed=5, hidden=(6, 6), keep_prob=0.7,
+                    batch_size=32)
+        full = pnn.train(X, Y, num_iterations=24, **kwargs)
+        path = tmp_path / "run.npz"
+        pnn.train(X, Y, num_iterations=11, checkpoint=path, **kwargs)
+        resumed = pnn.train(X, Y, num_iterations=24, resume=path, **kwargs)
+        assert resumed.costs == full.costs
+        assert_params_equal(host(resumed), host(full))
+        no_dropout = pnn.train(X, Y, num_iterations=24, **{**kwargs, "keep_prob": 1.0})
+        assert not np.array_equal(host(no_dropout)["W1"], host(full)["W1"])
+
     def test_resume_keeps_checkpoint_dtype(self, small_data, tmp_path):
         X, Y = small_data
         path = tmp_path / "run.npz"

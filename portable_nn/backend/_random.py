@@ -3,7 +3,8 @@
 Initial weights and mini-batch orders are drawn on the host with NumPy from ``seed`` and moved
 to the backend, so the same seed gives the same run on every backend. Dropout masks are drawn
 on the backend's own device every iteration (one small path per backend), so a GPU run never
-ships masks from the host.
+ships masks from the host; they are derived from ``(seed, iteration)`` (CuPy: from ``seed``), so
+a resumed run draws what the uninterrupted one would have.
 """
 
 from __future__ import annotations
@@ -39,46 +40,74 @@ def epoch_permutation(seed: int, epoch: int, m: int, backend: Backend) -> Any:
     return backend.xp.asarray(order, device=backend.device)
 
 
-def mask_sampler(backend: Backend, seed: int) -> Callable[[tuple[int, ...], float, int], Any]:
-    """Return ``sample(shape, keep_prob, iteration) -> mask`` drawing on ``backend``'s device.
+def mask_sampler(
+    backend: Backend, seed: int
+) -> Callable[[int, list[tuple[int, int]], float], list[Any]]:
+    """Return ``sample(iteration, shapes, keep_prob) -> masks`` drawing on ``backend``'s device.
 
-    The mask holds ``0`` or ``1 / keep_prob`` in the run's dtype (inverted dropout).
+    Each mask holds ``0`` or ``1 / keep_prob`` in the run's dtype (inverted dropout), one per
+    shape, all different. The masks of an iteration depend only on ``(seed, iteration)`` on
+    NumPy, array-api-strict, Dask, PyTorch (CPU and CUDA) and JAX, so a run resumed from a
+    checkpoint draws the same masks as the run it continues. CuPy's generator is a stream
+    from ``seed`` (one per run), so there a resumed dropout run is valid but not identical.
     """
     xp, dtype = backend.xp, backend.dtype
-    uniform = _uniform_source(backend, seed)
+    uniforms = _uniform_source(backend, seed)
 
-    def sample(shape: tuple[int, ...], keep_prob: float, iteration: int) -> Any:
-        u = uniform(shape, iteration)
-        return xp.astype(u < keep_prob, dtype) * (1.0 / keep_prob)
+    def sample(iteration: int, shapes: list[tuple[int, int]], keep_prob: float) -> list[Any]:
+        return [xp.astype(u < keep_prob, dtype) * (1.0 / keep_prob)
+                for u in uniforms(iteration, shapes)]
 
     return sample
 
 
-def _uniform_source(backend: Backend, seed: int) -> Callable[[tuple[int, ...], int], Any]:
+_MASKS = 0x6D61736B  # a third seed word, so mask streams never equal epoch_permutation's
+
+
+def _iteration_seed(seed: int, iteration: int) -> int:
+    """A 32-bit seed for iteration ``iteration`` of the run seeded ``seed``."""
+    return int(np.random.SeedSequence([seed, iteration, _MASKS]).generate_state(1)[0])
+
+
+def _uniform_source(
+    backend: Backend, seed: int
+) -> Callable[[int, list[tuple[int, int]]], list[Any]]:
     name, dtype, device = backend.name, backend.dtype, backend.device
     if name == "torch":
         import torch
 
         gen = torch.Generator(device=device)
-        gen.manual_seed(seed)
-        return lambda shape, _i: torch.rand(shape, generator=gen, device=device, dtype=dtype)
+
+        def torch_draws(i: int, shapes: list[tuple[int, int]]) -> list[Any]:
+            gen.manual_seed(_iteration_seed(seed, i))
+            return [torch.rand(s, generator=gen, device=device, dtype=dtype) for s in shapes]
+
+        return torch_draws
     if name == "cupy":
         import cupy
 
         with cupy.cuda.Device(getattr(device, "id", device)):
             gen = cupy.random.default_rng(seed)
-        return lambda shape, _i: gen.random(shape, dtype=dtype)
+        return lambda _i, shapes: [gen.random(s, dtype=dtype) for s in shapes]
     if name == "jax":
         import jax
 
         key = jax.random.key(seed)
-        return lambda shape, i: jax.random.uniform(jax.random.fold_in(key, i), shape, dtype)
-    host = np.random.default_rng(seed)
+
+        def jax_draws(i: int, shapes: list[tuple[int, int]]) -> list[Any]:
+            step_key = jax.random.fold_in(key, i)
+            return [jax.random.uniform(jax.random.fold_in(step_key, layer), s, dtype)
+                    for layer, s in enumerate(shapes)]
+
+        return jax_draws
     host_dtype = np.dtype(backend.dtype_name)
+
+    def host_draws(i: int, shapes: list[tuple[int, int]]) -> list[np.ndarray]:
+        rng = np.random.default_rng([seed, i, _MASKS])
+        return [rng.random(s, dtype=host_dtype) for s in shapes]
+
     if name == "numpy":
-        return lambda shape, _i: host.random(shape, dtype=host_dtype)
+        return host_draws
     # array_api_strict, dask and other namespaces have no random module in the standard:
     # their arrays live on the host, so a host draw costs no device transfer.
-    return lambda shape, _i: backend.xp.asarray(
-        host.random(shape, dtype=host_dtype), device=device
-    )
+    return lambda i, shapes: [backend.xp.asarray(u, device=device) for u in host_draws(i, shapes)]

@@ -376,8 +376,8 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
             Xb, Yb = (X, Y) if batches is None else batches(i)
             masks = None
             if sample is not None:
-                masks = {layer: sample((n, Xb.shape[1]), keep_prob, i)
-                         for layer, n in enumerate(hidden_sizes, start=1)}
+                drawn = sample(i, [(n, Xb.shape[1]) for n in hidden_sizes], keep_prob)
+                masks = dict(enumerate(drawn, start=1))
             record = i % cost_every == 0 or (print_cost and i % PRINT_EVERY == 0)
             rate = lr if fixed_rate else _rate_at(lr, i)
             params, state, cost = step(params, state, Xb, Yb, rate, masks, with_cost=record)
