@@ -236,8 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  [{t['status']:>4s}] {t['target']}: {t['measured']}")
     elapsed = time.perf_counter() - started
     print(f"\n({elapsed:.0f} s)")
-    cut = [f"{r['case']}: {r['competitor']}" for r in rows
-           if OUT_OF_TIME in (r.get("skipped"), r.get("memory_skipped"))]
+    cut = _cut_by_deadline(rows)
     if cut:
         print(f"--deadline reached: {len(cut)} timings or memory measurements not run "
               f"(first: {cut[0]})")
@@ -246,10 +245,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _cut_by_deadline(rows: list[dict]) -> list[str]:
+    """``"case: competitor"`` for every timing or memory measurement the deadline left out."""
+    return [f"{r['case']}: {r['competitor']}" for r in rows
+            if OUT_OF_TIME in (r.get("skipped"), r.get("memory_skipped"))]
+
+
 def _write(path: str, info: dict, args: argparse.Namespace, rounds: int, started: float,
            rows: list[dict], targets: list[dict] | None, case_seconds: dict) -> None:
     """The JSON report; ``partial`` while cases remain or when the deadline cut anything."""
-    cut = any(OUT_OF_TIME in (r.get("skipped"), r.get("memory_skipped")) for r in rows)
+    cut = bool(_cut_by_deadline(rows))
     with open(path, "w") as f:
         json.dump({"machine": info, "quick": args.quick, "rounds": rounds,
                    "budget": args.budget, "deadline": args.deadline,

@@ -4,9 +4,9 @@ A training iteration allocates and frees the same few ``(n_l, m)`` arrays every 
 glibc's default thresholds, arrays above 128 KiB are given back to the operating system when
 freed (``munmap``, or trimming the top of the heap), so the next iteration page-faults every
 page of them in again and the kernel zeroes each one. On the 2-core CPU machine, in a fresh
-process, a 64-64-10 network on 1,797 samples (float64, 920 KB activations) took 2.74 ms and
-1,042 minor page faults per iteration; after :func:`keep_freed_memory_in_process`, 1.37 ms and
-none (`tests/test_host_memory.py` counts the faults).
+process, a 64-64-10 network on 1,797 samples (float64, 920 KB activations) took 2.74 to 2.85 ms
+and 1,042 minor page faults per iteration; after :func:`keep_freed_memory_in_process`, 1.39 to
+1.50 ms and none (`tests/test_host_memory.py` counts the faults).
 
 glibc raises its thresholds by itself once a program frees a large ``mmap``-ed block: the
 ``mmap`` threshold becomes that block's size (at most 32 MiB on 64-bit) and the trim threshold
