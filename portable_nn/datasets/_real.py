@@ -9,6 +9,8 @@ from types import ModuleType
 
 import numpy as np
 
+from portable_nn.datasets._encoding import one_hot as _one_hot
+
 __all__ = ["breast_cancer", "digits"]
 
 
@@ -21,10 +23,6 @@ def _sklearn_datasets() -> ModuleType:
             "installed: pip install 'portable-nn[datasets]'"
         ) from exc
     return sk_datasets
-
-
-def _one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
-    return (np.arange(n_classes)[:, None] == labels[None, :]).astype("uint8")
 
 
 def breast_cancer(*, standardize: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -104,5 +102,5 @@ def digits(*, one_hot: bool = True, scale: bool = True) -> tuple[np.ndarray, np.
     if scale:
         data = data / 16.0
     labels = np.asarray(target, dtype=np.int64)
-    Y = _one_hot(labels, 10) if one_hot else labels.astype("uint8").reshape(1, -1)
+    Y = _one_hot(labels, 10, dtype="uint8") if one_hot else labels.astype("uint8").reshape(1, -1)
     return np.ascontiguousarray(data.T), Y
