@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral, Real
 from types import ModuleType
@@ -102,15 +103,48 @@ def _check_2d(name: str, array: Any, layout: str) -> None:
         )
 
 
+SKLEARN_HINT = (
+    "portable_nn's layout is one column per sample, (n_features, n_samples); data in "
+    "scikit-learn's (n_samples, n_features) layout needs X.T, or use "
+    "portable_nn.datasets.from_samples(X, y) or the estimators of portable_nn.sklearn"
+)
+
+
+def _layout_hint(X: Any, Y: Any) -> str:
+    """Say how to fix data given in scikit-learn's layout, when the shapes suggest it."""
+    if X.ndim != 2:
+        return ""
+    m = Y.shape[1] if Y.ndim == 2 else Y.shape[0]
+    if X.shape[0] == m or (Y.ndim == 2 and X.shape[0] == Y.shape[0]):
+        transpose = " (and Y.T)" if Y.ndim == 2 and Y.shape[0] == X.shape[0] else ""
+        return f". X looks transposed{transpose}: {SKLEARN_HINT}"
+    return ""
+
+
+def _warn_if_square(X: Any) -> None:
+    if X.shape[0] == X.shape[1] and X.shape[1] > 1:
+        warnings.warn(
+            f"X is square, {tuple(X.shape)}: it is read as (n_features, n_samples), one column "
+            "per sample. If its rows are samples (scikit-learn's layout), pass X.T",
+            UserWarning, stacklevel=4)
+
+
 def check_data(X: Any, Y: Any, /, *, output: str, xp: ModuleType) -> None:
-    """Check converted training data: 2-D, same sample count, non-empty, finite, valid targets."""
+    """Check converted training data: 2-D, same sample count, non-empty, finite, valid targets.
+
+    A square ``X`` is legal but ambiguous: it warns that the layout is ``(n_x, m)``.
+    """
     _check_2d("X", X, "(n_x, m)")
+    if Y.ndim == 1 and X.shape[0] == Y.shape[0]:
+        raise ValueError(f"Y must be 2-D, (n_y, m); got a 1-D array of shape {tuple(Y.shape)} "
+                         f"with X of shape {tuple(X.shape)}{_layout_hint(X, Y)}")
     _check_2d("Y", Y, "(n_y, m)")
     if X.shape[1] != Y.shape[1]:
         raise ValueError(
             f"X and Y must have the same number of samples (columns): X has shape "
-            f"{tuple(X.shape)}, Y has shape {tuple(Y.shape)}"
+            f"{tuple(X.shape)}, Y has shape {tuple(Y.shape)}{_layout_hint(X, Y)}"
         )
+    _warn_if_square(X)
     if X.shape[1] == 0:
         raise ValueError(f"X has zero samples (shape {tuple(X.shape)}); need at least one column")
     if X.shape[0] == 0:
@@ -149,9 +183,10 @@ def check_features(X: Any, n_x: int, /) -> None:
     """Check data given to a trained model: 2-D with ``n_x`` rows."""
     _check_2d("X", X, f"({n_x}, m)")
     if X.shape[0] != n_x:
+        hint = f". X looks transposed: {SKLEARN_HINT}" if X.shape[1] == n_x else ""
         raise ValueError(
             f"X has {X.shape[0]} features (rows) but the model was trained on {n_x}: "
-            f"got shape {tuple(X.shape)}, expected ({n_x}, m)"
+            f"got shape {tuple(X.shape)}, expected ({n_x}, m){hint}"
         )
 
 
