@@ -26,6 +26,7 @@ __all__ = [
     "check_learning_rate",
     "check_probability",
     "check_real",
+    "param_shapes",
 ]
 
 
@@ -155,7 +156,14 @@ def check_features(X: Any, n_x: int, /) -> None:
         )
 
 
-def _expected_param_shapes(layer_dims: Sequence[int]) -> dict[str, tuple[int, int]]:
+def param_shapes(layer_dims: Sequence[int]) -> dict[str, tuple[int, int]]:
+    """``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}``: the parameter shapes of ``layer_dims``.
+
+    Examples
+    --------
+    >>> param_shapes((2, 4, 1))
+    {'W1': (4, 2), 'b1': (4, 1), 'W2': (1, 4), 'b2': (1, 1)}
+    """
     shapes = {}
     for layer in range(1, len(layer_dims)):
         shapes[f"W{layer}"] = (layer_dims[layer], layer_dims[layer - 1])
@@ -171,7 +179,7 @@ def check_init_mapping(init: Mapping[str, Any], layer_dims: Sequence[int], /) ->
     (or ``hidden``). Values without a ``.shape`` (nested lists) are checked after conversion.
     """
     dims = tuple(layer_dims)
-    expected = _expected_param_shapes(dims)
+    expected = param_shapes(dims)
     given = list(init)
     missing = [key for key in expected if key not in init]
     extra = [key for key in given if key not in expected]
