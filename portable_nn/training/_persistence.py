@@ -22,11 +22,12 @@ from typing import Any
 
 from portable_nn._version import __version__
 from portable_nn.backend import Backend, from_host, resolve_backend
-from portable_nn.backend._io import NpzReadError, read_npz, write_npz_atomic
-from portable_nn.core import ACTIVATIONS, OUTPUTS
+from portable_nn.backend._io import NpzArchive, NpzReadError, write_npz_atomic
 from portable_nn.training._errors import TrainingDivergedError
+from portable_nn.training._file_schema import FieldError, check_metadata
 from portable_nn.training._model import Model
-from portable_nn.training._validate import param_shapes
+from portable_nn.training._validate import check_path as _check_path
+from portable_nn.training._validate import check_writable_target, param_shapes
 
 __all__ = [
     "FORMAT_VERSION",
@@ -43,7 +44,7 @@ FORMAT = "portable_nn.model"
 FORMAT_VERSION = 1
 META_KEY = "__portable_nn__"
 STATE_PREFIX = "opt."
-DTYPES = ("float32", "float64")
+MAX_METADATA = 64 << 20  # bytes of the metadata entry (UTF-32): costs of ~10**6 records
 STANDARDIZATION = ("x_mean", "x_std")  # members holding Model.standardization's (mean, std)
 
 
@@ -168,8 +169,7 @@ def save_model(model: Model, path: str | os.PathLike[str], *,
     pathlib.Path
         The file written.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}: {path!r}")
+    path = check_writable_target("path", path)
     state_arrays, scalars = _split_state(model.optimizer_state)
     meta = _metadata(model, state_arrays, scalars, checkpoint)
     text = json.dumps(meta, default=str, allow_nan=False)
@@ -234,12 +234,12 @@ def _fail(name: str, problem: str) -> ModelFileError:
     return ModelFileError(f"model file {name!r}: {problem}")
 
 
-def _parse_metadata(name: str, texts: dict[str, str], entries: list[str]) -> dict[str, Any]:
-    if META_KEY not in texts:
-        raise _fail(name, f"not a portable_nn model: it has no {META_KEY!r} metadata entry "
-                          f"(its entries are {sorted(entries)})")
+def _parse_metadata(name: str, text: str) -> dict[str, Any]:
     try:
-        meta = json.loads(texts[META_KEY])
+        meta = json.loads(text)
+    except RecursionError as exc:
+        raise _fail(name, "its metadata is nested too deeply to be a model's (hostile or "
+                          "corrupted?)") from exc
     except ValueError as exc:
         raise _fail(name, f"its metadata is not valid JSON (corrupted?): {exc}") from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -254,62 +254,48 @@ def _parse_metadata(name: str, texts: dict[str, str], entries: list[str]) -> dic
                           f"{meta.get('package_version', '?')}), newer than the versions up to "
                           f"{FORMAT_VERSION} that this portable_nn {__version__} reads; upgrade "
                           "portable_nn to load it")
+    try:
+        check_metadata(meta)
+    except FieldError as exc:
+        raise _fail(name, f"{exc} (corrupted?)") from exc
     return meta
 
 
-def _check_metadata(name: str, meta: dict[str, Any]) -> None:
-    dims = meta.get("layer_dims")
-    if (not isinstance(dims, list) or len(dims) < 2
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in dims)):
-        raise _fail(name, f"layer_dims {dims!r} is not a list of at least 2 positive ints")
-    checks = (("hidden_activation", tuple(ACTIVATIONS)), ("output", tuple(OUTPUTS)),
-              ("dtype", DTYPES))
-    for key, choices in checks:
-        if meta.get(key) not in choices:
-            raise _fail(name, f"{key} {meta.get(key)!r} is not one of {list(choices)}")
-    costs = meta.get("costs")
-    if not isinstance(costs, list) or not all(
-            isinstance(p, list) and len(p) == 2 and isinstance(p[0], int)
-            and isinstance(p[1], (int, float)) for p in costs):
-        raise _fail(name, "costs is not a list of [iteration, cost] pairs (corrupted?)")
-    if not isinstance(meta.get("standardize", False), bool):
-        raise _fail(name, f"standardize {meta['standardize']!r} is not true or false")
-    iterations = meta.get("iterations")
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
-        raise _fail(name, f"iterations {iterations!r} is not an int >= 0 (corrupted?)")
-
-
-def _check_arrays(name: str, meta: dict[str, Any], arrays: dict[str, Any]) -> dict[str, Any]:
-    """The members :func:`expected_members` names, checked for presence, dtype and shape."""
+def _read_members(name: str, archive: NpzArchive, meta: dict[str, Any]) -> dict[str, Any]:
+    """Read exactly the members :func:`expected_members` lists, each header checked first."""
     expected = expected_members(meta)
-    missing = [key for key in expected if key not in arrays]
+    present = set(archive.names)
+    extra = sorted(present - set(expected) - {META_KEY})
+    if extra:
+        raise _fail(name, f"it holds entries {_shorten(extra)} that are not part of a "
+                          "portable_nn model (they were not read)")
+    missing = [key for key in expected if key not in present]
     params_missing = [key for key in missing if key in param_shapes(meta["layer_dims"])]
     if params_missing:
         raise _fail(name, f"parameters {params_missing} are missing for layer_dims "
                           f"{tuple(meta['layer_dims'])}")
     if missing:
         raise _fail(name, f"entries {missing} are missing (its metadata lists them)")
-    for key, (shape, _) in expected.items():
-        value = arrays[key]
-        if value.dtype.kind != "f":
-            raise _fail(name, f"{key!r} has dtype {value.dtype}, expected a floating dtype")
-        if tuple(value.shape) != shape:
-            raise _fail(name, f"{key!r} has shape {tuple(value.shape)}, but layer_dims "
-                              f"{tuple(meta['layer_dims'])} needs {shape}")
-    return {key: arrays[key] for key in expected}
+    why = f"layer_dims {tuple(meta['layer_dims'])}"
+    return {key: archive.read_array(key, shape, dtype, why=why)
+            for key, (shape, dtype) in expected.items()}
+
+
+def _shorten(names: list[str]) -> str:
+    return repr(names) if len(names) <= 8 else f"{names[:8]!r} (and {len(names) - 8} more)"
 
 
 def _read(path: str | os.PathLike[str]) -> _SavedModel:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}: {path!r}")
-    name = os.fspath(path)
+    name = _check_path("path", path)
     try:
-        arrays, texts = read_npz(name)
+        with NpzArchive(name) as archive:
+            if META_KEY not in archive.names:
+                raise _fail(name, f"not a portable_nn model: it has no {META_KEY!r} metadata "
+                                  f"entry (its entries are {_shorten(sorted(archive.names))})")
+            meta = _parse_metadata(name, archive.read_text(META_KEY, max_bytes=MAX_METADATA))
+            return _SavedModel(name, meta, _read_members(name, archive, meta))
     except NpzReadError as exc:
         raise ModelFileError(f"model file {exc}") from exc
-    meta = _parse_metadata(name, texts, [*arrays, *texts])
-    _check_metadata(name, meta)
-    return _SavedModel(name, meta, _check_arrays(name, meta, arrays))
 
 
 def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = None,
