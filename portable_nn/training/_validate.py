@@ -26,7 +26,10 @@ __all__ = [
     "check_int",
     "check_learning_rate",
     "check_probability",
+    "check_path",
     "check_real",
+    "check_writable_target",
+    "param_shapes",
 ]
 
 
@@ -190,7 +193,14 @@ def check_features(X: Any, n_x: int, /) -> None:
         )
 
 
-def _expected_param_shapes(layer_dims: Sequence[int]) -> dict[str, tuple[int, int]]:
+def param_shapes(layer_dims: Sequence[int]) -> dict[str, tuple[int, int]]:
+    """``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}``: the parameter shapes of ``layer_dims``.
+
+    Examples
+    --------
+    >>> param_shapes((2, 4, 1))
+    {'W1': (4, 2), 'b1': (4, 1), 'W2': (1, 4), 'b2': (1, 1)}
+    """
     shapes = {}
     for layer in range(1, len(layer_dims)):
         shapes[f"W{layer}"] = (layer_dims[layer], layer_dims[layer - 1])
@@ -206,7 +216,7 @@ def check_init_mapping(init: Mapping[str, Any], layer_dims: Sequence[int], /) ->
     (or ``hidden``). Values without a ``.shape`` (nested lists) are checked after conversion.
     """
     dims = tuple(layer_dims)
-    expected = _expected_param_shapes(dims)
+    expected = param_shapes(dims)
     given = list(init)
     missing = [key for key in expected if key not in init]
     extra = [key for key in given if key not in expected]
@@ -243,13 +253,68 @@ def _shape_of(value: Any) -> tuple[int, ...] | None:
     return None if shape is None else tuple(int(n) for n in shape)
 
 
-def _check_path(name: str, value: Any) -> str:
-    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+def check_path(name: str, value: Any) -> str:
+    """Return ``value`` as a path string: a non-empty ``str`` or ``os.PathLike`` without NUL.
+
+    Raises
+    ------
+    TypeError
+        When ``value`` is not a ``str`` or ``os.PathLike`` of ``str`` (the message names ``name``).
+    ValueError
+        When it is empty or holds a NUL byte.
+    """
+    path = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
+    if not isinstance(path, str):
         raise TypeError(
             f"{name} must be a file path (str or os.PathLike), got {type(value).__name__}: "
             f"{value!r}"
         )
-    return os.fspath(value)
+    if not path:
+        raise ValueError(f"{name}={value!r} is an empty path; give a file name such as "
+                         "'model.npz'")
+    if "\0" in path:
+        raise ValueError(f"{name}={path!r} holds a NUL byte, which no file name can")
+    return path
+
+
+def _name_max(folder: str) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows) or no answer
+        return 255
+
+
+def check_writable_target(name: str, value: Any) -> str:
+    """Check that a model file can be written at ``value``; return it as a string.
+
+    The path must not be a folder, its folder must exist and be writable, and its file name
+    must fit the file system's name limit. Used by ``Model.save`` and by ``train``'s
+    ``checkpoint=`` before the first iteration.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming ``name``: not a path, empty, a NUL byte, a folder, a name too long.
+    FileNotFoundError
+        When the folder does not exist.
+    PermissionError
+        When the folder is not writable.
+    """
+    path = check_path(name, value)
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
+        raise ValueError(f"{name}={path!r} is a folder; give a file path such as "
+                         f"{os.path.join(path, 'model.npz')!r}")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save to {name}={path!r}: the folder {folder!r} does "
+                                "not exist; create it first")
+    length, limit = len(os.fsencode(os.path.basename(path))), _name_max(folder)
+    if length > limit:
+        raise ValueError(f"{name}={path!r}: the file name is {length} bytes long, more than "
+                         f"the {limit} bytes this file system allows")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f"{name}={path!r}: the folder {folder!r} is not writable")
+    return path
 
 
 def check_checkpoint_options(checkpoint: Any, checkpoint_every: Any,
@@ -259,13 +324,7 @@ def check_checkpoint_options(checkpoint: Any, checkpoint_every: Any,
     ``checkpoint_every`` is an int ``>= 1`` and needs ``checkpoint``; ``checkpoint`` alone
     saves only when the run ends (or is interrupted).
     """
-    path = None if checkpoint is None else _check_path("checkpoint", checkpoint)
-    if path is not None:
-        folder = os.path.dirname(path) or "."
-        if not os.path.isdir(folder):
-            raise FileNotFoundError(
-                f"checkpoint={path!r}: the folder {folder!r} does not exist; create it first"
-            )
+    path = None if checkpoint is None else check_writable_target("checkpoint", checkpoint)
     every = None
     if checkpoint_every is not None:
         every = check_int("checkpoint_every", checkpoint_every, minimum=1)
@@ -274,8 +333,8 @@ def check_checkpoint_options(checkpoint: Any, checkpoint_every: Any,
                 f"checkpoint_every={checkpoint_every!r} needs checkpoint=<file path> (where to "
                 "save)"
             )
-    source = None if resume is None else _check_path("resume", resume)
-    if source is not None and not os.path.isfile(source):
+    source = None if resume is None else check_path("resume", resume)
+    if source is not None and not os.path.lexists(source):
         raise FileNotFoundError(f"resume={source!r}: no checkpoint file there")
     return path, every, source
 
