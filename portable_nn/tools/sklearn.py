@@ -20,7 +20,7 @@ try:
     from sklearn.utils.validation import check_is_fitted
 except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
     raise ImportError(
-        "portable_nn.sklearn needs scikit-learn: pip install 'portable-nn[sklearn]'"
+        "portable_nn.sklearn needs scikit-learn: pip install -e '.[sklearn]'"
     ) from exc
 
 try:

@@ -123,7 +123,7 @@ class _Progress:
                 from tqdm.auto import tqdm
             except ImportError as exc:  # pragma: no cover - tqdm is a declared extra
                 raise ImportError(
-                    "progress=True needs tqdm: pip install 'portable-nn[progress]'"
+                    "progress=True needs tqdm: pip install -e '.[progress]'"
                 ) from exc
             self.bar = tqdm(total=total, initial=initial, unit="it", desc="train")
 
