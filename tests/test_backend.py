@@ -327,4 +327,4 @@ class TestAvailableBackends:
         _hide_torch(monkeypatch)
         entry = pnn.available_backends()["torch"]
         assert entry["usable"] is False
-        assert "portable-nn[torch]" in entry["reason"]
+        assert "pip install -e '.[torch]'" in entry["reason"]
