@@ -100,8 +100,8 @@ def encode_targets(values: Any, *, output: str = "auto",
         values = values.astype(np.int64)  # labels 1.0, 2.0 read from a file are classes 1, 2
     classes, indices = np.unique(values, return_inverse=True)
     if classes.shape[0] < 2:
-        raise ValueError(f"{where}: only one class ({classes[0]!r}) in {values.size} samples; "
-                         "a classifier needs at least two")
+        raise ValueError(f"{where}: only one class ({classes.tolist()[0]!r}) in {values.size} "
+                         "samples; a classifier needs at least two")
     if output == "auto":
         output = "sigmoid" if classes.shape[0] == 2 else "softmax"
     if output == "sigmoid":
