@@ -17,7 +17,6 @@ from portable_nn.backend import CROSSOVER_FLOPS, _auto, choose_auto_backend, flo
 from portable_nn.tools import cli
 
 
-
 def _pyproject():
     tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     return tomllib.loads((ROOT / "pyproject.toml").read_text())
