@@ -186,8 +186,11 @@ def resolve_backend(
     ----------
     backend : str, module or Backend
         ``"numpy"``, ``"array_api_strict"``, ``"torch"``, ``"jax"``, ``"cupy"``, ``"dask"``,
-        ``"auto"`` (CuPy when a CUDA device is usable, else NumPy), or an array-API
-        namespace module. A :class:`Backend` is returned unchanged when device and dtype are None.
+        ``"auto"``, or an array-API namespace module. Here, without the size of the work,
+        ``"auto"`` is CuPy when a CUDA device is usable, else NumPy; :func:`portable_nn.train`
+        resolves ``"auto"`` by the work per iteration instead (see
+        :func:`~portable_nn.backend.choose_auto_backend`). A :class:`Backend` is returned
+        unchanged when device and dtype are None.
     device : object, optional
         A device of that backend (``"cuda:0"`` for PyTorch, ``0`` for CuPy, ...).
         Default: the namespace's default device.

@@ -8,6 +8,7 @@ estimator) is a constructor parameter, ``backend``, ``device`` and ``dtype`` inc
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -108,7 +109,9 @@ class _NeuralNetBase(BaseEstimator):
         hidden = options["hidden"]
         if isinstance(hidden, list):  # GridSearchCV users write lists; train wants int/tuple
             options["hidden"] = tuple(hidden)
-        self.model_ = pnn.train(X.T, Y, output=output, **options)
+        with warnings.catch_warnings():  # the estimator transposes: the layout is certain
+            warnings.filterwarnings("ignore", message="X is square", category=UserWarning)
+            self.model_ = pnn.train(X.T, Y, output=output, **options)
         self.costs_ = dict(self.model_.costs)
         self.loss_curve_ = [self.costs_[i] for i in sorted(self.costs_)]
         self.n_iter_ = self.model_.iterations
