@@ -124,9 +124,13 @@ def patch_member(path: str, key: str, *, version: int | None = None, flags: int 
     return path
 
 
-def deflate_bomb(folder: str, label: str, inflated: int) -> str:
-    """A good model whose ``W1`` member is a valid (4, 2) header followed by ``inflated``
-    bytes of zeros, deflated: a small file that inflates to ``inflated`` bytes."""
+def deflate_bomb(folder: str, label: str, inflated: int, *, honest_header: bool = False) -> str:
+    """A good model whose ``W1`` member is an NPY header followed by ``inflated`` bytes of
+    zeros, deflated: a small file that inflates to ``inflated`` bytes.
+
+    The header says ``(4, 2)`` (W1's real shape), or with ``honest_header`` a float64 shape
+    ``(inflated // 8, 1)`` that matches the data (so NumPy itself would read it all).
+    """
     good = good_model(folder)
     path = os.path.join(folder, f"{label}.npz")
     with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w", allowZip64=True) as dst:
@@ -137,7 +141,7 @@ def deflate_bomb(folder: str, label: str, inflated: int) -> str:
             target = zipfile.ZipInfo("W1.npy")
             target.compress_type = zipfile.ZIP_DEFLATED
             with dst.open(target, "w", force_zip64=True) as handle:
-                handle.write(_npy_header((4, 2)))
+                handle.write(_npy_header((inflated // 8, 1) if honest_header else (4, 2)))
                 zeros = bytes(1 << 22)
                 left = inflated
                 while left > 0:
