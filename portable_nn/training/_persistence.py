@@ -22,7 +22,12 @@ from typing import Any
 
 from portable_nn._version import __version__
 from portable_nn.backend import Backend, from_host, resolve_backend
-from portable_nn.backend._io import NpzArchive, NpzReadError, write_npz_atomic
+from portable_nn.backend._io import (
+    NpzArchive,
+    NpzReadError,
+    interrupts_deferred,
+    write_npz_atomic,
+)
 from portable_nn.training._errors import TrainingDivergedError
 from portable_nn.training._file_schema import FieldError, check_metadata
 from portable_nn.training._model import Model
@@ -302,9 +307,13 @@ def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = 
          dtype: Any = None) -> Model:
     """Load a model saved with :meth:`Model.save` (or a training checkpoint) onto a backend.
 
-    The file is read with ``allow_pickle=False``, so loading never runs code from it. A model
-    trained on any backend loads on any other: values are copied exactly (bit-identical when
-    the dtype is kept).
+    Loading never runs code from the file (nothing is unpickled) and trusts nothing in it:
+    only a regular file is opened (a FIFO, device or socket is refused at once, without
+    blocking); the metadata is read first and every field checked; then only the members the
+    metadata implies are read, each refused from the zip directory and its NPY header (size,
+    dtype, shape) before any data is inflated, so memory stays within a small multiple of the
+    model's real size whatever the file declares. A model trained on any backend loads on any
+    other: values are copied exactly (bit-identical when the dtype is kept).
 
     Parameters
     ----------
@@ -326,9 +335,15 @@ def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = 
     ------
     FileNotFoundError
         When there is no file at ``path`` (the message names it).
+    PermissionError
+        When the file may not be read.
+    TypeError, ValueError
+        When ``path`` is not a path (not a str or path-like, empty, a NUL byte).
     ModelFileError
-        (a :class:`ValueError`) when the file is truncated or corrupted, is not a portable_nn
-        model, has a newer format version, or holds a parameter of the wrong shape or dtype.
+        (a :class:`ValueError`) when the file is not a regular file, not a zip archive,
+        truncated or corrupted, not a portable_nn model, has a newer format version, has a
+        metadata field of the wrong type or value (the message names the field), or holds a
+        member of the wrong size, shape or dtype, or one a model does not have.
 
     Examples
     --------
@@ -396,10 +411,11 @@ class Checkpointer:
         if self.saved_at == model.iterations:
             return
         xp = model.xp
-        if not all(bool(xp.all(xp.isfinite(p))) for p in model.params.values()):
-            raise TrainingDivergedError(model.iterations, last_finite, self.learning_rate)
-        save_model(model, self.path, checkpoint={"m": self.m, "num_iterations": self.total})
-        self.saved_at = model.iterations
+        with interrupts_deferred():  # a second Ctrl-C waits until the checkpoint is written
+            if not all(bool(xp.all(xp.isfinite(p))) for p in model.params.values()):
+                raise TrainingDivergedError(model.iterations, last_finite, self.learning_rate)
+            save_model(model, self.path, checkpoint={"m": self.m, "num_iterations": self.total})
+            self.saved_at = model.iterations
 
 
 def checkpoint_dtype(path: str | os.PathLike[str]) -> str:

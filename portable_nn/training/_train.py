@@ -342,7 +342,7 @@ def train(
     if o["resume"] is not None:
         _persistence.resume_into(model, o["resume"], m=X.shape[1], options=o)
     keep_freed_memory_in_process()  # no page faults on each iteration's fresh temporaries
-    with be.full_precision():
+    with be.full_precision(), be.float_warnings_silenced():
         _run(model, X, Y, o)
     return model
 
@@ -401,7 +401,7 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
         o["checkpoint"], o["checkpoint_every"], X.shape[1], total, lr)
     last_finite = next(reversed(model.costs.values()), None) if model.costs else None
     bar = _Progress(o["progress"], total, model.iterations)
-    i = model.iterations
+    i = start = model.iterations
     try:
         while i < total:
             if block is not None and not is_recorded(i):
@@ -447,10 +447,27 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
     finally:
         bar.update(model.iterations, None)
         bar.close()
+    if not model.interrupted and model.iterations > start:
+        _check_final_cost(model, X, Y, last_finite, lr)  # no cost was recorded after the end
     if saver is not None:
         saver.save(model, last_finite)  # at the end, or what an interrupt left: never lost
     if not _all_finite(model.params.values(), xp):
         raise TrainingDivergedError(model.iterations, last_finite, lr)
+
+
+def _check_final_cost(model: Model, X: Any, Y: Any, last_finite: float | None,
+                      learning_rate: Any) -> None:
+    """Raise when the cost of the final parameters is not finite (computed once, at the end).
+
+    Recorded costs are those of each iteration's forward pass, before its update: the final
+    parameters' cost is never among them, and finite (if huge) parameters can give a NaN cost.
+    """
+    xp = model.xp
+    _, cache = forward(model.params, X, hidden_activation=model.hidden_activation,
+                       output=model.output, xp=xp)
+    ZL = cache[f"Z{len(model.layer_dims) - 1}"]
+    if not bool(xp.all(xp.isfinite(cost_from_logits(ZL, Y, output=model.output, xp=xp)))):
+        raise TrainingDivergedError(model.iterations, last_finite, learning_rate)
 
 
 def _all_finite(arrays: Any, xp: ModuleType) -> bool:

@@ -78,22 +78,34 @@ def check_learning_rate(value: Any) -> float | Callable[[int], float]:
     return check_real("learning_rate", value, low=0.0, low_open=True)
 
 
+MAX_UNITS = 2**31 - 1  # units in one layer: beyond it no backend indexes or allocates
+
+
 def check_hidden(hidden: Any) -> tuple[int, ...]:
-    """Normalise ``hidden`` (an int, a sequence of ints, ``0`` or ``()``) to a tuple of sizes."""
+    """Normalise ``hidden`` (an int, a sequence of ints, ``0`` or ``()``) to a tuple of sizes.
+
+    Each size is at most ``2**31 - 1`` units (a layer beyond it cannot be allocated).
+    """
     if isinstance(hidden, bool):
         raise TypeError(f"hidden must be an int or a sequence of ints, got {hidden!r}")
     if isinstance(hidden, Integral):
         if hidden < 0:
             raise ValueError(f"hidden must be >= 0 (0 means no hidden layer), got {hidden!r}")
-        return () if hidden == 0 else (int(hidden),)
-    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+        sizes: tuple[int, ...] = () if hidden == 0 else (int(hidden),)
+    elif isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
         raise TypeError(
             f"hidden must be an int or a sequence of ints, got {type(hidden).__name__}: {hidden!r}"
         )
-    for size in hidden:
-        if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
-            raise ValueError(f"hidden must hold positive ints (layer sizes), got {hidden!r}")
-    return tuple(int(size) for size in hidden)
+    else:
+        for size in hidden:
+            if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
+                raise ValueError(f"hidden must hold positive ints (layer sizes), got {hidden!r}")
+        sizes = tuple(int(size) for size in hidden)
+    too_big = [size for size in sizes if size > MAX_UNITS]
+    if too_big:
+        raise ValueError(f"hidden={hidden!r} asks for a layer of {too_big[0]} units, beyond what "
+                         f"any backend can allocate (at most {MAX_UNITS} units per layer)")
+    return sizes
 
 
 def _check_2d(name: str, array: Any, layout: str) -> None:
@@ -183,7 +195,7 @@ def check_targets(Y: Any, /, *, output: str, xp: ModuleType) -> None:
 
 
 def check_features(X: Any, n_x: int, /) -> None:
-    """Check data given to a trained model: 2-D with ``n_x`` rows."""
+    """Check data given to a trained model: 2-D with ``n_x`` rows and at least one sample."""
     _check_2d("X", X, f"({n_x}, m)")
     if X.shape[0] != n_x:
         hint = f". X looks transposed: {SKLEARN_HINT}" if X.shape[1] == n_x else ""
@@ -191,6 +203,9 @@ def check_features(X: Any, n_x: int, /) -> None:
             f"X has {X.shape[0]} features (rows) but the model was trained on {n_x}: "
             f"got shape {tuple(X.shape)}, expected ({n_x}, m){hint}"
         )
+    if X.shape[1] == 0:
+        raise ValueError(f"X has zero samples (shape {tuple(X.shape)}): predictions, accuracy "
+                         "and cost need at least one column")
 
 
 def param_shapes(layer_dims: Sequence[int]) -> dict[str, tuple[int, int]]:
