@@ -47,9 +47,6 @@ class Dataset:
     def __iter__(self) -> Iterator[np.ndarray]:
         return iter((self.X, self.Y))
 
-    def __len__(self) -> int:
-        return 2
-
     def __repr__(self) -> str:
         classes = "" if self.classes is None else f", classes={self.classes.tolist()!r}"
         return (f"Dataset(X: {self.X.shape}, Y: {self.Y.shape}, output={self.output!r}"

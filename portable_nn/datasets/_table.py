@@ -108,13 +108,21 @@ def numeric_columns(table: Table, columns: list[int]) -> np.ndarray:
 
     Raises ``ValueError`` naming the first cell that is not a finite number.
     """
-    out = np.empty((len(table.rows), len(columns)), dtype=np.float64)
-    for i, cells in enumerate(table.rows):
-        for k, j in enumerate(columns):
-            value = parse_number(cells[j])
-            if value is None:
-                what = "an empty cell" if not cells[j] else f"{cells[j]!r} is not a finite number"
+    cells = [[row[j] for j in columns] for row in table.rows]
+    try:  # NumPy parses the whole block at once; the cell by cell pass only finds the culprit
+        out = np.array(cells, dtype=np.float64).reshape(len(cells), len(columns))
+    except ValueError:
+        out = None
+    if out is None or not np.all(np.isfinite(out)):
+        _raise_first_bad_cell(table, columns)
+    return out
+
+
+def _raise_first_bad_cell(table: Table, columns: list[int]) -> None:
+    for i, row in enumerate(table.rows):
+        for j in columns:
+            if parse_number(row[j]) is None:
+                what = "an empty cell" if not row[j] else f"{row[j]!r} is not a finite number"
                 raise ValueError(f"{table.where(i, j)}: {what}; features must be numbers "
                                  "(missing values are not supported)")
-            out[i, k] = value
-    return out
+    raise ValueError(f"{table.path}: the features are not all finite numbers")
