@@ -14,7 +14,7 @@ import portable_nn  # noqa: E402
 
 project = "portable_nn"
 author = "portable_nn contributors"
-copyright = "the portable_nn contributors"  # noqa: A001
+copyright = "the portable_nn contributors"
 release = portable_nn.__version__
 version = release
 
@@ -61,12 +61,13 @@ html_theme_options = {
 html_show_sourcelink = False
 
 
-def _skip_member(app, what, name, obj, skip, options):  # noqa: ARG001
+def _skip_member(app, what, name, obj, skip, options):
     """Leave out scikit-learn's generated metadata-routing methods (set_*_request)."""
     if name.startswith("set_") and name.endswith("_request"):
         return True
     return None
 
 
-def setup(app):  # noqa: D103
+def setup(app):
+    """Connect the member filter."""
     app.connect("autodoc-skip-member", _skip_member)
