@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
 for module, package in (("sphinx", "sphinx"), ("myst_parser", "myst-parser"),
-                        ("numpydoc", "numpydoc")):
+                        ("numpydoc", "numpydoc"), ("sklearn", "scikit-learn"),
+                        ("matplotlib", "matplotlib")):
     pytest.importorskip(module, reason=f"building the docs needs {package}: "
                                        "pip install -e '.[docs]' (part of the test extra)")
 
