@@ -1,0 +1,72 @@
+"""Sphinx configuration of the portable_nn documentation (builds offline).
+
+Build: ``python -m sphinx -W --keep-going -b html docs docs/_build/html`` from the repository
+root (``tests/test_docs.py`` does the same into a temporary folder).
+"""
+
+import os
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, ROOT)  # document this checkout, installed or not
+
+import portable_nn  # noqa: E402
+
+project = "portable_nn"
+author = "portable_nn contributors"
+copyright = "the portable_nn contributors"
+release = portable_nn.__version__
+version = release
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "numpydoc",
+]
+
+source_suffix = {".md": "markdown", ".rst": "restructuredtext"}  # .rst: autosummary stubs
+root_doc = "index"
+# raw GPU-check outputs and build folders are kept in the repository but are not pages
+exclude_patterns = ["_build", "_templates", "gpu/h200-*", "**/.ipynb_checkpoints"]
+templates_path = ["_templates"]  # autosummary/class.rst: a class with its own members
+
+# a broken cross-reference is an error (with -W): every :func:, :class:, [](...) must resolve
+nitpicky = True
+nitpick_ignore_regex = [
+    # scikit-learn's own classes, named in docstrings: no intersphinx (the build is offline)
+    ("py:class", r"sklearn\..*"),
+]
+
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+
+autosummary_generate = True
+autosummary_imported_members = True
+autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
+
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+numpydoc_validation_checks: set[str] = set()
+
+html_theme = "alabaster"
+html_title = f"portable_nn {release}"
+html_static_path: list[str] = []
+html_theme_options = {
+    "description": "Neural networks written once against the Python array API",
+    "fixed_sidebar": True,
+}
+html_show_sourcelink = False
+
+
+def _skip_member(app, what, name, obj, skip, options):
+    """Leave out scikit-learn's generated metadata-routing methods (set_*_request)."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    """Connect the member filter."""
+    app.connect("autodoc-skip-member", _skip_member)
