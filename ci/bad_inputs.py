@@ -1,7 +1,8 @@
 """Try every bad input of the robustness issue on every CPU backend and print what it raised.
 
 Run: ``.venv/bin/python ci/bad_inputs.py`` (``--backend numpy`` to pick one backend).
-Each line: backend, case, exception type, message (first 160 characters).
+Each line: backend, case, exception type, message (first 160 characters). The hostile model
+files and crashes of issue 11 are in the sibling ``ci/hostile_files.py``.
 """
 
 from __future__ import annotations
@@ -93,6 +94,22 @@ def train_cases(backend: str) -> list[tuple[str, dict]]:
                                             Y=Y, **kw)),
         ("Y wrong rows vs init output layer", dict(X=X, Y=np.vstack([Y, Y]), output="linear",
                                                      init=params, **kw)),
+        *odd_data_cases(X, Y, kw),
+    ]
+
+
+def odd_data_cases(X: np.ndarray, Y: np.ndarray, kw: dict) -> list[tuple[str, dict]]:
+    """Sparse, low-precision, meta and autograd inputs, and sizes no backend can allocate."""
+    import scipy.sparse
+    import torch
+
+    return [
+        ("X scipy sparse", dict(X=scipy.sparse.csr_matrix(X), Y=Y, **kw)),
+        ("X torch sparse", dict(X=torch.tensor(X).to_sparse(), Y=Y, **kw)),
+        ("X torch bfloat16", dict(X=torch.tensor(X).bfloat16(), Y=Y, **kw)),
+        ("Y numpy float16", dict(X=X, Y=Y.astype(np.float16), **kw)),
+        ("X torch meta tensor", dict(X=torch.empty(X.shape, device="meta"), Y=Y, **kw)),
+        ("hidden=2**63", dict(X=X, Y=Y, hidden=2**63, **kw)),
     ]
 
 
@@ -111,6 +128,9 @@ def backend_cases() -> list[tuple[str, dict]]:
         ("array_api_strict device='nope'", dict(backend="array_api_strict", device="nope",
                                                   **kw)),
         ("dtype='float16'", dict(backend="numpy", dtype="float16", **kw)),
+        ("backend=math (a module, not a namespace)", dict(backend=__import__("math"), **kw)),
+        ("torch device='meta'", dict(backend="torch", device="meta", **kw)),
+        ("torch device='mps' (no MPS here)", dict(backend="torch", device="mps", **kw)),
         ("dtype='int32'", dict(backend="numpy", dtype="int32", **kw)),
         ("array_api_strict no_float64 device, float64", dict(
             backend="array_api_strict", device=_strict_device("no_float64"), dtype="float64",
@@ -179,6 +199,9 @@ def model_cases(backend: str) -> list[tuple[str, object]]:
         ("predict X 1-D", lambda: model.predict(np.ones(2))),
         ("accuracy X with 3 features", lambda: model.accuracy(np.ones((3, 6)), Y)),
         ("accuracy Y wrong samples", lambda: model.accuracy(X, Y[:, :3])),
+        ("predict zero samples", lambda: model.predict(X[:, :0])),
+        ("accuracy zero samples", lambda: model.accuracy(X[:, :0], Y[:, :0])),
+        ("cost zero samples", lambda: model.cost(X[:, :0], Y[:, :0])),
     ]
 
 

@@ -1,6 +1,6 @@
 """A real data set: the 8x8 hand-written digits (1797 images, 10 classes) with a held-out test.
 
-The data come from scikit-learn's bundled copy (``pip install 'portable-nn[datasets]'``, no
+The data come from scikit-learn's bundled copy (``pip install -e '.[datasets]'``, no
 download). 20% of the images, chosen at random from a fixed seed, are held out; the rest
 train a softmax classifier with mini-batch Adam. Prints the test accuracy of softmax
 regression (no hidden layer) and of a network with one hidden layer.

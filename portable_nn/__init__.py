@@ -1,7 +1,7 @@
 """portable_nn: fully-connected neural networks written once against the Python array API.
 
 The same forward pass, backpropagation and gradient-descent update run on NumPy, CuPy,
-PyTorch, JAX and array-api-strict. Conventions follow the "shallow neural network" lesson:
+PyTorch, JAX, Dask and array-api-strict. Conventions follow the "shallow neural network" lesson:
 ``X`` is ``(n_x, m)`` with one column per sample, ``W[l]`` is ``(n_l, n_{l-1})`` and ``b[l]``
 is ``(n_l, 1)``.
 

@@ -1,6 +1,6 @@
 """scikit-learn estimators: ``NeuralNetClassifier`` and ``NeuralNetRegressor``.
 
-They need the ``sklearn`` extra (``pip install 'portable-nn[sklearn]'``). Import them
+They need the ``sklearn`` extra (``pip install -e '.[sklearn]'``). Import them
 explicitly (``from portable_nn.sklearn import NeuralNetClassifier``); ``import portable_nn``
 does not load scikit-learn.
 """

@@ -72,7 +72,7 @@ class TestMissingBackend:
             pnn.resolve_backend("torch")
         message = str(info.value)
         assert "backend='torch'" in message
-        assert "pip install 'portable-nn[torch]'" in message
+        assert "pip install -e '.[torch]'" in message
 
     def test_train_with_missing_backend(self, monkeypatch):
         _hide_torch(monkeypatch)
@@ -327,4 +327,4 @@ class TestAvailableBackends:
         _hide_torch(monkeypatch)
         entry = pnn.available_backends()["torch"]
         assert entry["usable"] is False
-        assert "portable-nn[torch]" in entry["reason"]
+        assert "pip install -e '.[torch]'" in entry["reason"]

@@ -78,7 +78,7 @@ class TestPredictSubprocess:
 
     def test_output_file_and_proba(self, trained):
         folder, _ = trained
-        result = run("predict", "model.npz", "planar", "--proba", "--output", "p.csv",
+        result = run("predict", "model.npz", "planar", "--proba", "--out", "p.csv",
                      cwd=folder)
         assert result.returncode == 0, result.stderr
         assert result.stdout == ""
@@ -150,7 +150,8 @@ class TestHelpSubprocess:
         result = subprocess.run([script, "predict", "--help"], capture_output=True, text=True,
                                 timeout=60)
         assert result.returncode == 0
-        assert "--output" in result.stdout
+        assert "-o FILE, --out FILE" in result.stdout
+        assert "--output" not in result.stdout
         assert "--proba" in result.stdout
 
 
@@ -265,10 +266,10 @@ class TestErrorsInProcess:
 
     def test_bad_csv(self, tmp_path, capsys):
         data = tmp_path / "bad.csv"
-        data.write_text("a,b\n1,x\n")
+        data.write_text("a,b,c\n1,2,0\n1,x,1\n")
         status, _, err = main_in_process(capsys, "train", str(data))
         assert status == 2
-        assert "not a CSV file of numbers" in err
+        assert "bad.csv, row 3, column 2 ('b'): 'x' is not a finite number" in err
 
     def test_predict_wrong_columns(self, tmp_path, capsys):
         X, Y = pnn.datasets.planar()
@@ -285,7 +286,7 @@ class TestErrorsInProcess:
         np.savetxt(data, np.column_stack([np.ones(6), np.arange(6) % 3]), delimiter=",")
         status, _, err = main_in_process(capsys, "train", str(data), "--output", "sigmoid")
         assert status == 2
-        assert "use --output softmax" in err
+        assert "output='sigmoid' needs two classes, found 3; use output='softmax'" in err
 
     def test_diverged_is_status_1(self, capsys, monkeypatch):
         def diverge(*args, **kwargs):

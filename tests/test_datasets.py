@@ -127,7 +127,7 @@ class TestRealDataSets:
     def test_missing_sklearn_names_the_extra(self, monkeypatch):
         monkeypatch.setitem(sys.modules, "sklearn", None)
         monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-        with pytest.raises(ImportError, match=r"portable-nn\[datasets\]"):
+        with pytest.raises(ImportError, match=r"pip install -e '\.\[datasets\]'"):
             pnn.datasets.digits()
 
 

@@ -298,13 +298,13 @@ class TestBackendChoice:
         monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
         monkeypatch.setitem(sys.modules, "array_api_compat.torch", None)
         with pytest.raises(BackendUnavailableError,
-                           match=r"backend='torch' is not usable here.*portable-nn\[torch\]"):
+                           match=r"backend='torch' is not usable.*pip install -e '\.\[torch\]'"):
             pnn.train(*data(), backend="torch", num_iterations=1)
 
     def test_backend_not_installed_is_import_and_value_error(self, monkeypatch):
         monkeypatch.setitem(sys.modules, "jax", None)
         monkeypatch.setitem(sys.modules, "jax.numpy", None)
-        with pytest.raises(ImportError, match=r"portable-nn\[jax\]"):
+        with pytest.raises(ImportError, match=r"pip install -e '\.\[jax\]'"):
             pnn.train(*data(), backend="jax", num_iterations=1)
         with pytest.raises(ValueError, match=r"backend='jax'"):
             pnn.train(*data(), backend="jax", num_iterations=1)

@@ -126,7 +126,7 @@ class TestSaveLoad:
 
     def test_save_rejects_bad_path(self, small_data):
         model = pnn.train(*small_data, num_iterations=1)
-        with pytest.raises(TypeError, match=r"path must be a str or os.PathLike, got int"):
+        with pytest.raises(TypeError, match=r"path must be a file path .*, got int"):
             model.save(3)
 
 
@@ -241,7 +241,7 @@ class TestLoadErrors:
     def test_text_file(self, tmp_path):
         path = tmp_path / "notes.npz"
         path.write_text("just some text\n")
-        with pytest.raises(pnn.ModelFileError, match=r"notes\.npz.*never does"):
+        with pytest.raises(pnn.ModelFileError, match=r"notes\.npz.*not a zip archive"):
             pnn.load(path)
 
     def test_npy_file(self, tmp_path):
@@ -308,19 +308,19 @@ class TestLoadErrors:
         entries = read_entries(saved)
         meta = json.loads(str(entries.pop(META_KEY)[()]))
         rewrite(saved, entries, {**meta, "layer_dims": [2, -4, 1]})
-        with pytest.raises(pnn.ModelFileError, match=r"layer_dims \[2, -4, 1\]"):
+        with pytest.raises(pnn.ModelFileError, match=r"'layer_dims' is \[2, -4, 1\]"):
             pnn.load(saved)
 
     def test_never_unpickles(self, saved):
         entries = read_entries(saved)
-        entries["payload"] = np.array([Evil()], dtype=object)
+        entries["W1"] = np.array([Evil()], dtype=object)  # a parameter that would unpickle
         with open(saved, "wb") as handle:
             np.savez(handle, **entries)  # np.savez pickles object arrays
         RAN.clear()
         with pytest.raises(pnn.ModelFileError, match=r"never does"):
             pnn.load(saved)
         assert RAN == []
-        np.load(saved, allow_pickle=True)["payload"]  # the trap is real: it would have run
+        np.load(saved, allow_pickle=True)["W1"]  # the trap is real: it would have run
         assert RAN == ["code ran"]
         RAN.clear()
 

@@ -84,6 +84,32 @@ class TestDecisionBoundary:
             plot.decision_boundary("model", *planar_data)
 
 
+class TestTitles:
+    """Titles say what the network is."""
+
+    @pytest.mark.parametrize(
+        ("options", "title"),
+        [
+            (dict(hidden=4), "1 hidden layer of 4 units, tanh"),
+            (dict(hidden=1, hidden_activation="sigmoid"), "1 hidden layer of 1 unit, sigmoid"),
+            (dict(hidden=(20, 7), hidden_activation="relu"), "2 hidden layers (20, 7), relu"),
+            (dict(hidden=0), "no hidden layer (logistic regression)"),
+        ],
+    )
+    def test_decision_boundary_title(self, planar_data, options, title):
+        model = pnn.train(*planar_data, num_iterations=1, **options)
+        assert plot.describe_network(model) == title
+        ax = plot.decision_boundary(model, *planar_data, resolution=10)
+        assert ax.get_title() == f"Decision boundary: {title}"
+        plt.close(ax.figure)
+
+    def test_softmax_without_hidden_layer(self):
+        X, labels = pnn.datasets.blobs(30, centers=3, n_classes=3)
+        model = pnn.train(X, pnn.datasets.one_hot(labels, 3), output="softmax", hidden=0,
+                          num_iterations=1)
+        assert plot.describe_network(model) == "no hidden layer (softmax regression)"
+
+
 class TestCosts:
     def test_writes_png(self, small_model, tmp_path):
         ax = plot.costs(small_model)

@@ -66,6 +66,7 @@ def networks(draw) -> Net:
 
 
 class TestShapesAndFiniteCosts:
+    @pytest.mark.filterwarnings("ignore:X is square")  # drawn shapes: (n_x, m) by construction
     @SETTINGS
     @given(net=networks(), dtype=st.sampled_from(["float32", "float64"]),
            backend=st.sampled_from(["numpy", "array_api_strict"]))

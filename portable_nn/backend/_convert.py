@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 from array_api_compat import is_array_api_obj, to_device
 
-from portable_nn.backend._selector import Backend
+from portable_nn.backend._selector import Backend, dtype_name
 
-__all__ = ["from_host", "to_backend", "to_numpy"]
+__all__ = ["check_input", "from_host", "to_backend", "to_numpy"]
 
 
 def to_numpy(array: Any) -> np.ndarray:
@@ -35,6 +35,7 @@ def to_numpy(array: Any) -> np.ndarray:
     """
     if isinstance(array, np.ndarray):
         return array
+    check_input(array, "array")
     module = type(array).__module__.split(".")[0]
     if module == "torch":
         return array.detach().cpu().numpy()
@@ -58,14 +59,82 @@ def _kind_error(name: str, arr_dtype: Any) -> None:
     )
 
 
+_FLOAT_NAMES = ("float32", "float64")
+
+
+def _unsupported_dtype(name: str, dtype: Any) -> None:
+    raise TypeError(
+        f"{name} has dtype {dtype}, which portable_nn does not train on: give float32 or "
+        "float64 (integers and bools are converted); convert it first, e.g. with "
+        ".astype('float32') (NumPy, JAX) or .float() (PyTorch)"
+    )
+
+
+def _check_host_dtype(name: str, dtype: np.dtype) -> None:
+    """Accept integers, bools, float32 and float64; refuse everything else.
+
+    float16, longdouble, bfloat16 (an ``ml_dtypes`` void-kind dtype), complex, strings and
+    objects raise :class:`TypeError` naming ``name``.
+    """
+    if dtype.kind in "iub" or (dtype.kind == "f" and dtype.name in _FLOAT_NAMES):
+        return
+    if dtype.kind == "f" or (dtype.kind == "V" and "float" in dtype.name):
+        _unsupported_dtype(name, dtype)
+    _kind_error(name, dtype)
+
+
+def _sparse_library(array: Any) -> str | None:
+    """The library of a sparse array or matrix (SciPy, PyTorch, JAX, pydata sparse, CuPy)."""
+    module = type(array).__module__
+    if "sparse" in module.split("."):
+        return module.split(".")[0]
+    if module.split(".")[0] == "torch":
+        import torch
+
+        if isinstance(array, torch.Tensor) and array.layout != torch.strided:
+            return f"torch ({array.layout})"
+    return None
+
+
+def check_input(array: Any, name: str) -> None:
+    """Refuse data no backend can train on, before any conversion, naming ``name``.
+
+    Sparse arrays or matrices of any library, and PyTorch tensors on the ``meta`` device
+    (which hold no data), raise; everything else is left to the conversion.
+
+    Raises
+    ------
+    TypeError
+        For sparse data.
+    ValueError
+        For meta tensors.
+    """
+    library = _sparse_library(array)
+    if library is not None:
+        raise TypeError(
+            f"{name} is a sparse {type(array).__name__} of {library}; portable_nn trains on "
+            "dense arrays: convert it first (.toarray() for SciPy, .to_dense() for PyTorch, "
+            ".todense() for JAX and pydata sparse)"
+        )
+    if getattr(array, "is_meta", False) is True:
+        raise ValueError(f"{name} is a tensor on the 'meta' device, which holds no data; "
+                         "give a tensor with values (on 'cpu' or 'cuda')")
+
+
+def _detached(array: Any) -> Any:
+    """A PyTorch tensor without its autograd history (other arrays unchanged)."""
+    if getattr(array, "requires_grad", False) is True and hasattr(array, "detach"):
+        return array.detach()
+    return array
+
+
 def from_host(array: np.ndarray, backend: Backend, *, name: str = "array") -> Any:
     """Copy a NumPy array to ``backend``'s device in its dtype.
 
-    Integer and boolean arrays are converted; complex, string and object arrays raise
-    :class:`TypeError` naming ``name``.
+    Integer and boolean arrays are converted; float16, bfloat16, longdouble, complex, string
+    and object arrays raise :class:`TypeError` naming ``name``.
     """
-    if array.dtype.kind not in "fiub":
-        _kind_error(name, array.dtype)
+    _check_host_dtype(name, array.dtype)
     xp = backend.xp
     host = np.asarray(array, dtype=np.dtype(backend.dtype_name), order="C")  # keeps 0-d as 0-d
     if backend.name == "numpy":
@@ -93,16 +162,23 @@ def to_backend(array: Any, backend: Backend, *, name: str = "array") -> Any:
     array
         An array of ``backend.xp`` on ``backend.device`` with dtype ``backend.dtype``.
 
+    Tensors that carry autograd history are detached: a run never extends their graph.
+
     Raises
     ------
     TypeError
-        When the data are not real numbers (complex, strings, objects).
+        When the data are not real numbers (complex, strings, objects), have a dtype other
+        than float32, float64, an integer or bool (float16, bfloat16), or are sparse.
+    ValueError
+        For PyTorch tensors on the ``meta`` device.
     """
     xp = backend.xp
-    if is_array_api_obj(array) and not isinstance(array, np.ndarray) and _same_library(array, xp):
-        kind = _array_kind(xp, array)
-        if kind not in ("real floating", "integral", "bool"):
-            _kind_error(name, array.dtype)
+    check_input(array, name)
+    array = _detached(array)
+    foreign = is_array_api_obj(array) and not isinstance(array, np.ndarray)
+    if foreign:
+        _check_array_dtype(array, name)
+    if foreign and _same_library(array, xp):
         if array.dtype != backend.dtype:
             array = xp.astype(array, backend.dtype)
         if backend.device is not None and _device_of(array) != backend.device:
@@ -119,6 +195,21 @@ def to_backend(array: Any, backend: Backend, *, name: str = "array") -> Any:
                 "rectangular array-like of numbers"
             ) from exc
     return from_host(host, backend, name=name)
+
+
+def _check_array_dtype(array: Any, name: str) -> None:
+    """Refuse a library array whose dtype is not float32, float64, an integer or bool."""
+    from array_api_compat import array_namespace
+
+    try:
+        ns = array_namespace(array)
+    except TypeError:
+        return  # not a namespace array_api_compat knows: the host conversion checks it
+    kind = _array_kind(ns, array)
+    if kind not in ("real floating", "integral", "bool"):
+        _kind_error(name, array.dtype)
+    if kind == "real floating" and dtype_name(ns, array.dtype) not in _FLOAT_NAMES:
+        _unsupported_dtype(name, array.dtype)
 
 
 def _device_of(array: Any) -> Any:

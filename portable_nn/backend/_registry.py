@@ -79,20 +79,26 @@ def _probe_cuda(spec: BackendSpec) -> None:
         ) from exc
 
 
+#: The install hints are commands run in a clone of portable_nn (it is not on a package index).
+TORCH_INSTALL = (
+    "pip install -e '.[torch]' (on Linux this pulls the CUDA wheels, several GB; for the "
+    "CPU-only build first: pip install torch --index-url https://download.pytorch.org/whl/cpu)"
+)
+
 KNOWN_BACKENDS: dict[str, BackendSpec] = {
     spec.name: spec
     for spec in (
-        BackendSpec("numpy", "numpy", "pip install portable-nn"),
-        BackendSpec("array_api_strict", "array_api_strict", "pip install 'portable-nn[strict]'"),
-        BackendSpec("torch", "torch", "pip install 'portable-nn[torch]'"),
-        BackendSpec("jax", "jax", "pip install 'portable-nn[jax]'"),
+        BackendSpec("numpy", "numpy", "pip install -e ."),
+        BackendSpec("array_api_strict", "array_api_strict", "pip install -e '.[strict]'"),
+        BackendSpec("torch", "torch", TORCH_INSTALL),
+        BackendSpec("jax", "jax", "pip install -e '.[jax]'"),
         BackendSpec(
             "cupy",
             "cupy",
-            "pip install 'portable-nn[cuda13]' (CUDA 13) or 'portable-nn[cuda12]' (CUDA 12)",
+            "pip install -e '.[cuda13]' (CUDA 13) or -e '.[cuda12]' (CUDA 12)",
             needs_cuda=True,
         ),
-        BackendSpec("dask", "dask.array", "pip install dask"),
+        BackendSpec("dask", "dask.array", "pip install -e '.[dask]'"),
     )
 }
 

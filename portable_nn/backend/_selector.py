@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -55,6 +57,29 @@ class Backend:
             return jax.default_matmul_precision("highest")
         return contextlib.nullcontext()
 
+    def float_warnings_silenced(self) -> contextlib.AbstractContextManager[Any]:
+        """A context in which floating-point warnings of the array library are not shown.
+
+        NumPy (and array-api-strict and Dask, which compute with it) warns about overflow in
+        a matrix product or an invalid value in a multiply when training diverges; inside this
+        context those warnings are neither computed (``numpy.errstate``) nor shown (including
+        from Dask's worker threads): training reports divergence with one clear error
+        instead. Other warnings are shown as usual.
+        """
+        return _float_warnings_silenced()
+
+
+_FLOAT_WARNING = r".*(overflow|invalid value|divide by zero|underflow) encountered"
+
+
+@contextlib.contextmanager
+def _float_warnings_silenced() -> Iterator[None]:
+    import numpy as np
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_FLOAT_WARNING, category=RuntimeWarning)
+        yield
+
 
 def dtype_name(xp: ModuleType, dtype: Any) -> str:
     """Return ``"float32"`` or ``"float64"`` for a floating dtype of ``xp``."""
@@ -72,14 +97,30 @@ def _namespace_name(xp: ModuleType) -> str:
     return module
 
 
+def _from_module(module: ModuleType) -> tuple[str, ModuleType]:
+    """Resolve a module given as ``backend=`` to ``(name, namespace)``.
+
+    A known library, raw or wrapped, becomes its array-API namespace (``torch`` ->
+    ``array_api_compat.torch``); another module must itself be an array-API namespace.
+    """
+    name = _namespace_name(module)
+    if name in KNOWN_BACKENDS:
+        return name, KNOWN_BACKENDS[name].load()
+    if not all(hasattr(module, attr) for attr in ("__array_namespace_info__", "asarray",
+                                                  "matmul", "astype")):
+        known = ", ".join(repr(n) for n in KNOWN_BACKENDS)
+        raise TypeError(
+            f"backend={module.__name__!r} is a module but not an array-API namespace (it lacks "
+            f"__array_namespace_info__, asarray, matmul or astype): pass a backend name "
+            f"({known}) or an array-API namespace, such as "
+            f"array_api_compat.array_namespace(your_array)"
+        )
+    return name, module
+
+
 def _load_namespace(backend: str | ModuleType) -> tuple[str, ModuleType]:
     if isinstance(backend, ModuleType):
-        if not hasattr(backend, "asarray") or not hasattr(backend, "matmul"):
-            raise TypeError(
-                f"backend={backend.__name__!r} is a module but not an array-API namespace "
-                "(it has no asarray/matmul)"
-            )
-        return _namespace_name(backend), backend
+        return _from_module(backend)
     if not isinstance(backend, str):
         raise TypeError(
             f"backend must be a name such as 'numpy' or an array namespace module, "
@@ -120,7 +161,7 @@ def _resolve_device(name: str, xp: ModuleType, device: Any) -> Any:
             )
         if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
             raise ValueError(f"device={str(device)!r} does not exist for backend='torch'")
-        return device
+        return _check_torch_device(device)
     devices = [d for d in info.devices() if d is not None]
     for candidate in devices:
         if device == candidate or str(device) == str(candidate) or _cuda_index(candidate) == device:
@@ -135,6 +176,29 @@ def _resolve_device(name: str, xp: ModuleType, device: Any) -> Any:
         f"device={device!r} is not a device of backend={name!r}; "
         f"its devices here are {[str(d) for d in devices]}"
     )
+
+
+def _check_torch_device(device: Any) -> Any:
+    """Refuse a PyTorch device that cannot hold data or is not present.
+
+    ``meta`` holds no data; ``mps`` needs MPS; any other non-CPU, non-CUDA device (``xpu``,
+    ...) must run a tiny computation.
+    """
+    import torch
+
+    if device.type == "meta":
+        raise ValueError("device='meta' holds no data (PyTorch's shape-only device): it cannot "
+                         "train; use 'cpu' or 'cuda'")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={str(device)!r} was asked of backend='torch', but MPS is not "
+                         "available here (torch.backends.mps.is_available() is False)")
+    if device.type not in ("cpu", "cuda"):
+        try:
+            float(torch.ones(1, device=device).sum())
+        except Exception as exc:
+            raise ValueError(f"device={str(device)!r} is not usable by backend='torch' here: "
+                             f"{type(exc).__name__}: {exc}") from exc
+    return device
 
 
 def _bare_name(device: Any) -> str | None:
@@ -186,8 +250,11 @@ def resolve_backend(
     ----------
     backend : str, module or Backend
         ``"numpy"``, ``"array_api_strict"``, ``"torch"``, ``"jax"``, ``"cupy"``, ``"dask"``,
-        ``"auto"`` (CuPy when a CUDA device is usable, else NumPy), or an array-API
-        namespace module. A :class:`Backend` is returned unchanged when device and dtype are None.
+        ``"auto"``, or an array-API namespace module. Here, without the size of the work,
+        ``"auto"`` is CuPy when a CUDA device is usable, else NumPy; :func:`portable_nn.train`
+        resolves ``"auto"`` by the work per iteration instead (see
+        :func:`~portable_nn.backend.choose_auto_backend`). A :class:`Backend` is returned
+        unchanged when device and dtype are None.
     device : object, optional
         A device of that backend (``"cuda:0"`` for PyTorch, ``0`` for CuPy, ...).
         Default: the namespace's default device.

@@ -6,9 +6,15 @@
   :func:`noisy_moons`, :func:`blobs`, :func:`gaussian_quantiles`.
 - Real tabular data (scikit-learn's bundled copies, the ``datasets`` extra):
   :func:`breast_cancer`, :func:`digits`.
+- Your own data: :func:`from_csv` (a CSV file) and :func:`from_samples` (arrays in
+  scikit-learn's ``(n_samples, n_features)`` layout) return a :class:`Dataset`, which unpacks
+  as ``X, Y`` and maps predictions back to the original labels; :func:`one_hot` encodes class
+  indices.
 - :func:`load` looks any of them up by name; :data:`DATASETS` maps the names to the functions.
 """
 
+from portable_nn.datasets._encoding import one_hot
+from portable_nn.datasets._own import Dataset, from_csv, from_samples
 from portable_nn.datasets._planar import planar
 from portable_nn.datasets._real import breast_cancer, digits
 from portable_nn.datasets._registry import DATASETS, load
@@ -16,12 +22,16 @@ from portable_nn.datasets._synthetic import blobs, gaussian_quantiles, noisy_cir
 
 __all__ = [
     "DATASETS",
+    "Dataset",
     "blobs",
     "breast_cancer",
     "digits",
+    "from_csv",
+    "from_samples",
     "gaussian_quantiles",
     "load",
     "noisy_circles",
     "noisy_moons",
+    "one_hot",
     "planar",
 ]

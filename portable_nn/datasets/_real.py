@@ -1,6 +1,6 @@
 """Real tabular data sets, read from the copies bundled with scikit-learn (no download).
 
-scikit-learn is an optional dependency: ``pip install 'portable-nn[datasets]'``.
+scikit-learn is an optional dependency: ``pip install -e '.[datasets]'``.
 """
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ from __future__ import annotations
 from types import ModuleType
 
 import numpy as np
+
+from portable_nn.datasets._encoding import one_hot as _one_hot
 
 __all__ = ["breast_cancer", "digits"]
 
@@ -18,13 +20,9 @@ def _sklearn_datasets() -> ModuleType:
     except ImportError as exc:
         raise ImportError(
             "this data set is read from scikit-learn's bundled copy, and scikit-learn is not "
-            "installed: pip install 'portable-nn[datasets]'"
+            "installed: pip install -e '.[datasets]'"
         ) from exc
     return sk_datasets
-
-
-def _one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
-    return (np.arange(n_classes)[:, None] == labels[None, :]).astype("uint8")
 
 
 def breast_cancer(*, standardize: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -104,5 +102,5 @@ def digits(*, one_hot: bool = True, scale: bool = True) -> tuple[np.ndarray, np.
     if scale:
         data = data / 16.0
     labels = np.asarray(target, dtype=np.int64)
-    Y = _one_hot(labels, 10) if one_hot else labels.astype("uint8").reshape(1, -1)
+    Y = _one_hot(labels, 10, dtype="uint8") if one_hot else labels.astype("uint8").reshape(1, -1)
     return np.ascontiguousarray(data.T), Y

@@ -22,6 +22,7 @@ from typing import Any, NoReturn, TextIO
 import numpy as np
 
 import portable_nn as pnn
+from portable_nn.datasets._table import numeric_columns, parse_number, read_table
 
 __all__ = ["build_parser", "main"]
 
@@ -30,9 +31,15 @@ PROG = "portable-nn"
 DATA_HELP = (
     "a built-in data set ({names}) or a data file. A .csv file has one sample per row, "
     "comma-separated numbers, an optional header line, and the target in the LAST column "
-    "(class labels 0, 1, ..., C-1, or real values for --output linear). A .npz file holds "
+    "(class labels, numbers or words, or real values for a regression). A .npz file holds "
     "arrays X, shape (n_features, n_samples), and Y, shape (n_outputs, n_samples): "
     "portable_nn's own layout, one column per sample"
+)
+
+PREDICT_DATA_HELP = (
+    "a built-in data set ({names}) or a data file: a .csv file with one sample per row, the "
+    "model's features and optionally the label in one more, last column (used only to report "
+    "the accuracy), or a .npz file with X, shape (n_features, n_samples), and optionally Y"
 )
 
 EPILOG_TRAIN = """\
@@ -40,22 +47,27 @@ examples:
   portable-nn train planar --hidden 4 --iterations 10000 --save model.npz --plot planar.png
   portable-nn train digits --hidden 32 --optimizer adam --learning-rate 0.01 --batch-size 64 \\
       --iterations 3000 --test-fraction 0.2
+  portable-nn train iris.csv --standardize --test-fraction 0.2
   portable-nn train data.csv --hidden 20,7,5 --activation relu --backend torch --dtype float32
 
-output "auto" picks sigmoid for 0/1 labels, softmax for more classes (or a one-hot Y), and
-linear when the targets are not whole numbers.
+output "auto" picks sigmoid for two classes, softmax for more (or a one-hot Y), and linear when
+the targets are numbers that are not all whole. Features on scales far from 1 (centimetres,
+milligrams, ...) need --standardize: without it the cost can stay at chance level, and train
+warns when it ends there.
 """
 
 EPILOG_PREDICT = """\
 examples:
   portable-nn predict model.npz planar
-  portable-nn predict model.npz new_points.csv --output predictions.csv
+  portable-nn predict model.npz new_points.csv -o predictions.csv
   portable-nn predict model.npz data.npz --proba
 
 A .csv file for predict has one sample per row and either exactly the model's number of
 features, or one more column: the label, used only to report the accuracy on stderr.
-Predictions are written one sample per line: 0/1 (sigmoid), the class index (softmax), or the
-predicted values (linear); --proba writes the network's outputs instead.
+Predictions are written one sample per line: the class label (a model trained by this command
+on a .csv file writes the file's own labels; otherwise 0/1 for sigmoid, the class index for
+softmax), or the predicted values (linear); --proba writes the network's outputs instead.
+A model trained with --standardize applies its own scaling: give it the raw features.
 """
 
 
@@ -175,7 +187,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser = _Parser(
         prog=prog,
         description="Train and use fully-connected neural networks on NumPy, PyTorch, JAX, "
-                    "CuPy or array-api-strict, from one array-API codebase.",
+                    "CuPy, Dask or array-api-strict, from one array-API codebase.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {pnn.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
@@ -194,8 +206,9 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
 def _add_backend_options(sub: argparse.ArgumentParser) -> None:
     group = sub.add_argument_group("backend")
     group.add_argument("--backend", default="numpy",
-                       help="array backend: numpy (default), torch, jax, cupy, array_api_strict, "
-                            "or auto (CuPy when a CUDA GPU is usable, else NumPy)")
+                       help="array backend: numpy (default), torch, jax, cupy, dask, "
+                            "array_api_strict, or auto (CuPy when a CUDA GPU is usable and the "
+                            "work per iteration is past the measured GPU crossover, else NumPy)")
     group.add_argument("--device", type=_device, default=None,
                        help="device of the backend, such as cpu, cuda:0 (torch) or 0 (cupy); "
                             "default: the backend's default device")
@@ -246,6 +259,10 @@ def _add_train(commands: Any, names: str) -> None:
     opt.add_argument("--test-fraction", type=_fraction, default=0.0, metavar="F",
                      help="hold out this fraction of the samples (random, from --seed) and "
                           "report the accuracy or error on them too (default: 0)")
+    opt.add_argument("--standardize", action="store_true",
+                     help="scale every feature to mean 0 and standard deviation 1 over the "
+                          "training samples; the model stores the scaling and applies it in "
+                          "predict (recommended for features in physical units)")
     opt.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     _add_backend_options(sub)
     out = sub.add_argument_group("files")
@@ -263,8 +280,8 @@ def _add_predict(commands: Any, names: str) -> None:
                     "predictions for DATA.",
         epilog=EPILOG_PREDICT, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub.add_argument("model", metavar="MODEL", type=Path, help="a saved model (.npz)")
-    sub.add_argument("data", metavar="DATA", help=DATA_HELP.format(names=names))
-    sub.add_argument("--output", "-o", type=Path, default=None, metavar="FILE",
+    sub.add_argument("data", metavar="DATA", help=PREDICT_DATA_HELP.format(names=names))
+    sub.add_argument("-o", "--out", type=Path, default=None, metavar="FILE",
                      help="write the predictions to FILE instead of stdout")
     sub.add_argument("--proba", action="store_true",
                      help="write the network's outputs (probabilities; values for a linear "
@@ -273,22 +290,6 @@ def _add_predict(commands: Any, names: str) -> None:
 
 
 # --------------------------------------------------------------------------- data
-
-
-def _read_csv(path: Path) -> np.ndarray:
-    def load(skip: int) -> np.ndarray:
-        return np.loadtxt(path, delimiter=",", ndmin=2, skiprows=skip, dtype=np.float64)
-
-    try:
-        try:
-            table = load(0)
-        except ValueError:
-            table = load(1)  # a header line
-    except ValueError as exc:
-        raise UsageError(f"{path}: not a CSV file of numbers ({exc})") from None
-    if table.size == 0:
-        raise UsageError(f"{path}: no samples")
-    return table
 
 
 def _read_npz(path: Path, *, need_y: bool) -> tuple[np.ndarray, np.ndarray | None]:
@@ -320,8 +321,8 @@ def _data_path(spec: str) -> Path:
     return path
 
 
-def load_training_data(spec: str, output: str) -> tuple[np.ndarray, np.ndarray, str]:
-    """Read ``DATA`` for ``train``: ``(X (n_x, m), Y (n_y, m), output)``.
+def load_training_data(spec: str, output: str) -> pnn.datasets.Dataset:
+    """Read ``DATA`` for ``train`` into a :class:`portable_nn.datasets.Dataset`.
 
     Parameters
     ----------
@@ -332,29 +333,29 @@ def load_training_data(spec: str, output: str) -> tuple[np.ndarray, np.ndarray, 
 
     Returns
     -------
-    X, Y : numpy.ndarray
-        In portable_nn's (features, samples) layout; class labels become one-hot for softmax.
-    output : str
-        The output layer to train.
+    portable_nn.datasets.Dataset
+        ``X`` and ``Y`` in portable_nn's (features, samples) layout, the output layer to
+        train, and (for a .csv file) the class labels in class-index order.
 
     Raises
     ------
     UsageError
-        For an unreadable file or targets that do not fit ``output``.
+        For an unreadable file.
+    ValueError
+        For a CSV file that is not numbers, or targets that do not fit ``output`` (the message
+        names the row and column).
     """
-    if spec in pnn.datasets.DATASETS:
-        X, Y = pnn.datasets.load(spec)
-        return X, Y, _output_for_matrix(Y, output)
-    path = _data_path(spec)
-    if path.suffix.lower() == ".npz":
+    if spec not in pnn.datasets.DATASETS:
+        path = _data_path(spec)
+        if path.suffix.lower() == ".csv":
+            return pnn.datasets.from_csv(path, output=output)
         X, Y = _read_npz(path, need_y=True)
-        return X, Y, _output_for_matrix(Y, output)
-    table = _read_csv(path)
-    if table.shape[1] < 2:
-        raise UsageError(f"{path}: need at least one feature column and the target column")
-    X, target = table[:, :-1].T, table[:, -1]
-    Y, output = _targets_from_column(target, output, str(path))
-    return np.ascontiguousarray(X), Y, output
+    else:
+        X, Y = pnn.datasets.load(spec)
+    output = _output_for_matrix(Y, output)
+    classes = None if output == "linear" else np.arange(max(Y.shape[0], 2))
+    return pnn.datasets.Dataset(np.asarray(X, dtype=np.float64), Y, output=output,
+                                classes=classes)
 
 
 def _output_for_matrix(Y: np.ndarray, output: str) -> str:
@@ -365,30 +366,8 @@ def _output_for_matrix(Y: np.ndarray, output: str) -> str:
     return "sigmoid" if np.isin(Y, (0, 1)).all() else "linear"
 
 
-def _targets_from_column(target: np.ndarray, output: str, where: str) -> tuple[np.ndarray, str]:
-    whole = bool(np.all(target == np.round(target)))
-    if output == "auto":
-        if not whole or target.min() < 0:
-            output = "linear"
-        else:
-            output = "sigmoid" if target.max() <= 1 else "softmax"
-    if output == "linear":
-        return target.reshape(1, -1), output
-    if not whole or target.min() < 0:
-        raise UsageError(f"{where}: --output {output} needs class labels 0, 1, ... in the last "
-                         "column; use --output linear for real-valued targets")
-    labels = target.astype(np.int64)
-    if output == "sigmoid":
-        if labels.max() > 1:
-            raise UsageError(f"{where}: --output sigmoid needs labels 0 and 1, found "
-                             f"{labels.max() + 1} classes; use --output softmax")
-        return labels.reshape(1, -1).astype(np.float64), output
-    n_classes = max(int(labels.max()) + 1, 2)
-    return (np.arange(n_classes)[:, None] == labels[None, :]).astype(np.float64), output
-
-
 def load_prediction_data(spec: str, n_features: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read ``DATA`` for ``predict``: ``(X (n_x, m), Y or None)``.
+    """Read ``DATA`` for ``predict``: ``(X (n_x, m), labels or None)``.
 
     Parameters
     ----------
@@ -400,8 +379,10 @@ def load_prediction_data(spec: str, n_features: int) -> tuple[np.ndarray, np.nda
     Returns
     -------
     X : numpy.ndarray, shape (n_features, m)
-    Y : numpy.ndarray or None
-        The labels when the data has them (used to report the accuracy).
+    labels : numpy.ndarray or None
+        The labels when the data has them (used to report the accuracy): ``Y`` of a built-in
+        set or a .npz file, or the extra last column of a .csv file, shape ``(1, m)`` (its
+        cells as numbers, or as text when they are not all numbers).
 
     Raises
     ------
@@ -413,26 +394,30 @@ def load_prediction_data(spec: str, n_features: int) -> tuple[np.ndarray, np.nda
     path = _data_path(spec)
     if path.suffix.lower() == ".npz":
         return _read_npz(path, need_y=False)
-    table = _read_csv(path)
-    if table.shape[1] == n_features:
-        return np.ascontiguousarray(table.T), None
-    if table.shape[1] == n_features + 1:
-        return np.ascontiguousarray(table[:, :-1].T), table[:, -1].reshape(1, -1)
-    raise UsageError(f"{path}: the model takes {n_features} features, so each row needs "
-                     f"{n_features} numbers (or one more, the label); found {table.shape[1]}")
+    table = read_table(path, header="infer", delimiter=",",
+                       feature_columns=lambda width: list(range(min(width, n_features))))
+    if table.n_columns not in (n_features, n_features + 1):
+        raise UsageError(f"{path}: the model takes {n_features} features, so each row needs "
+                         f"{n_features} numbers (or one more, the label); found "
+                         f"{table.n_columns}")
+    X = numeric_columns(table, list(range(n_features)))
+    if table.n_columns == n_features:
+        return np.ascontiguousarray(X.T), None
+    cells = [row[-1] for row in table.rows]
+    numbers = [parse_number(cell) for cell in cells]
+    labels = np.asarray(numbers if None not in numbers else cells)
+    return np.ascontiguousarray(X.T), labels.reshape(1, -1)
 
 
-def _split(X: np.ndarray, Y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, ...]:
-    m = X.shape[1]
-    n_test = round(m * fraction)
-    if fraction and not 1 <= n_test < m:
-        raise UsageError(f"--test-fraction {fraction} leaves no test or no training sample "
-                         f"out of {m}")
-    if n_test == 0:  # no split: keep the samples in their order (same run as the Python API)
-        return X, Y, X[:, :0], Y[:, :0]
-    order = np.random.default_rng(seed).permutation(m)
-    test, train = order[:n_test], order[n_test:]
-    return X[:, train], Y[:, train], X[:, test], Y[:, test]
+def _split(data: pnn.datasets.Dataset, fraction: float,
+           seed: int) -> tuple[pnn.datasets.Dataset, pnn.datasets.Dataset | None]:
+    """``--test-fraction``: the stratified split of :meth:`~portable_nn.datasets.Dataset.split`."""
+    if not fraction:  # no split: keep the samples in their order (same run as the Python API)
+        return data, None
+    try:
+        return data.split(fraction, seed=seed)
+    except ValueError as exc:
+        raise UsageError(f"--test-fraction {fraction}: {exc}") from None
 
 
 # --------------------------------------------------------------------------- commands
@@ -465,6 +450,61 @@ def _save_figure(model: pnn.Model, X: np.ndarray, Y: np.ndarray, path: Path) -> 
     fig.savefig(path, dpi=80)
 
 
+def _chance_level(model: pnn.Model, X: np.ndarray, Y: np.ndarray) -> str | None:
+    """Say how training ended at chance level, or None when it did not (or is a regression).
+
+    Chance level: a final cost within 1% of ``ln C`` (``C`` classes; ``n_y ln 2`` for
+    sigmoid outputs), or a training accuracy no better than predicting the majority class.
+    """
+    if model.output == "linear" or X.shape[1] == 0:
+        return None
+    n_y = Y.shape[0]
+    chance = n_y * math.log(2.0) if model.output == "sigmoid" else math.log(n_y)
+    name = f"{n_y} ln 2" if model.output == "sigmoid" and n_y > 1 else (
+        "ln 2" if model.output == "sigmoid" else f"ln {n_y}")
+    cost = model.cost(X, Y)
+    codes = Y.argmax(axis=0) if model.output == "softmax" else Y.ravel()
+    majority = float(np.bincount(codes.astype(np.int64)).max()) / codes.size
+    accuracy = model.accuracy(X, Y)
+    if abs(cost - chance) <= 0.01 * chance:
+        return f"the final cost {cost:.4f} is {name} = {chance:.4f} within 1%"
+    if accuracy <= majority + 1e-12:
+        return (f"the training accuracy {accuracy:.2%} is no better than always predicting "
+                f"the most frequent class ({majority:.2%})")
+    return None
+
+
+def _warn_chance_level(prog: str, why: str, standardized: bool) -> None:
+    advice = "a smaller --learning-rate" if standardized else (
+        "--standardize (features on very different scales) or a smaller --learning-rate")
+    print(f"{prog} train: warning: training ended at chance level: {why}; try {advice}",
+          file=sys.stderr)
+
+
+def _summary(args: argparse.Namespace, model: pnn.Model, data: pnn.datasets.Dataset,
+             train: pnn.datasets.Dataset, test: pnn.datasets.Dataset | None, seconds: float,
+             out: TextIO) -> None:
+    X = data.X
+    costs = list(model.costs.values())
+    features = f"{X.shape[0]} feature{'s' if X.shape[0] != 1 else ''}"
+    print(f"data: {args.data}, {X.shape[1]} samples, {features}; layers "
+          f"{model.layer_dims}, {model.hidden_activation} hidden, {model.output} output", file=out)
+    if model.standardization is not None:
+        print("inputs standardized: mean 0, standard deviation 1 per feature over the training "
+              "samples (stored in the model)", file=out)
+    last = f", last recorded cost {costs[-1]:.6g}" if costs else ""
+    stopped = " (interrupted with Ctrl-C)" if model.interrupted else ""
+    print(f"trained {model.iterations} iterations{last}{stopped}", file=out)
+    print(f"training {_quality(model, train.X, train.Y)} ({train.X.shape[1]} samples)", file=out)
+    if test is not None:
+        print(f"test {_quality(model, test.X, test.Y)} ({test.X.shape[1]} held-out samples)",
+              file=out)
+    print(f"time {seconds:.2f} s on backend {model.backend}, device {model.device}, "
+          f"{model.backend_info.dtype_name}", file=out)
+    if "backend_choice" in model.config:
+        print(f"backend: {model.config['backend_choice']}", file=out)
+
+
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``train``: read the data, train with a progress bar, print a summary."""
     _check_writable(args.save, "--save")
@@ -473,36 +513,30 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
-            raise UsageError("--plot needs matplotlib: pip install 'portable-nn[plot]'") from None
-    X, Y, output = load_training_data(args.data, args.output)
-    X_train, Y_train, X_test, Y_test = _split(X, Y, args.test_fraction, args.seed)
+            raise UsageError("--plot needs matplotlib: pip install -e '.[plot]'") from None
+    data = load_training_data(args.data, args.output)
+    train, test = _split(data, args.test_fraction, args.seed)
     start = time.perf_counter()
     model = pnn.train(
-        X_train, Y_train, hidden=args.hidden, hidden_activation=args.activation, output=output,
-        learning_rate=args.learning_rate, num_iterations=args.iterations, init=args.init,
-        seed=args.seed, backend=args.backend, device=args.device, dtype=args.dtype,
-        cost_every=args.cost_every, batch_size=args.batch_size, optimizer=args.optimizer,
-        l2=args.l2, keep_prob=args.keep_prob, progress=not args.no_progress,
+        train.X, train.Y, hidden=args.hidden, hidden_activation=args.activation,
+        output=data.output, learning_rate=args.learning_rate, num_iterations=args.iterations,
+        init=args.init, seed=args.seed, backend=args.backend, device=args.device,
+        dtype=args.dtype, cost_every=args.cost_every, batch_size=args.batch_size,
+        optimizer=args.optimizer, l2=args.l2, keep_prob=args.keep_prob,
+        progress=not args.no_progress, standardize=args.standardize,
     )
     seconds = time.perf_counter() - start
-    costs = list(model.costs.values())
-    features = f"{X.shape[0]} feature{'s' if X.shape[0] != 1 else ''}"
-    print(f"data: {args.data}, {X.shape[1]} samples, {features}; layers "
-          f"{model.layer_dims}, {model.hidden_activation} hidden, {model.output} output", file=out)
-    last = f", last recorded cost {costs[-1]:.6g}" if costs else ""
-    stopped = " (interrupted with Ctrl-C)" if model.interrupted else ""
-    print(f"trained {model.iterations} iterations{last}{stopped}", file=out)
-    print(f"training {_quality(model, X_train, Y_train)} ({X_train.shape[1]} samples)", file=out)
-    if X_test.shape[1]:
-        print(f"test {_quality(model, X_test, Y_test)} ({X_test.shape[1]} held-out samples)",
-              file=out)
-    print(f"time {seconds:.2f} s on backend {model.backend}, device {model.device}, "
-          f"{model.backend_info.dtype_name}", file=out)
+    if data.classes is not None:  # saved with the model: predict writes the file's own labels
+        model.config["classes"] = data.classes.tolist()
+    _summary(args, model, data, train, test, seconds, out)
+    why = _chance_level(model, train.X, train.Y)
+    if why is not None:
+        _warn_chance_level(args.prog, why, args.standardize)
     if args.save is not None:
         model.save(args.save)
         print(f"saved model to {args.save}", file=out)
     if args.plot is not None:
-        _save_figure(model, X, Y, args.plot)
+        _save_figure(model, data.X, data.Y, args.plot)
         print(f"saved plot to {args.plot}", file=out)
     return 0
 
@@ -514,24 +548,48 @@ def _format_rows(values: np.ndarray, integer: bool) -> str:
     return "".join(",".join(fmt.format(v) for v in row) + "\n" for row in cast.tolist())
 
 
+def _class_indices(labels: np.ndarray, classes: list[Any], where: str) -> np.ndarray:
+    """Map a label column to class indices through the model's saved ``classes``."""
+    lookup = {str(c): k for k, c in enumerate(classes)}
+    lookup.update({str(float(c)): k for k, c in enumerate(classes)
+                   if isinstance(c, (int, float)) and not isinstance(c, bool)})
+    keys = [str(v) for v in labels.ravel().tolist()]
+    unknown = sorted({key for key in keys if key not in lookup})
+    if unknown:
+        raise UsageError(f"{where}: labels {unknown[:5]} are not among the model's classes "
+                         f"{classes}")
+    return np.asarray([lookup[key] for key in keys], dtype=np.int64).reshape(1, -1)
+
+
+def _predictions_text(model: pnn.Model, X: np.ndarray, proba: bool) -> str:
+    if proba:
+        return _format_rows(pnn.to_numpy(model.predict_proba(X)), integer=False)
+    predicted = pnn.to_numpy(model.predict(X))
+    classes = model.config.get("classes")
+    if classes is None or model.output == "linear":
+        return _format_rows(predicted, integer=model.output != "linear")
+    names = np.asarray([str(c) for c in classes])
+    return "".join(f"{label}\n" for label in names[predicted[0].astype(np.int64)])
+
+
 def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``predict``: load the model, predict, write one line per sample."""
-    _check_writable(args.output, "--output")
+    _check_writable(args.out, "--out")
     if not args.model.is_file():
         raise UsageError(f"no such model file: {args.model}")
     model = pnn.load(args.model, backend=args.backend, device=args.device, dtype=args.dtype)
-    X, Y = load_prediction_data(args.data, model.layer_dims[0])
-    if args.proba:
-        text = _format_rows(pnn.to_numpy(model.predict_proba(X)), integer=False)
-    else:
-        text = _format_rows(pnn.to_numpy(model.predict(X)), integer=model.output != "linear")
-    if args.output is None:
+    X, labels = load_prediction_data(args.data, model.layer_dims[0])
+    text = _predictions_text(model, X, args.proba)
+    if args.out is None:
         out.write(text)
     else:
-        args.output.write_text(text)
-        print(f"wrote {X.shape[1]} predictions to {args.output}", file=sys.stderr)
-    if Y is not None:
-        print(f"{_quality(model, X, Y)} on {X.shape[1]} labelled samples", file=sys.stderr)
+        args.out.write_text(text)
+        print(f"wrote {X.shape[1]} predictions to {args.out}", file=sys.stderr)
+    if labels is not None:
+        classes = model.config.get("classes")
+        if classes is not None and model.output != "linear" and labels.shape[0] == 1:
+            labels = _class_indices(labels, classes, args.data)
+        print(f"{_quality(model, X, labels)} on {X.shape[1]} labelled samples", file=sys.stderr)
     return 0
 
 
@@ -607,6 +665,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """
     parser = build_parser(prog)
     args = parser.parse_args(argv)
+    args.prog = prog
     try:
         return COMMANDS[args.command](args, sys.stdout)
     except (UsageError, ValueError, TypeError, FileNotFoundError, ImportError) as exc:

@@ -16,7 +16,7 @@ import portable_nn as pnn
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["costs", "decision_boundary"]
+__all__ = ["costs", "decision_boundary", "describe_network"]
 
 
 def _new_axes() -> Axes:
@@ -24,7 +24,7 @@ def _new_axes() -> Axes:
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ImportError(
-            "portable_nn.plot needs matplotlib: pip install 'portable-nn[plot]'"
+            "portable_nn.plot needs matplotlib: pip install -e '.[plot]'"
         ) from exc
     _, ax = plt.subplots()
     return ax
@@ -34,6 +34,47 @@ def _colormap() -> Any:
     from matplotlib import colormaps
 
     return colormaps["Spectral"]
+
+
+_REGRESSION = {"sigmoid": "logistic regression", "softmax": "softmax regression",
+               "linear": "linear regression"}
+
+
+def describe_network(model: pnn.Model) -> str:
+    """Say in words what the network is, as plot titles show it.
+
+    Parameters
+    ----------
+    model : portable_nn.Model
+        A trained model.
+
+    Returns
+    -------
+    str
+        ``"1 hidden layer of 4 units, tanh"``, ``"2 hidden layers (20, 7), relu"`` or
+        ``"no hidden layer (logistic regression)"``.
+
+    Examples
+    --------
+    >>> import portable_nn as pnn
+    >>> X, Y = pnn.datasets.planar()
+    >>> describe_network(pnn.train(X, Y, hidden=4, num_iterations=1))
+    '1 hidden layer of 4 units, tanh'
+    >>> describe_network(pnn.train(X, Y, hidden=(20, 7), hidden_activation="relu",
+    ...                            num_iterations=1))
+    '2 hidden layers (20, 7), relu'
+    >>> describe_network(pnn.train(X, Y, hidden=0, num_iterations=1))
+    'no hidden layer (logistic regression)'
+    """
+    _check_model(model)
+    hidden = model.layer_dims[1:-1]
+    if not hidden:
+        return f"no hidden layer ({_REGRESSION.get(model.output, model.output)})"
+    if len(hidden) == 1:
+        units = "unit" if hidden[0] == 1 else "units"
+        return f"1 hidden layer of {hidden[0]} {units}, {model.hidden_activation}"
+    sizes = ", ".join(str(n) for n in hidden)
+    return f"{len(hidden)} hidden layers ({sizes}), {model.hidden_activation}"
 
 
 def _check_model(model: Any) -> None:
@@ -140,8 +181,7 @@ def decision_boundary(
     ax.scatter(X[0], X[1], c=labels, s=20, cmap=cmap, edgecolors="k", linewidths=0.4, **colors)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    hidden = ", ".join(str(n) for n in model.layer_dims[1:-1]) or "none"
-    ax.set_title(f"Decision boundary (hidden layers: {hidden})")
+    ax.set_title(f"Decision boundary: {describe_network(model)}")
     return ax
 
 

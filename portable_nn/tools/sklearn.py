@@ -8,11 +8,13 @@ estimator) is a constructor parameter, ``backend``, ``device`` and ``dtype`` inc
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 import portable_nn as pnn
+from portable_nn.datasets import one_hot
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -20,7 +22,7 @@ try:
     from sklearn.utils.validation import check_is_fitted
 except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
     raise ImportError(
-        "portable_nn.sklearn needs scikit-learn: pip install 'portable-nn[sklearn]'"
+        "portable_nn.sklearn needs scikit-learn: pip install -e '.[sklearn]'"
     ) from exc
 
 try:
@@ -39,7 +41,7 @@ TRAIN_OPTIONS = (
     "hidden", "hidden_activation", "learning_rate", "num_iterations", "init", "seed",
     "backend", "device", "dtype", "cost_every", "print_cost", "batch_size", "optimizer",
     "beta1", "beta2", "epsilon", "l2", "keep_prob", "progress", "compile", "checkpoint",
-    "checkpoint_every", "resume",
+    "checkpoint_every", "resume", "standardize",
 )
 
 
@@ -74,6 +76,7 @@ class _NeuralNetBase(BaseEstimator):
         checkpoint: Any = None,
         checkpoint_every: int | None = None,
         resume: Any = None,
+        standardize: bool = False,
     ) -> None:
         self.hidden = hidden
         self.hidden_activation = hidden_activation
@@ -98,6 +101,7 @@ class _NeuralNetBase(BaseEstimator):
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
         self.resume = resume
+        self.standardize = standardize
 
     def _fit_model(self, X: np.ndarray, Y: np.ndarray, output: str) -> None:
         """Train on ``X`` (n_samples, n_features) and ``Y`` (n_outputs, n_samples)."""
@@ -105,7 +109,9 @@ class _NeuralNetBase(BaseEstimator):
         hidden = options["hidden"]
         if isinstance(hidden, list):  # GridSearchCV users write lists; train wants int/tuple
             options["hidden"] = tuple(hidden)
-        self.model_ = pnn.train(X.T, Y, output=output, **options)
+        with warnings.catch_warnings():  # the estimator transposes: the layout is certain
+            warnings.filterwarnings("ignore", message="X is square", category=UserWarning)
+            self.model_ = pnn.train(X.T, Y, output=output, **options)
         self.costs_ = dict(self.model_.costs)
         self.loss_curve_ = [self.costs_[i] for i in sorted(self.costs_)]
         self.n_iter_ = self.model_.iterations
@@ -148,6 +154,8 @@ def _model_to_host(model: pnn.Model) -> dict[str, Any]:
         "config": dict(model.config),
         "backend": model.backend,
         "dtype": model.backend_info.dtype_name,
+        "standardization": None if model.standardization is None else
+        tuple(np.array(pnn.to_numpy(a)) for a in model.standardization),
     }
 
 
@@ -156,7 +164,8 @@ def _model_from_host(saved: dict[str, Any], self_device: Any) -> pnn.Model:
     model = pnn.Model(dict(saved["params"]), layer_dims=saved["layer_dims"],
                       hidden_activation=saved["hidden_activation"], output=saved["output"],
                       backend=host, costs=saved["costs"], iterations=saved["iterations"],
-                      interrupted=saved["interrupted"], config=saved["config"])
+                      interrupted=saved["interrupted"], config=saved["config"],
+                      standardization=saved.get("standardization"))
     if saved["backend"] == "numpy":
         return model
     return model.to(saved["backend"], self_device, saved["dtype"])
@@ -240,8 +249,7 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
         if classes.shape[0] == 2:
             Y, output = encoded.reshape(1, -1).astype(np.float64), "sigmoid"
         else:
-            Y = (np.arange(classes.shape[0])[:, None] == encoded[None, :]).astype(np.float64)
-            output = "softmax"
+            Y, output = one_hot(encoded, classes.shape[0]), "softmax"
         self._fit_model(X, Y, output)
         self.classes_ = classes
         return self
@@ -352,6 +360,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
         checkpoint: Any = None,
         checkpoint_every: int | None = None,
         resume: Any = None,
+        standardize: bool = False,
     ) -> None:
         super().__init__(
             hidden=hidden, hidden_activation=hidden_activation, learning_rate=learning_rate,
@@ -359,7 +368,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
             dtype=dtype, cost_every=cost_every, print_cost=print_cost, batch_size=batch_size,
             optimizer=optimizer, beta1=beta1, beta2=beta2, epsilon=epsilon, l2=l2,
             keep_prob=keep_prob, progress=progress, compile=compile, checkpoint=checkpoint,
-            checkpoint_every=checkpoint_every, resume=resume,
+            checkpoint_every=checkpoint_every, resume=resume, standardize=standardize,
         )
 
     def fit(self, X: Any, y: Any) -> NeuralNetRegressor:
@@ -425,8 +434,8 @@ _SHARED_PARAMETERS = """    num_iterations : int, default=10000
         Seeds the starting weights, the mini-batch order and the dropout masks: two fits with
         the same parameters and data give the same model.
     backend : str or module, default="numpy"
-        ``"numpy"``, ``"torch"``, ``"jax"``, ``"cupy"``, ``"array_api_strict"``, ``"auto"``,
-        or an array-API namespace.
+        ``"numpy"``, ``"torch"``, ``"jax"``, ``"cupy"``, ``"dask"``, ``"array_api_strict"``,
+        ``"auto"`` (chosen by the size of the work), or an array-API namespace.
     device : object, default=None
         Device of the backend (``"cuda:0"``, ``0``, ...); ``None`` is the backend's default.
     dtype : {"float32", "float64"} or None, default=None
@@ -456,6 +465,10 @@ _SHARED_PARAMETERS = """    num_iterations : int, default=10000
         Checkpoint period in iterations; ``None``: only at the end of the fit.
     resume : str or path-like or None, default=None
         A checkpoint of this run to continue fitting from, up to ``num_iterations``.
+    standardize : bool, default=False
+        Scale every feature to mean 0 and standard deviation 1 over the training samples;
+        the fitted model keeps the scaling and applies it when predicting (so no
+        ``StandardScaler`` is needed in front).
 """
 for _estimator in (NeuralNetClassifier, NeuralNetRegressor):
     _estimator.__doc__ = _estimator.__doc__.replace("    <shared parameters>\n",

@@ -37,6 +37,11 @@ class Model:
         The training options that produced the model (learning rate, optimizer, ...).
     optimizer_state : dict or None
         The optimizer's state after the last update (momentum/Adam moments), on the device.
+    standardization : tuple or None
+        ``(mean, std)``, arrays of shape ``(n_x, 1)`` of the model's backend, device and dtype,
+        when the model was trained with ``standardize=True``: every ``X`` given to the model
+        is used as ``(X - mean) / std`` (``std`` is 1 for features that were constant). None
+        when inputs are used as they are.
     """
 
     def __init__(
@@ -52,6 +57,7 @@ class Model:
         interrupted: bool = False,
         config: dict[str, Any] | None = None,
         optimizer_state: dict[str, Any] | None = None,
+        standardization: tuple[Any, Any] | None = None,
     ) -> None:
         self.params = params
         self.layer_dims = tuple(layer_dims)
@@ -62,11 +68,16 @@ class Model:
         self.interrupted = interrupted
         self.config = dict(config or {})
         self.optimizer_state = optimizer_state
+        self.standardization = standardization
         self._backend = backend
 
     @property
     def backend(self) -> str:
-        """The backend's name, such as ``"numpy"`` or ``"cupy"`` (what ``"auto"`` picked)."""
+        """The backend's name, such as ``"numpy"`` or ``"cupy"``.
+
+        For ``train(..., backend="auto")`` it is what auto chose; ``config["backend_choice"]``
+        says why.
+        """
         return self._backend.name
 
     @property
@@ -113,31 +124,67 @@ class Model:
             )
         return Y
 
+    def _scaled(self, X: Any) -> Any:
+        if self.standardization is None:
+            return X
+        mean, std = self.standardization
+        return (X - mean) / std
+
     def _forward(self, X: Any) -> tuple[Any, dict[str, Any]]:
+        """Forward pass on checked inputs, standardised first when the model says so."""
         with self.backend_info.full_precision():
-            return forward(self.params, X, hidden_activation=self.hidden_activation,
+            return forward(self.params, self._scaled(X), hidden_activation=self.hidden_activation,
                            output=self.output, xp=self.xp)
+
+    def _label_dtype(self) -> Any:
+        """The namespace's default integer dtype (int64; int32 for JAX without x64)."""
+        info = self.xp.__array_namespace_info__()
+        return info.default_dtypes(device=self.device)["integral"]
+
+    def _labels(self, AL: Any) -> Any:
+        xp = self.xp
+        if self.output == "sigmoid":
+            return xp.astype(AL > 0.5, self._label_dtype())
+        if self.output == "softmax":
+            indices = xp.reshape(xp.argmax(AL, axis=0), (1, AL.shape[1]))
+            dtype = self._label_dtype()
+            return indices if indices.dtype == dtype else xp.astype(indices, dtype)
+        return AL
 
     def predict_proba(self, X: Any) -> Any:
         """Output of the network for ``X`` of shape ``(n_x, m)``: ``A[L]``, shape ``(n_y, m)``.
 
-        Probabilities for sigmoid and softmax outputs, predicted values for a linear output.
+        Probabilities for sigmoid and softmax outputs, predicted values for a linear output,
+        as a floating array of the model's backend, device and dtype.
         """
         return self._forward(self._inputs(X))[0]
 
     def predict(self, X: Any) -> Any:
-        """Predictions for ``X`` of shape ``(n_x, m)``.
+        """Predictions for ``X`` of shape ``(n_x, m)``, as an array of the model's backend.
 
-        Sigmoid: 0/1 labels of shape ``(n_y, m)`` (``A[L] > 0.5``). Softmax: class indices of
-        shape ``(1, m)``. Linear: the predicted values, shape ``(n_y, m)``.
+        Returns
+        -------
+        array
+            - sigmoid: integer 0/1 labels of shape ``(n_y, m)`` (``A[L] > 0.5``);
+            - softmax: integer class indices of shape ``(1, m)`` (``argmax`` of ``A[L]``);
+            - linear: the predicted values, shape ``(n_y, m)``, the model's float dtype.
+
+            Integer labels have the namespace's default integer dtype (int64; int32 for JAX
+            without x64 mode). Compare them with labels on the host:
+            ``(pnn.to_numpy(model.predict(X)) == Y).mean()``, or use :meth:`accuracy`.
+
+        Examples
+        --------
+        >>> import portable_nn as pnn
+        >>> X, Y = pnn.datasets.planar()
+        >>> model = pnn.train(X, Y, num_iterations=1000)
+        >>> labels = pnn.to_numpy(model.predict(X))
+        >>> labels.shape, labels.dtype.kind
+        ((1, 400), 'i')
+        >>> bool((labels == Y).mean() == model.accuracy(X, Y))
+        True
         """
-        AL = self.predict_proba(X)
-        xp = self.xp
-        if self.output == "sigmoid":
-            return xp.astype(AL > 0.5, self.dtype)
-        if self.output == "softmax":
-            return xp.reshape(xp.argmax(AL, axis=0), (1, AL.shape[1]))
-        return AL
+        return self._labels(self.predict_proba(X))
 
     def accuracy(self, X: Any, Y: Any) -> float:
         """Fraction of correct predictions, a float in [0, 1].
@@ -150,11 +197,10 @@ class Model:
         X = self._inputs(X)
         Y = self._targets(Y, X.shape[1], class_indices=self.output == "softmax")
         xp = self.xp
-        labels = self.predict(X)
+        labels = self._labels(self._forward(X)[0])
         if self.output == "softmax" and Y.shape[0] != 1:
             Y = xp.reshape(xp.argmax(Y, axis=0), (1, Y.shape[1]))
-        else:
-            Y = xp.astype(Y, labels.dtype)
+        Y = xp.astype(Y, labels.dtype)
         correct = int(xp.sum(xp.astype(labels == Y, xp.int32)))
         return correct / (Y.shape[0] * Y.shape[1])
 
@@ -221,6 +267,10 @@ class Model:
             return target.xp.asarray(moved, copy=True) if moved is value else moved
 
         params = {key: copied(key, value) for key, value in self.params.items()}
+        scaling = None
+        if self.standardization is not None:
+            scaling = tuple(copied(key, value) for key, value in
+                            zip(("x_mean", "x_std"), self.standardization, strict=True))
         state = None
         if self.optimizer_state is not None:  # moments move too; scalars (Adam's t) are kept
             state = {key: value if getattr(value, "ndim", 0) == 0 else copied(key, value)
@@ -228,4 +278,4 @@ class Model:
         return Model(params, layer_dims=self.layer_dims, hidden_activation=self.hidden_activation,
                      output=self.output, backend=target, costs=self.costs,
                      iterations=self.iterations, interrupted=self.interrupted, config=self.config,
-                     optimizer_state=state)
+                     optimizer_state=state, standardization=scaling)

@@ -22,16 +22,24 @@ from typing import Any
 
 from portable_nn._version import __version__
 from portable_nn.backend import Backend, from_host, resolve_backend
-from portable_nn.backend._io import NpzReadError, read_npz, write_npz_atomic
-from portable_nn.core import ACTIVATIONS, OUTPUTS
+from portable_nn.backend._io import (
+    NpzArchive,
+    NpzReadError,
+    interrupts_deferred,
+    write_npz_atomic,
+)
 from portable_nn.training._errors import TrainingDivergedError
+from portable_nn.training._file_schema import FieldError, check_metadata
 from portable_nn.training._model import Model
+from portable_nn.training._validate import check_path as _check_path
+from portable_nn.training._validate import check_writable_target, param_shapes
 
 __all__ = [
     "FORMAT_VERSION",
     "Checkpointer",
     "ModelFileError",
     "checkpoint_dtype",
+    "expected_members",
     "load",
     "resume_into",
     "save_model",
@@ -41,7 +49,8 @@ FORMAT = "portable_nn.model"
 FORMAT_VERSION = 1
 META_KEY = "__portable_nn__"
 STATE_PREFIX = "opt."
-DTYPES = ("float32", "float64")
+MAX_METADATA = 64 << 20  # bytes of the metadata entry (UTF-32): costs of ~10**6 records
+STANDARDIZATION = ("x_mean", "x_std")  # members holding Model.standardization's (mean, std)
 
 
 class ModelFileError(ValueError):
@@ -51,12 +60,38 @@ class ModelFileError(ValueError):
     """
 
 
-def _param_shapes(layer_dims: tuple[int, ...]) -> dict[str, tuple[int, int]]:
-    shapes: dict[str, tuple[int, int]] = {}
-    for layer in range(1, len(layer_dims)):
-        shapes[f"W{layer}"] = (layer_dims[layer], layer_dims[layer - 1])
-        shapes[f"b{layer}"] = (layer_dims[layer], 1)
-    return shapes
+def expected_members(meta: Mapping[str, Any]) -> dict[str, tuple[tuple[int, ...], str]]:
+    """The array members a model file with metadata ``meta`` holds: ``{name: (shape, dtype)}``.
+
+    The one table of what a file must contain, used when saving (to check what is written)
+    and when loading (to check each member's header before reading it): the parameters
+    ``W1, b1, ...`` from ``layer_dims``; the optimizer state arrays ``opt.vW1, ...`` listed in
+    ``optimizer_state["arrays"]`` (shaped like their parameter); ``x_mean`` and ``x_std`` of
+    shape ``(n_x, 1)`` when ``standardize`` is true. Every member has the metadata's dtype.
+
+    Examples
+    --------
+    >>> meta = {"layer_dims": [2, 3, 1], "dtype": "float32", "standardize": True,
+    ...         "optimizer_state": {"arrays": ["vW2"], "scalars": {}}}
+    >>> for name, spec in expected_members(meta).items():
+    ...     print(name, spec)
+    W1 ((3, 2), 'float32')
+    b1 ((3, 1), 'float32')
+    W2 ((1, 3), 'float32')
+    b2 ((1, 1), 'float32')
+    opt.vW2 ((1, 3), 'float32')
+    x_mean ((2, 1), 'float32')
+    x_std ((2, 1), 'float32')
+    """
+    dtype = meta["dtype"]
+    shapes = param_shapes(meta["layer_dims"])
+    members = {key: (shape, dtype) for key, shape in shapes.items()}
+    for key in (meta.get("optimizer_state") or {}).get("arrays", []):
+        members[STATE_PREFIX + key] = (shapes[key[1:]], dtype)
+    if meta.get("standardize"):
+        n_x = meta["layer_dims"][0]
+        members.update(dict.fromkeys(STANDARDIZATION, ((n_x, 1), dtype)))
+    return members
 
 
 # ----------------------------------------------------------------------------------- saving
@@ -93,7 +128,32 @@ def _metadata(model: Model, state_arrays: Mapping[str, Any], scalars: Mapping[st
         "config": dict(model.config),
         "optimizer_state": {"arrays": sorted(state_arrays), "scalars": dict(scalars)},
         "checkpoint": None if checkpoint is None else dict(checkpoint),
+        "standardize": getattr(model, "standardization", None) is not None,
     }
+
+
+def _standardization_arrays(model: Model) -> dict[str, Any]:
+    """``{"x_mean": ..., "x_std": ...}`` from ``model.standardization``, or ``{}`` if None."""
+    pair = getattr(model, "standardization", None)
+    if pair is None:
+        return {}
+    if not isinstance(pair, tuple) or len(pair) != 2:
+        raise TypeError(f"model.standardization must be None or a (mean, std) tuple, got "
+                        f"{type(pair).__name__}")
+    return dict(zip(STANDARDIZATION, pair, strict=True))
+
+
+def _check_members(meta: Mapping[str, Any], arrays: Mapping[str, Any]) -> None:
+    """Refuse to write a model whose arrays do not match :func:`expected_members` of ``meta``."""
+    expected = expected_members(meta)
+    if sorted(arrays) != sorted(expected):
+        raise ValueError(f"cannot save the model: its arrays {sorted(arrays)} do not match "
+                         f"what its layer_dims and state need, {sorted(expected)}")
+    for key, (shape, _) in expected.items():
+        found = tuple(int(n) for n in arrays[key].shape)
+        if found != shape:
+            raise ValueError(f"cannot save the model: {key!r} has shape {found}, but "
+                             f"layer_dims {tuple(meta['layer_dims'])} needs {shape}")
 
 
 def save_model(model: Model, path: str | os.PathLike[str], *,
@@ -114,13 +174,14 @@ def save_model(model: Model, path: str | os.PathLike[str], *,
     pathlib.Path
         The file written.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}: {path!r}")
+    path = check_writable_target("path", path)
     state_arrays, scalars = _split_state(model.optimizer_state)
     meta = _metadata(model, state_arrays, scalars, checkpoint)
     text = json.dumps(meta, default=str, allow_nan=False)
     arrays = dict(model.params)
     arrays.update({STATE_PREFIX + key: value for key, value in state_arrays.items()})
+    arrays.update(_standardization_arrays(model))
+    _check_members(meta, arrays)
     return write_npz_atomic(path, arrays, {META_KEY: text})
 
 
@@ -128,14 +189,12 @@ def save_model(model: Model, path: str | os.PathLike[str], *,
 
 
 class _SavedModel:
-    """A model file read and checked on the host: metadata plus NumPy arrays."""
+    """A model file read and checked on the host: metadata plus its NumPy arrays by member."""
 
-    def __init__(self, name: str, meta: dict[str, Any], params: dict[str, Any],
-                 state_arrays: dict[str, Any]) -> None:
+    def __init__(self, name: str, meta: dict[str, Any], members: dict[str, Any]) -> None:
         self.name = name
         self.meta = meta
-        self.params = params
-        self.state_arrays = state_arrays
+        self.members = members
 
     @property
     def layer_dims(self) -> tuple[int, ...]:
@@ -150,31 +209,42 @@ class _SavedModel:
         if not info.get("arrays") and not info.get("scalars"):
             return None  # plain gradient descent, or no state saved: training starts it afresh
         state: dict[str, Any] = {
-            key: from_host(self.state_arrays[key], backend, name=key) for key in info["arrays"]
+            key: from_host(self.members[STATE_PREFIX + key], backend, name=key)
+            for key in info["arrays"]
         }
         state.update(info.get("scalars", {}))
         return state
 
+    def standardization(self, backend: Backend) -> tuple[Any, Any] | None:
+        if not self.meta.get("standardize"):
+            return None
+        mean, std = (from_host(self.members[key], backend, name=key) for key in STANDARDIZATION)
+        return mean, std
+
     def to_model(self, backend: Backend) -> Model:
-        params = {key: from_host(value, backend, name=key) for key, value in self.params.items()}
-        return Model(params, layer_dims=self.layer_dims,
-                     hidden_activation=self.meta["hidden_activation"], output=self.meta["output"],
-                     backend=backend, costs=self.costs, iterations=int(self.meta["iterations"]),
-                     interrupted=bool(self.meta.get("interrupted", False)),
-                     config=self.meta.get("config") or {},
-                     optimizer_state=self.optimizer_state(backend))
+        params = {key: from_host(self.members[key], backend, name=key)
+                  for key in param_shapes(self.layer_dims)}
+        model = Model(params, layer_dims=self.layer_dims,
+                      hidden_activation=self.meta["hidden_activation"],
+                      output=self.meta["output"], backend=backend, costs=self.costs,
+                      iterations=int(self.meta["iterations"]),
+                      interrupted=bool(self.meta.get("interrupted", False)),
+                      config=self.meta.get("config") or {},
+                      optimizer_state=self.optimizer_state(backend))
+        model.standardization = self.standardization(backend)
+        return model
 
 
 def _fail(name: str, problem: str) -> ModelFileError:
     return ModelFileError(f"model file {name!r}: {problem}")
 
 
-def _parse_metadata(name: str, texts: dict[str, str], entries: list[str]) -> dict[str, Any]:
-    if META_KEY not in texts:
-        raise _fail(name, f"not a portable_nn model: it has no {META_KEY!r} metadata entry "
-                          f"(its entries are {sorted(entries)})")
+def _parse_metadata(name: str, text: str) -> dict[str, Any]:
     try:
-        meta = json.loads(texts[META_KEY])
+        meta = json.loads(text)
+    except RecursionError as exc:
+        raise _fail(name, "its metadata is nested too deeply to be a model's (hostile or "
+                          "corrupted?)") from exc
     except ValueError as exc:
         raise _fail(name, f"its metadata is not valid JSON (corrupted?): {exc}") from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -189,74 +259,61 @@ def _parse_metadata(name: str, texts: dict[str, str], entries: list[str]) -> dic
                           f"{meta.get('package_version', '?')}), newer than the versions up to "
                           f"{FORMAT_VERSION} that this portable_nn {__version__} reads; upgrade "
                           "portable_nn to load it")
+    try:
+        check_metadata(meta)
+    except FieldError as exc:
+        raise _fail(name, f"{exc} (corrupted?)") from exc
     return meta
 
 
-def _check_metadata(name: str, meta: dict[str, Any]) -> None:
-    dims = meta.get("layer_dims")
-    if (not isinstance(dims, list) or len(dims) < 2
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in dims)):
-        raise _fail(name, f"layer_dims {dims!r} is not a list of at least 2 positive ints")
-    checks = (("hidden_activation", tuple(ACTIVATIONS)), ("output", tuple(OUTPUTS)),
-              ("dtype", DTYPES))
-    for key, choices in checks:
-        if meta.get(key) not in choices:
-            raise _fail(name, f"{key} {meta.get(key)!r} is not one of {list(choices)}")
-    costs = meta.get("costs")
-    if not isinstance(costs, list) or not all(
-            isinstance(p, list) and len(p) == 2 and isinstance(p[0], int)
-            and isinstance(p[1], (int, float)) for p in costs):
-        raise _fail(name, "costs is not a list of [iteration, cost] pairs (corrupted?)")
-    iterations = meta.get("iterations")
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
-        raise _fail(name, f"iterations {iterations!r} is not an int >= 0 (corrupted?)")
-
-
-def _check_arrays(name: str, meta: dict[str, Any], arrays: dict[str, Any]) -> tuple[dict, dict]:
-    shapes = _param_shapes(tuple(meta["layer_dims"]))
-    missing = [key for key in shapes if key not in arrays]
-    if missing:
-        raise _fail(name, f"parameters {missing} are missing for layer_dims "
+def _read_members(name: str, archive: NpzArchive, meta: dict[str, Any]) -> dict[str, Any]:
+    """Read exactly the members :func:`expected_members` lists, each header checked first."""
+    expected = expected_members(meta)
+    present = set(archive.names)
+    extra = sorted(present - set(expected) - {META_KEY})
+    if extra:
+        raise _fail(name, f"it holds entries {_shorten(extra)} that are not part of a "
+                          "portable_nn model (they were not read)")
+    missing = [key for key in expected if key not in present]
+    params_missing = [key for key in missing if key in param_shapes(meta["layer_dims"])]
+    if params_missing:
+        raise _fail(name, f"parameters {params_missing} are missing for layer_dims "
                           f"{tuple(meta['layer_dims'])}")
-    params = {key: arrays[key] for key in shapes}
-    info = meta.get("optimizer_state") or {"arrays": [], "scalars": {}}
-    state = {}
-    for key in info.get("arrays", []):
-        if STATE_PREFIX + key not in arrays:
-            raise _fail(name, f"optimizer state array {key!r} is missing")
-        state[key] = arrays[STATE_PREFIX + key]
-    expected = dict(shapes)
-    expected.update({key: shapes.get(key[1:], shapes.get(key)) for key in state})
-    for key, value in {**params, **state}.items():
-        if value.dtype.kind != "f":
-            raise _fail(name, f"{key!r} has dtype {value.dtype}, expected a floating dtype")
-        if tuple(value.shape) != expected.get(key):
-            raise _fail(name, f"{key!r} has shape {tuple(value.shape)}, but layer_dims "
-                              f"{tuple(meta['layer_dims'])} needs {expected.get(key)}")
-    return params, state
+    if missing:
+        raise _fail(name, f"entries {missing} are missing (its metadata lists them)")
+    why = f"layer_dims {tuple(meta['layer_dims'])}"
+    return {key: archive.read_array(key, shape, dtype, why=why)
+            for key, (shape, dtype) in expected.items()}
+
+
+def _shorten(names: list[str]) -> str:
+    return repr(names) if len(names) <= 8 else f"{names[:8]!r} (and {len(names) - 8} more)"
 
 
 def _read(path: str | os.PathLike[str]) -> _SavedModel:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}: {path!r}")
-    name = os.fspath(path)
+    name = _check_path("path", path)
     try:
-        arrays, texts = read_npz(name)
+        with NpzArchive(name) as archive:
+            if META_KEY not in archive.names:
+                raise _fail(name, f"not a portable_nn model: it has no {META_KEY!r} metadata "
+                                  f"entry (its entries are {_shorten(sorted(archive.names))})")
+            meta = _parse_metadata(name, archive.read_text(META_KEY, max_bytes=MAX_METADATA))
+            return _SavedModel(name, meta, _read_members(name, archive, meta))
     except NpzReadError as exc:
         raise ModelFileError(f"model file {exc}") from exc
-    meta = _parse_metadata(name, texts, [*arrays, *texts])
-    _check_metadata(name, meta)
-    params, state = _check_arrays(name, meta, arrays)
-    return _SavedModel(name, meta, params, state)
 
 
 def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = None,
          dtype: Any = None) -> Model:
     """Load a model saved with :meth:`Model.save` (or a training checkpoint) onto a backend.
 
-    The file is read with ``allow_pickle=False``, so loading never runs code from it. A model
-    trained on any backend loads on any other: values are copied exactly (bit-identical when
-    the dtype is kept).
+    Loading never runs code from the file (nothing is unpickled) and trusts nothing in it:
+    only a regular file is opened (a FIFO, device or socket is refused at once, without
+    blocking); the metadata is read first and every field checked; then only the members the
+    metadata implies are read, each refused from the zip directory and its NPY header (size,
+    dtype, shape) before any data is inflated, so memory stays within a small multiple of the
+    model's real size whatever the file declares. A model trained on any backend loads on any
+    other: values are copied exactly (bit-identical when the dtype is kept).
 
     Parameters
     ----------
@@ -278,9 +335,15 @@ def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = 
     ------
     FileNotFoundError
         When there is no file at ``path`` (the message names it).
+    PermissionError
+        When the file may not be read.
+    TypeError, ValueError
+        When ``path`` is not a path (not a str or path-like, empty, a NUL byte).
     ModelFileError
-        (a :class:`ValueError`) when the file is truncated or corrupted, is not a portable_nn
-        model, has a newer format version, or holds a parameter of the wrong shape or dtype.
+        (a :class:`ValueError`) when the file is not a regular file, not a zip archive,
+        truncated or corrupted, not a portable_nn model, has a newer format version, has a
+        metadata field of the wrong type or value (the message names the field), or holds a
+        member of the wrong size, shape or dtype, or one a model does not have.
 
     Examples
     --------
@@ -348,10 +411,11 @@ class Checkpointer:
         if self.saved_at == model.iterations:
             return
         xp = model.xp
-        if not all(bool(xp.all(xp.isfinite(p))) for p in model.params.values()):
-            raise TrainingDivergedError(model.iterations, last_finite, self.learning_rate)
-        save_model(model, self.path, checkpoint={"m": self.m, "num_iterations": self.total})
-        self.saved_at = model.iterations
+        with interrupts_deferred():  # a second Ctrl-C waits until the checkpoint is written
+            if not all(bool(xp.all(xp.isfinite(p))) for p in model.params.values()):
+                raise TrainingDivergedError(model.iterations, last_finite, self.learning_rate)
+            save_model(model, self.path, checkpoint={"m": self.m, "num_iterations": self.total})
+            self.saved_at = model.iterations
 
 
 def checkpoint_dtype(path: str | os.PathLike[str]) -> str:
@@ -405,3 +469,5 @@ def resume_into(model: Model, path: str | os.PathLike[str], *, m: int,
     model.costs = restored.costs
     model.iterations = restored.iterations
     model.optimizer_state = restored.optimizer_state
+    if restored.standardization is not None:  # the checkpoint's (mean, std) of the run's X
+        model.standardization = restored.standardization

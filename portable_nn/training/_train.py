@@ -11,8 +11,11 @@ from typing import Any
 
 from portable_nn.backend import (
     Backend,
+    choose_auto_backend,
+    flops_per_iteration,
     keep_freed_memory_in_process,
     resolve_backend,
+    shape_of,
     to_backend,
 )
 from portable_nn.backend._compile import compile_steps
@@ -120,7 +123,7 @@ class _Progress:
                 from tqdm.auto import tqdm
             except ImportError as exc:  # pragma: no cover - tqdm is a declared extra
                 raise ImportError(
-                    "progress=True needs tqdm: pip install 'portable-nn[progress]'"
+                    "progress=True needs tqdm: pip install -e '.[progress]'"
                 ) from exc
             self.bar = tqdm(total=total, initial=initial, unit="it", desc="train")
 
@@ -158,7 +161,7 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
         check.check_choice("init", o["init"], INITS)
     o["checkpoint"], o["checkpoint_every"], o["resume"] = check.check_checkpoint_options(
         o["checkpoint"], o["checkpoint_every"], o["resume"])
-    for flag in ("print_cost", "progress", "compile"):
+    for flag in ("print_cost", "progress", "compile", "standardize"):
         if not isinstance(o[flag], bool):
             raise TypeError(f"{flag} must be True or False, got {o[flag]!r}")
     return o
@@ -208,6 +211,7 @@ def train(
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int | None = None,
     resume: str | os.PathLike[str] | None = None,
+    standardize: bool = False,
 ) -> Model:
     """Train a fully-connected network on ``(X, Y)`` and return the :class:`Model`.
 
@@ -238,7 +242,11 @@ def train(
         draws of dropout masks.
     backend, device, dtype
         See :func:`portable_nn.backend.resolve_backend`. Every array of the run has one dtype
-        and lives on one device.
+        and lives on one device. ``backend="auto"`` chooses by the size of the work: CuPy when
+        a CUDA device is usable and one iteration costs at least
+        :data:`portable_nn.backend.CROSSOVER_FLOPS` floating-point operations (the crossover
+        measured on an H200), NumPy otherwise; ``model.backend`` is the choice and
+        ``model.config["backend_choice"]`` says why.
     cost_every : int
         The cost of iteration ``i``'s forward pass (before its update; the mini-batch's cost
         with ``batch_size``) is recorded at ``i = 0`` and every ``cost_every`` iterations.
@@ -270,6 +278,14 @@ def train(
         A checkpoint (or saved model) of this run to continue from, up to ``num_iterations``.
         Its layers, activations, output, optimizer and sample count must match the run's;
         ``dtype=None`` means the checkpoint's dtype. Full-batch runs resume bit-identically.
+    standardize : bool
+        Scale every feature to zero mean and unit standard deviation, computed over the
+        training samples (``axis=1``); features that are constant keep a scale of 1. The
+        statistics are stored in ``model.standardization`` (and saved with the model), and
+        the model applies them to every ``X`` it is given (``predict``, ``predict_proba``,
+        ``accuracy``, ``cost``): pass raw features to the trained model. Features on scales
+        far from 1 (centimetres, milligrams, ...) train badly without it: the cost can stay at
+        chance level.
 
     Returns
     -------
@@ -297,12 +313,18 @@ def train(
     o = _check_options(locals())
     if o["resume"] is not None and dtype is None:
         dtype = _persistence.checkpoint_dtype(o["resume"])
+    choice = None
+    if isinstance(backend, str) and backend == "auto":
+        backend, choice = _choose_auto(X, Y, o)
     be = resolve_backend(backend, device, dtype)
     xp = be.xp
     X = to_backend(X, be, name="X")
     Y = to_backend(Y, be, name="Y")
     check.check_data(X, Y, output=o["output"], xp=xp)
     layer_dims = (X.shape[0], *o["hidden"], Y.shape[0])
+    scaling = _standardization(X, xp) if o["standardize"] else None
+    if scaling is not None:
+        X = (X - scaling[0]) / scaling[1]
     if o["output"] == "softmax" and Y.shape[0] < 2:
         raise ValueError(f"output='softmax' needs one-hot Y with at least 2 rows, got {Y.shape}")
     if isinstance(o["init"], Mapping):
@@ -313,14 +335,34 @@ def train(
     config["hidden"] = list(o["hidden"])
     if callable(config["learning_rate"]):
         config["learning_rate"] = repr(config["learning_rate"])
+    if choice is not None:
+        config["backend_choice"] = choice
     model = Model(params, layer_dims=layer_dims, hidden_activation=o["hidden_activation"],
-                  output=o["output"], backend=be, config=config)
+                  output=o["output"], backend=be, config=config, standardization=scaling)
     if o["resume"] is not None:
         _persistence.resume_into(model, o["resume"], m=X.shape[1], options=o)
     keep_freed_memory_in_process()  # no page faults on each iteration's fresh temporaries
-    with be.full_precision():
+    with be.full_precision(), be.float_warnings_silenced():
         _run(model, X, Y, o)
     return model
+
+
+def _choose_auto(X: Any, Y: Any, o: dict[str, Any]) -> tuple[str, str]:
+    """``backend="auto"``: the backend for this much work per iteration, and why."""
+    x_shape, y_shape = shape_of(X), shape_of(Y)
+    if len(x_shape) != 2 or len(y_shape) != 2:
+        return "numpy", "auto chose numpy: the data is not 2-D (the checks below will say why)"
+    m = x_shape[1] if o["batch_size"] is None else min(o["batch_size"], x_shape[1])
+    flops = flops_per_iteration((x_shape[0], *o["hidden"], y_shape[0]), m)
+    return choose_auto_backend(flops)
+
+
+def _standardization(X: Any, xp: ModuleType) -> tuple[Any, Any]:
+    """Per-feature ``(mean, std)``, shape ``(n_x, 1)``; constant features get ``std`` 1."""
+    mean = xp.mean(X, axis=1, keepdims=True)
+    std = xp.std(X, axis=1, keepdims=True)
+    constant = xp.max(X, axis=1, keepdims=True) == xp.min(X, axis=1, keepdims=True)
+    return mean, xp.where(constant, xp.ones_like(std), std)
 
 
 def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
@@ -359,7 +401,7 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
         o["checkpoint"], o["checkpoint_every"], X.shape[1], total, lr)
     last_finite = next(reversed(model.costs.values()), None) if model.costs else None
     bar = _Progress(o["progress"], total, model.iterations)
-    i = model.iterations
+    i = start = model.iterations
     try:
         while i < total:
             if block is not None and not is_recorded(i):
@@ -405,10 +447,27 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
     finally:
         bar.update(model.iterations, None)
         bar.close()
+    if not model.interrupted and model.iterations > start:
+        _check_final_cost(model, X, Y, last_finite, lr)  # no cost was recorded after the end
     if saver is not None:
         saver.save(model, last_finite)  # at the end, or what an interrupt left: never lost
     if not _all_finite(model.params.values(), xp):
         raise TrainingDivergedError(model.iterations, last_finite, lr)
+
+
+def _check_final_cost(model: Model, X: Any, Y: Any, last_finite: float | None,
+                      learning_rate: Any) -> None:
+    """Raise when the cost of the final parameters is not finite (computed once, at the end).
+
+    Recorded costs are those of each iteration's forward pass, before its update: the final
+    parameters' cost is never among them, and finite (if huge) parameters can give a NaN cost.
+    """
+    xp = model.xp
+    _, cache = forward(model.params, X, hidden_activation=model.hidden_activation,
+                       output=model.output, xp=xp)
+    ZL = cache[f"Z{len(model.layer_dims) - 1}"]
+    if not bool(xp.all(xp.isfinite(cost_from_logits(ZL, Y, output=model.output, xp=xp)))):
+        raise TrainingDivergedError(model.iterations, last_finite, learning_rate)
 
 
 def _all_finite(arrays: Any, xp: ModuleType) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral, Real
 from types import ModuleType
@@ -25,7 +26,10 @@ __all__ = [
     "check_int",
     "check_learning_rate",
     "check_probability",
+    "check_path",
     "check_real",
+    "check_writable_target",
+    "param_shapes",
 ]
 
 
@@ -74,22 +78,34 @@ def check_learning_rate(value: Any) -> float | Callable[[int], float]:
     return check_real("learning_rate", value, low=0.0, low_open=True)
 
 
+MAX_UNITS = 2**31 - 1  # units in one layer: beyond it no backend indexes or allocates
+
+
 def check_hidden(hidden: Any) -> tuple[int, ...]:
-    """Normalise ``hidden`` (an int, a sequence of ints, ``0`` or ``()``) to a tuple of sizes."""
+    """Normalise ``hidden`` (an int, a sequence of ints, ``0`` or ``()``) to a tuple of sizes.
+
+    Each size is at most ``2**31 - 1`` units (a layer beyond it cannot be allocated).
+    """
     if isinstance(hidden, bool):
         raise TypeError(f"hidden must be an int or a sequence of ints, got {hidden!r}")
     if isinstance(hidden, Integral):
         if hidden < 0:
             raise ValueError(f"hidden must be >= 0 (0 means no hidden layer), got {hidden!r}")
-        return () if hidden == 0 else (int(hidden),)
-    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+        sizes: tuple[int, ...] = () if hidden == 0 else (int(hidden),)
+    elif isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
         raise TypeError(
             f"hidden must be an int or a sequence of ints, got {type(hidden).__name__}: {hidden!r}"
         )
-    for size in hidden:
-        if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
-            raise ValueError(f"hidden must hold positive ints (layer sizes), got {hidden!r}")
-    return tuple(int(size) for size in hidden)
+    else:
+        for size in hidden:
+            if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
+                raise ValueError(f"hidden must hold positive ints (layer sizes), got {hidden!r}")
+        sizes = tuple(int(size) for size in hidden)
+    too_big = [size for size in sizes if size > MAX_UNITS]
+    if too_big:
+        raise ValueError(f"hidden={hidden!r} asks for a layer of {too_big[0]} units, beyond what "
+                         f"any backend can allocate (at most {MAX_UNITS} units per layer)")
+    return sizes
 
 
 def _check_2d(name: str, array: Any, layout: str) -> None:
@@ -102,15 +118,48 @@ def _check_2d(name: str, array: Any, layout: str) -> None:
         )
 
 
+SKLEARN_HINT = (
+    "portable_nn's layout is one column per sample, (n_features, n_samples); data in "
+    "scikit-learn's (n_samples, n_features) layout needs X.T, or use "
+    "portable_nn.datasets.from_samples(X, y) or the estimators of portable_nn.sklearn"
+)
+
+
+def _layout_hint(X: Any, Y: Any) -> str:
+    """Say how to fix data given in scikit-learn's layout, when the shapes suggest it."""
+    if X.ndim != 2:
+        return ""
+    m = Y.shape[1] if Y.ndim == 2 else Y.shape[0]
+    if X.shape[0] == m or (Y.ndim == 2 and X.shape[0] == Y.shape[0]):
+        transpose = " (and Y.T)" if Y.ndim == 2 and Y.shape[0] == X.shape[0] else ""
+        return f". X looks transposed{transpose}: {SKLEARN_HINT}"
+    return ""
+
+
+def _warn_if_square(X: Any) -> None:
+    if X.shape[0] == X.shape[1] and X.shape[1] > 1:
+        warnings.warn(
+            f"X is square, {tuple(X.shape)}: it is read as (n_features, n_samples), one column "
+            "per sample. If its rows are samples (scikit-learn's layout), pass X.T",
+            UserWarning, stacklevel=4)
+
+
 def check_data(X: Any, Y: Any, /, *, output: str, xp: ModuleType) -> None:
-    """Check converted training data: 2-D, same sample count, non-empty, finite, valid targets."""
+    """Check converted training data: 2-D, same sample count, non-empty, finite, valid targets.
+
+    A square ``X`` is legal but ambiguous: it warns that the layout is ``(n_x, m)``.
+    """
     _check_2d("X", X, "(n_x, m)")
+    if Y.ndim == 1 and X.shape[0] == Y.shape[0]:
+        raise ValueError(f"Y must be 2-D, (n_y, m); got a 1-D array of shape {tuple(Y.shape)} "
+                         f"with X of shape {tuple(X.shape)}{_layout_hint(X, Y)}")
     _check_2d("Y", Y, "(n_y, m)")
     if X.shape[1] != Y.shape[1]:
         raise ValueError(
             f"X and Y must have the same number of samples (columns): X has shape "
-            f"{tuple(X.shape)}, Y has shape {tuple(Y.shape)}"
+            f"{tuple(X.shape)}, Y has shape {tuple(Y.shape)}{_layout_hint(X, Y)}"
         )
+    _warn_if_square(X)
     if X.shape[1] == 0:
         raise ValueError(f"X has zero samples (shape {tuple(X.shape)}); need at least one column")
     if X.shape[0] == 0:
@@ -146,16 +195,27 @@ def check_targets(Y: Any, /, *, output: str, xp: ModuleType) -> None:
 
 
 def check_features(X: Any, n_x: int, /) -> None:
-    """Check data given to a trained model: 2-D with ``n_x`` rows."""
+    """Check data given to a trained model: 2-D with ``n_x`` rows and at least one sample."""
     _check_2d("X", X, f"({n_x}, m)")
     if X.shape[0] != n_x:
+        hint = f". X looks transposed: {SKLEARN_HINT}" if X.shape[1] == n_x else ""
         raise ValueError(
             f"X has {X.shape[0]} features (rows) but the model was trained on {n_x}: "
-            f"got shape {tuple(X.shape)}, expected ({n_x}, m)"
+            f"got shape {tuple(X.shape)}, expected ({n_x}, m){hint}"
         )
+    if X.shape[1] == 0:
+        raise ValueError(f"X has zero samples (shape {tuple(X.shape)}): predictions, accuracy "
+                         "and cost need at least one column")
 
 
-def _expected_param_shapes(layer_dims: Sequence[int]) -> dict[str, tuple[int, int]]:
+def param_shapes(layer_dims: Sequence[int]) -> dict[str, tuple[int, int]]:
+    """``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}``: the parameter shapes of ``layer_dims``.
+
+    Examples
+    --------
+    >>> param_shapes((2, 4, 1))
+    {'W1': (4, 2), 'b1': (4, 1), 'W2': (1, 4), 'b2': (1, 1)}
+    """
     shapes = {}
     for layer in range(1, len(layer_dims)):
         shapes[f"W{layer}"] = (layer_dims[layer], layer_dims[layer - 1])
@@ -171,7 +231,7 @@ def check_init_mapping(init: Mapping[str, Any], layer_dims: Sequence[int], /) ->
     (or ``hidden``). Values without a ``.shape`` (nested lists) are checked after conversion.
     """
     dims = tuple(layer_dims)
-    expected = _expected_param_shapes(dims)
+    expected = param_shapes(dims)
     given = list(init)
     missing = [key for key in expected if key not in init]
     extra = [key for key in given if key not in expected]
@@ -208,13 +268,68 @@ def _shape_of(value: Any) -> tuple[int, ...] | None:
     return None if shape is None else tuple(int(n) for n in shape)
 
 
-def _check_path(name: str, value: Any) -> str:
-    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+def check_path(name: str, value: Any) -> str:
+    """Return ``value`` as a path string: a non-empty ``str`` or ``os.PathLike`` without NUL.
+
+    Raises
+    ------
+    TypeError
+        When ``value`` is not a ``str`` or ``os.PathLike`` of ``str`` (the message names ``name``).
+    ValueError
+        When it is empty or holds a NUL byte.
+    """
+    path = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
+    if not isinstance(path, str):
         raise TypeError(
             f"{name} must be a file path (str or os.PathLike), got {type(value).__name__}: "
             f"{value!r}"
         )
-    return os.fspath(value)
+    if not path:
+        raise ValueError(f"{name}={value!r} is an empty path; give a file name such as "
+                         "'model.npz'")
+    if "\0" in path:
+        raise ValueError(f"{name}={path!r} holds a NUL byte, which no file name can")
+    return path
+
+
+def _name_max(folder: str) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows) or no answer
+        return 255
+
+
+def check_writable_target(name: str, value: Any) -> str:
+    """Check that a model file can be written at ``value``; return it as a string.
+
+    The path must not be a folder, its folder must exist and be writable, and its file name
+    must fit the file system's name limit. Used by ``Model.save`` and by ``train``'s
+    ``checkpoint=`` before the first iteration.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming ``name``: not a path, empty, a NUL byte, a folder, a name too long.
+    FileNotFoundError
+        When the folder does not exist.
+    PermissionError
+        When the folder is not writable.
+    """
+    path = check_path(name, value)
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
+        raise ValueError(f"{name}={path!r} is a folder; give a file path such as "
+                         f"{os.path.join(path, 'model.npz')!r}")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save to {name}={path!r}: the folder {folder!r} does "
+                                "not exist; create it first")
+    length, limit = len(os.fsencode(os.path.basename(path))), _name_max(folder)
+    if length > limit:
+        raise ValueError(f"{name}={path!r}: the file name is {length} bytes long, more than "
+                         f"the {limit} bytes this file system allows")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f"{name}={path!r}: the folder {folder!r} is not writable")
+    return path
 
 
 def check_checkpoint_options(checkpoint: Any, checkpoint_every: Any,
@@ -224,13 +339,7 @@ def check_checkpoint_options(checkpoint: Any, checkpoint_every: Any,
     ``checkpoint_every`` is an int ``>= 1`` and needs ``checkpoint``; ``checkpoint`` alone
     saves only when the run ends (or is interrupted).
     """
-    path = None if checkpoint is None else _check_path("checkpoint", checkpoint)
-    if path is not None:
-        folder = os.path.dirname(path) or "."
-        if not os.path.isdir(folder):
-            raise FileNotFoundError(
-                f"checkpoint={path!r}: the folder {folder!r} does not exist; create it first"
-            )
+    path = None if checkpoint is None else check_writable_target("checkpoint", checkpoint)
     every = None
     if checkpoint_every is not None:
         every = check_int("checkpoint_every", checkpoint_every, minimum=1)
@@ -239,8 +348,8 @@ def check_checkpoint_options(checkpoint: Any, checkpoint_every: Any,
                 f"checkpoint_every={checkpoint_every!r} needs checkpoint=<file path> (where to "
                 "save)"
             )
-    source = None if resume is None else _check_path("resume", resume)
-    if source is not None and not os.path.isfile(source):
+    source = None if resume is None else check_path("resume", resume)
+    if source is not None and not os.path.lexists(source):
         raise FileNotFoundError(f"resume={source!r}: no checkpoint file there")
     return path, every, source
 

@@ -1,0 +1,171 @@
+"""The metadata of a model file, checked field by field before anything else is read.
+
+Every field :func:`~portable_nn.training._persistence.load` (or a resumed run) uses is checked
+for type and range here, so that a hostile or corrupted file is refused by ``load`` itself,
+naming the field, never later in the middle of a run. :func:`check_metadata` raises
+:class:`FieldError` (field, problem); the caller turns it into a ``ModelFileError`` naming
+the file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from portable_nn.core import ACTIVATIONS, OPTIMIZERS, OUTPUTS
+
+__all__ = ["DTYPES", "FieldError", "check_metadata", "state_keys"]
+
+DTYPES = ("float32", "float64")
+MAX_COUNT = 2**62  # iterations, samples, Adam's step: far beyond any run, far below overflow
+
+
+class FieldError(ValueError):
+    """A metadata field has the wrong type or value."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        super().__init__(f"metadata field {field!r} {problem}")
+
+
+def _is_int(value: Any, low: int = 0, high: int = MAX_COUNT) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _need(ok: bool, field: str, problem: str) -> None:
+    if not ok:
+        raise FieldError(field, problem)
+
+
+def _check_layer_dims(meta: Mapping[str, Any]) -> None:
+    dims = meta.get("layer_dims")
+    _need(isinstance(dims, list) and len(dims) >= 2 and all(_is_int(n, 1) for n in dims),
+          "layer_dims", f"is {_short(dims)}, not a list of at least 2 positive ints")
+
+
+def _check_choices(meta: Mapping[str, Any]) -> None:
+    for key, choices in (("hidden_activation", tuple(ACTIVATIONS)), ("output", tuple(OUTPUTS)),
+                         ("dtype", DTYPES)):
+        value = meta.get(key)
+        _need(isinstance(value, str) and value in choices, key,
+              f"is {_short(value)}, not one of {list(choices)}")
+
+
+def _check_counts(meta: Mapping[str, Any]) -> None:
+    _need(_is_int(meta.get("iterations")), "iterations",
+          f"is {_short(meta.get('iterations'))}, not an int >= 0")
+    costs = meta.get("costs")
+    _need(isinstance(costs, list) and all(
+        isinstance(p, list) and len(p) == 2 and _is_int(p[0]) and _is_real(p[1]) for p in costs),
+        "costs", "is not a list of [iteration, finite cost] pairs")
+    for key in ("interrupted", "standardize"):
+        _need(isinstance(meta.get(key, False), bool), key,
+              f"is {_short(meta.get(key))}, not true or false")
+    for key in ("package_version", "backend", "device"):
+        _need(isinstance(meta.get(key, ""), str), key, f"is {_short(meta.get(key))}, not a string")
+
+
+# config keys a run reads back: each value's check (absent keys are fine)
+_CONFIG: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "optimizer": (lambda v: isinstance(v, str) and v in OPTIMIZERS, f"one of {list(OPTIMIZERS)}"),
+    "num_iterations": (_is_int, "an int >= 0"),
+    "cost_every": (lambda v: _is_int(v, 1), "an int >= 1"),
+    "seed": (_is_int, "an int >= 0"),
+    "batch_size": (lambda v: v is None or _is_int(v, 1), "null or an int >= 1"),
+    "l2": (lambda v: _is_real(v) and v >= 0, "a finite number >= 0"),
+    "keep_prob": (lambda v: _is_real(v) and 0 < v <= 1, "a number in (0, 1]"),
+    "beta1": (lambda v: _is_real(v) and 0 <= v < 1, "a number in [0, 1)"),
+    "beta2": (lambda v: _is_real(v) and 0 <= v < 1, "a number in [0, 1)"),
+    "epsilon": (lambda v: _is_real(v) and v > 0, "a finite number > 0"),
+    "learning_rate": (lambda v: isinstance(v, str) or (_is_real(v) and v > 0),
+                      "a positive number (or a schedule's description)"),
+    "hidden": (lambda v: isinstance(v, list) and all(_is_int(n, 1) for n in v),
+               "a list of positive ints"),
+}
+
+
+def _check_config(meta: Mapping[str, Any]) -> None:
+    config = meta.get("config")
+    if config is None:
+        return
+    _need(isinstance(config, dict), "config", f"is {_short(config)}, not an object")
+    for key, (ok, wanted) in _CONFIG.items():
+        if key in config:
+            _need(ok(config[key]), f"config.{key}", f"is {_short(config[key])}, not {wanted}")
+
+
+def state_keys(optimizer: str, layer_dims: list[int]) -> tuple[list[str], list[str]]:
+    """The optimizer state's array names and scalar names for ``optimizer`` and layers."""
+    params = [f"{kind}{layer}" for layer in range(1, len(layer_dims)) for kind in ("W", "b")]
+    if optimizer == "momentum":
+        return [f"v{key}" for key in params], []
+    if optimizer == "adam":
+        return [f"{m}{key}" for m in ("v", "s") for key in params], ["t"]
+    return [], []
+
+
+def _check_optimizer_state(meta: Mapping[str, Any]) -> None:
+    info = meta.get("optimizer_state")
+    if info is None:
+        return
+    _need(isinstance(info, dict) and set(info) <= {"arrays", "scalars"}, "optimizer_state",
+          "is not an object with 'arrays' and 'scalars'")
+    arrays, scalars = info.get("arrays", []), info.get("scalars", {})
+    _need(isinstance(arrays, list) and all(isinstance(k, str) for k in arrays),
+          "optimizer_state.arrays", "is not a list of names")
+    _need(isinstance(scalars, dict), "optimizer_state.scalars", "is not an object")
+    if not arrays and not scalars:
+        return  # no state saved: a resumed run starts the optimizer afresh
+    optimizer = (meta.get("config") or {}).get("optimizer", "gd")
+    want_arrays, want_scalars = state_keys(optimizer, meta["layer_dims"])
+    _need(sorted(arrays) == sorted(want_arrays), "optimizer_state.arrays",
+          f"lists {_short(sorted(arrays))}, but optimizer {optimizer!r} with layer_dims "
+          f"{meta['layer_dims']} has {sorted(want_arrays)}")
+    _need(sorted(scalars) == want_scalars, "optimizer_state.scalars",
+          f"has {_short(sorted(scalars))}, but optimizer {optimizer!r} has {want_scalars}")
+    if "t" in scalars:
+        _need(_is_int(scalars["t"], 0, meta["iterations"]), "optimizer_state.scalars.t",
+              f"(Adam's step count) is {_short(scalars['t'])}, not an int in [0, iterations="
+              f"{meta['iterations']}]")
+
+
+def _check_checkpoint(meta: Mapping[str, Any]) -> None:
+    info = meta.get("checkpoint")
+    if info is None:
+        return
+    _need(isinstance(info, dict), "checkpoint", f"is {_short(info)}, not an object or null")
+    _need(_is_int(info.get("m"), 1), "checkpoint.m",
+          f"is {_short(info.get('m'))}, not a sample count >= 1")
+    _need(_is_int(info.get("num_iterations")), "checkpoint.num_iterations",
+          f"is {_short(info.get('num_iterations'))}, not an int >= 0")
+
+
+def check_metadata(meta: Mapping[str, Any]) -> None:
+    """Check every field of a model file's metadata (after ``format``/``format_version``).
+
+    Raises
+    ------
+    FieldError
+        Naming the first field whose type or value is wrong.
+
+    Examples
+    --------
+    >>> check_metadata({"layer_dims": [2, 1], "hidden_activation": "tanh", "output": "sigmoid",
+    ...                 "dtype": "float64", "iterations": -1, "costs": []})
+    Traceback (most recent call last):
+    ...
+    portable_nn.training._file_schema.FieldError: metadata field 'iterations' is -1, not an int >= 0
+    """
+    for check in (_check_layer_dims, _check_choices, _check_counts, _check_config,
+                  _check_optimizer_state, _check_checkpoint):
+        check(meta)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
