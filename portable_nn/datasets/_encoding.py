@@ -16,7 +16,7 @@ OUTPUTS = ("auto", "sigmoid", "softmax", "linear")
 
 
 def one_hot(indices: Any, n_classes: int, *, dtype: Any = np.float64) -> np.ndarray:
-    """Return the one-hot ``(n_classes, m)`` encoding of class indices ``0 .. n_classes - 1``.
+    """Return the one-hot ``(n_classes, m)`` encoding of class indices ``0`` to ``n_classes - 1``.
 
     Parameters
     ----------

@@ -65,7 +65,7 @@ class Dataset:
         Returns
         -------
         numpy.ndarray, shape (m,)
-            The labels, taken from :attr:`classes` (the values for linear).
+            The labels, taken from ``classes`` (the values for linear).
 
         Examples
         --------
