@@ -16,7 +16,7 @@ import numpy as np
 
 from portable_nn.backend._selector import Backend
 
-__all__ = ["epoch_permutation", "host_standard_normal", "mask_sampler"]
+__all__ = ["chunk_masks", "epoch_permutation", "host_standard_normal", "mask_sampler"]
 
 
 def host_standard_normal(seed: int, shapes: list[tuple[int, int]]) -> list[np.ndarray]:
@@ -35,7 +35,7 @@ def epoch_permutation(seed: int, epoch: int, m: int, backend: Backend) -> Any:
     Derived from ``(seed, epoch)`` alone, so a resumed run reshuffles exactly as the original.
     """
     order = np.random.default_rng([seed, epoch]).permutation(m)
-    if backend.name == "numpy":
+    if backend.name in ("numpy", "dask"):  # Dask: host indices keep the batches' chunks known
         return order
     return backend.xp.asarray(order, device=backend.device)
 
@@ -111,3 +111,16 @@ def _uniform_source(
     # array_api_strict, dask and other namespaces have no random module in the standard:
     # their arrays live on the host, so a host draw costs no device transfer.
     return lambda i, shapes: [backend.xp.asarray(u, device=device) for u in host_draws(i, shapes)]
+
+
+def chunk_masks(seed: int, iteration: int, chunk: int, shapes: list[tuple[int, int]],
+                keep_prob: float, *, xp: Any, dtype: Any) -> list[Any]:
+    """Dropout masks of column chunk ``chunk`` of iteration ``iteration``, in ``xp``.
+
+    Drawn on the host from ``(seed, iteration, chunk)`` alone (one NumPy stream per chunk,
+    float64 uniforms) and moved to ``xp`` (CuPy chunks: to their GPU), so a chunked run's
+    masks depend only on the chunking, whichever library or worker computes a chunk.
+    """
+    rng = np.random.default_rng([seed, iteration, _MASKS, chunk])
+    return [xp.asarray(rng.random(s) < keep_prob, dtype=dtype) * (1.0 / keep_prob)
+            for s in shapes]

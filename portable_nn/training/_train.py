@@ -16,7 +16,6 @@ from portable_nn.backend import (
     to_backend,
 )
 from portable_nn.backend._compile import compile_steps
-from portable_nn.backend._lazy import SETTLE_EVERY, settler
 from portable_nn.backend._random import epoch_permutation, mask_sampler
 from portable_nn.core import (
     backward,
@@ -28,6 +27,7 @@ from portable_nn.core import (
 )
 from portable_nn.training import _persistence
 from portable_nn.training import _validate as check
+from portable_nn.training._dask_train import DaskSteps
 from portable_nn.training._errors import TrainingDivergedError
 from portable_nn.training._init import INITS, init_params
 from portable_nn.training._model import Model
@@ -335,17 +335,19 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
         compiled = compile_steps(be, step, key=tuple(o[k] for k in _STEP_OPTIONS))
         step, block = compiled.step, compiled.block
     m = X.shape[1]
+    hidden_sizes = model.layer_dims[1:-1]
+    dask = DaskSteps(be, X, Y, o, hidden_sizes) if be.name == "dask" else None
+    if dask is not None:  # one task per column chunk and a tree sum; NumPy update here
+        X, Y, step = dask.X, dask.Y, dask.step
     batches = _Batches(X, Y, o["batch_size"], o["seed"], be) if (
         o["batch_size"] is not None and o["batch_size"] < m) else None
     dropout = o["keep_prob"] < 1.0 and len(model.layer_dims) > 2
-    sample = mask_sampler(be, o["seed"]) if dropout else None
+    sample = mask_sampler(be, o["seed"]) if dropout and dask is None else None
     if batches is not None or dropout:
         block = None
     lr, keep_prob, cost_every = o["learning_rate"], o["keep_prob"], o["cost_every"]
     print_cost, total = o["print_cost"], o["num_iterations"]
-    hidden_sizes = model.layer_dims[1:-1]
     fixed_rate = not callable(lr)
-    settle = settler(be)
 
     def is_recorded(i: int) -> bool:
         return i % cost_every == 0 or (print_cost and i % PRINT_EVERY == 0)
@@ -354,6 +356,8 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
     state = model.optimizer_state
     if state is None:
         state = init_optimizer_state(o["optimizer"], params, xp=xp)
+    if dask is not None:
+        params, state = dask.to_host(params), dask.to_host(state)
     model.optimizer_state = state
     saver = None if o["checkpoint"] is None else _persistence.Checkpointer(
         o["checkpoint"], o["checkpoint_every"], X.shape[1], total, lr)
@@ -374,7 +378,7 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
                     saver.save(model, last_finite)
                 continue
             Xb, Yb = (X, Y) if batches is None else batches(i)
-            masks = None
+            masks = i if dask is not None else None  # Dask: drawn per chunk on the workers
             if sample is not None:
                 drawn = sample(i, [(n, Xb.shape[1]) for n in hidden_sizes], keep_prob)
                 masks = dict(enumerate(drawn, start=1))
@@ -392,8 +396,6 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
                     print(f"Cost after iteration {i}: {value}")
                 bar.update(i + 1, value)
             i += 1
-            if settle is not None and i % SETTLE_EVERY == 0:  # Dask: keep the graph short
-                params, state = settle(params), settle(state)
             model.params, model.optimizer_state, model.iterations = params, state, i
             if saver is not None and saver.due(i):
                 saver.save(model, last_finite)
@@ -405,6 +407,8 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
     finally:
         bar.update(model.iterations, None)
         bar.close()
+        if dask is not None:
+            model.params, model.optimizer_state = dask.back(params), dask.back(state)
     if saver is not None:
         saver.save(model, last_finite)  # at the end, or what an interrupt left: never lost
     if not _all_finite(model.params.values(), xp):

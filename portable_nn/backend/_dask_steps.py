@@ -1,0 +1,219 @@
+"""Dask, the data-parallel way: one fused task per column chunk of ``(X, Y)`` and a tree sum.
+
+Training on ``backend="dask"`` keeps the (small) parameters and the optimizer on the client as
+NumPy arrays and sends only the per-iteration work to where the data are:
+
+- :func:`column_chunks` gives ``X`` and ``Y`` one row chunk and the same column chunks, and
+  persists them on the workers once (unless they are larger than the workers can hold: then
+  every iteration reads each chunk from its source, a file for instance);
+- :func:`sum_over_chunks` runs ``fn(params, X_chunk, Y_chunk, chunk_index, xp=...)`` as one
+  task per chunk, on the chunk's own array library (NumPy on CPU workers, CuPy on GPU
+  workers), and adds the returned dicts of small arrays pairwise in a tree (fan-in
+  :data:`FAN_IN`); only the sum travels back to the client, as NumPy arrays.
+
+It runs on the scheduler Dask would pick for ``.compute()``: a ``dask.distributed.Client``
+when one is active (the default client), else the local threaded scheduler.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CROSSOVER_FLOPS",
+    "DEFAULT_CHUNKS",
+    "FAN_IN",
+    "active_client",
+    "column_chunks",
+    "sum_over_chunks",
+    "warn_if_small",
+]
+
+FAN_IN = 4
+DEFAULT_CHUNKS = 8
+MIN_CHUNK_COLUMNS = 1024
+# Work per iteration (multiply-adds of one forward and backward pass, ~ 3 m sum(n_l n_{l-1}))
+# below which the Dask backend is slower than NumPy in one process: measured by
+# benchmarks/_scale_dask.py (20-64-1 network, 8 chunks, 2 cores): docs/scaling.md.
+CROSSOVER_FLOPS = 3 * 100_000 * (20 * 64 + 64)
+
+ChunkFn = Callable[..., dict[str, Any]]
+
+
+def active_client() -> Any:
+    """The active ``dask.distributed.Client`` (the default client), or None."""
+    try:
+        from distributed import default_client
+    except ImportError:
+        return None
+    try:
+        return default_client()
+    except ValueError:
+        return None
+
+
+def _column_width(X: Any, chunk_size: int | None) -> int:
+    m = X.shape[1]
+    if chunk_size is not None:
+        return min(chunk_size, max(m, 1))
+    if len(X.chunks[1]) > 1:
+        return X.chunks[1][0]
+    chunks = max(1, min(DEFAULT_CHUNKS, m // MIN_CHUNK_COLUMNS))
+    return math.ceil(m / chunks)
+
+
+def _memory_budget() -> float:
+    """Bytes the scheduler's workers can hold for data: half their memory limits (or RAM)."""
+    client = active_client()
+    if client is not None:
+        workers = client.scheduler_info().get("workers", {}).values()
+        limits = [w.get("memory_limit") or 0 for w in workers]
+        if limits and all(limits):
+            return 0.5 * sum(limits)
+    try:
+        return 0.5 * os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return math.inf
+
+
+def column_chunks(X: Any, Y: Any, *, chunk_size: int | None = None,
+                  persist: bool | None = None) -> tuple[Any, Any, bool]:
+    """``(X, Y, persisted)``: Dask arrays in one row chunk and the same column chunks.
+
+    The column width is ``chunk_size`` when given, else ``X``'s own column chunks, else
+    ``ceil(m / 8)`` (at least 1,024 columns a chunk). ``persist=None`` persists both on the
+    workers (once: every iteration then reads them where they are) when they take at most half
+    of the workers' memory limits, and otherwise leaves them lazy: each iteration reads every
+    chunk from its source (a file, for data larger than the cluster's memory).
+    """
+    import dask
+    import dask.array as da
+
+    X = X if isinstance(X, da.Array) else da.from_array(X)
+    Y = Y if isinstance(Y, da.Array) else da.from_array(Y)
+    width = _column_width(X, chunk_size)
+    if X.chunks[0] != (X.shape[0],) or set(X.chunks[1][:-1]) - {width}:
+        X = X.rechunk({0: -1, 1: width})
+    Y = Y.rechunk({0: -1, 1: X.chunks[1]}) if Y.chunks[1] != X.chunks[1] or len(
+        Y.chunks[0]) > 1 else Y
+    if persist is None:
+        persist = X.nbytes + Y.nbytes <= _memory_budget()
+    if persist:
+        X, Y = dask.persist(X, Y)
+    return X, Y, persist
+
+
+def _chunk_task(fn: ChunkFn, params: dict[str, np.ndarray], X: Any, Y: Any,
+                chunk: int) -> dict[str, np.ndarray]:
+    """``fn`` on one chunk, in the chunk's own array library; the result as NumPy arrays."""
+    from array_api_compat import array_namespace, is_numpy_array
+
+    xp = array_namespace(X)
+    if not is_numpy_array(X):  # CuPy chunks on a GPU worker: parameters to its device
+        params = {k: xp.asarray(v) for k, v in params.items()}
+    out = fn(params, X, Y, chunk, xp=xp)
+    if is_numpy_array(X):
+        return out
+    from portable_nn.backend._convert import to_numpy
+
+    return {k: to_numpy(v) for k, v in out.items()}
+
+
+def _sum_parts(*parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The key-wise sum of dicts of arrays, in order (new arrays; the parts are untouched)."""
+    total = dict(parts[0])
+    for part in parts[1:]:
+        for key, value in part.items():
+            total[key] = total[key] + value
+    return total
+
+
+class _Blocks:
+    """The column blocks of ``(X, Y)`` as Delayed objects, built once per array pair."""
+
+    def __init__(self) -> None:
+        self._ids: tuple[int, int] | None = None
+        self.pairs: list[tuple[Any, Any]] = []
+
+    def of(self, X: Any, Y: Any) -> list[tuple[Any, Any]]:
+        if self._ids != (id(X), id(Y)):
+            xs = X.to_delayed(optimize_graph=True).ravel()
+            ys = Y.to_delayed(optimize_graph=True).ravel()
+            self.pairs, self._ids = list(zip(xs, ys, strict=True)), (id(X), id(Y))
+        return self.pairs
+
+
+def sum_over_chunks(fn: ChunkFn, X: Any, Y: Any, params: dict[str, np.ndarray], *,
+                    blocks: _Blocks | None = None, fan_in: int = FAN_IN) -> dict[str, np.ndarray]:
+    """Sum ``fn(params, X_chunk, Y_chunk, chunk_index, xp=xp)`` over the column chunks.
+
+    Parameters
+    ----------
+    fn : callable
+        Returns a dict of arrays of one chunk (gradients, a 0-d cost share ...); it runs on
+        the worker that holds the chunk, in the chunk's library (``xp``).
+    X, Y : dask.array.Array
+        One row chunk each, the same column chunks (see :func:`column_chunks`).
+    params : dict of numpy.ndarray
+        Embedded once in the iteration's graph: each worker receives them once.
+    blocks : optional
+        A cache of the arrays' blocks (``sum_over_chunks.blocks()``), reused while ``X`` and
+        ``Y`` are the same arrays.
+    fan_in : int
+        How many partial sums one task of the tree adds.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        The sum over all chunks, chunk 0 first, in a fixed tree: deterministic for a chunking.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> X = da.from_array(np.arange(12.0).reshape(2, 6), chunks=(2, 2))
+    >>> count = lambda p, X, Y, j, xp: {"s": xp.sum(X, axis=1, keepdims=True) * p["k"]}
+    >>> sum_over_chunks(count, X, X, {"k": np.ones((1, 1))})["s"].ravel()
+    array([15., 51.])
+    """
+    import dask
+
+    pairs = (blocks or _Blocks()).of(X, Y)
+    token = uuid.uuid4().hex
+    shared = dask.delayed(params, name=f"pnn-params-{token}", pure=False, traverse=False)
+    task = dask.delayed(_chunk_task, pure=False)
+    parts = [task(fn, shared, x, y, j, dask_key_name=f"pnn-chunk-{token}-{j}")
+             for j, (x, y) in enumerate(pairs)]
+    add = dask.delayed(_sum_parts, pure=False)
+    level = 0
+    while len(parts) > 1:
+        parts = [add(*parts[k:k + fan_in], dask_key_name=f"pnn-sum-{token}-{level}-{k}")
+                 for k in range(0, len(parts), fan_in)]
+        level += 1
+    (total,) = dask.compute(parts[0])
+    return total
+
+
+sum_over_chunks.blocks = _Blocks  # type: ignore[attr-defined]
+
+_warned = False
+
+
+def warn_if_small(flops: float, *, stacklevel: int = 2) -> None:
+    """Warn once per process when a run's work per iteration is below :data:`CROSSOVER_FLOPS`."""
+    global _warned
+    if _warned or flops >= CROSSOVER_FLOPS:
+        return
+    _warned = True
+    warnings.warn(
+        f"backend='dask' on {flops:.3g} multiply-adds per iteration: below about "
+        f"{CROSSOVER_FLOPS:.3g} (a 20-64-1 network on ~100,000 samples) the scheduler's fixed "
+        "cost per iteration outweighs the parallel work, and backend='numpy' is faster. "
+        "See docs/scaling.md.", RuntimeWarning, stacklevel=stacklevel + 1)

@@ -1,0 +1,124 @@
+"""Training on ``backend="dask"``: gradients summed over the column chunks where the data live.
+
+Each iteration sends the (small, NumPy) parameters to the workers once, runs the core's
+``chunk_gradients`` as one task per column chunk of ``(X, Y)`` (forward and backward on the
+chunk's own array library), adds the chunks' gradients in a tree on the workers, and makes the
+update on the client with the same optimizer code as every other backend. The data stay on the
+workers (persisted once) and are never gathered to the client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from portable_nn.backend import Backend, resolve_backend, to_numpy
+from portable_nn.backend._dask_steps import column_chunks, sum_over_chunks, warn_if_small
+from portable_nn.backend._random import chunk_masks
+from portable_nn.core import l2_penalty, optimizer_step
+
+try:  # the core's chunked gradients (issue 10); the fallback goes once it has landed
+    from portable_nn.core import chunk_gradients
+except ImportError:  # pragma: no cover
+    chunk_gradients = None
+
+__all__ = ["DaskSteps"]
+
+
+@dataclass(frozen=True)
+class _ChunkGradients:
+    """The per-chunk task: dropout masks from ``(seed, iteration, chunk)``, then the core's
+    ``chunk_gradients`` (and the chunk's cost share when ``with_cost``). Picklable."""
+
+    m_total: int
+    hidden_activation: str
+    output: str
+    hidden: tuple[int, ...]
+    keep_prob: float
+    seed: int
+    iteration: int
+    with_cost: bool
+
+    def __call__(self, params: dict, X: Any, Y: Any, chunk: int, *, xp: Any) -> dict:
+        masks = None
+        if self.keep_prob < 1.0 and self.hidden:
+            shapes = [(n, X.shape[1]) for n in self.hidden]
+            drawn = chunk_masks(self.seed, self.iteration, chunk, shapes, self.keep_prob,
+                                xp=xp, dtype=X.dtype)
+            masks = dict(enumerate(drawn, start=1))
+        grads, cost = _chunk_gradients(params, X, Y, m_total=self.m_total,
+                                       hidden_activation=self.hidden_activation,
+                                       output=self.output, dropout_masks=masks,
+                                       with_cost=self.with_cost, xp=xp)
+        return grads if cost is None else {**grads, "cost": cost}
+
+
+def _chunk_gradients(params: dict, X: Any, Y: Any, **options: Any) -> tuple[dict, Any]:
+    if chunk_gradients is not None:
+        return chunk_gradients(params, X, Y, **options)
+    from portable_nn.core import backward, cost_from_logits, forward  # pragma: no cover
+
+    xp, share = options["xp"], X.shape[1] / options["m_total"]  # pragma: no cover
+    acts = dict(hidden_activation=options["hidden_activation"], output=options["output"])
+    _, cache = forward(params, X, dropout_masks=options["dropout_masks"], xp=xp, **acts)
+    grads = backward(params, cache, Y, scale=share, xp=xp, **acts)
+    cost = None
+    if options["with_cost"]:
+        ZL = cache[f"Z{len(params) // 2}"]
+        cost = cost_from_logits(ZL, Y, output=options["output"], xp=xp) * share
+    return grads, cost
+
+
+class DaskSteps:
+    """The training step of a Dask run: ``step(params, state, X, Y, lr, iteration, with_cost)``.
+
+    Parameters and optimizer state are NumPy arrays on the client (:meth:`host` moves a
+    model's there, :meth:`back` returns them to Dask arrays at the end).
+    """
+
+    def __init__(self, be: Backend, X: Any, Y: Any, o: dict[str, Any],
+                 hidden: tuple[int, ...]) -> None:
+        self.chunk_size = o.get("chunk_size") if isinstance(o.get("chunk_size"), int) else None
+        self.X, self.Y, _ = column_chunks(X, Y, chunk_size=self.chunk_size)
+        self.width = self.X.chunks[1][0]
+        self.host = resolve_backend("numpy", None, be.dtype_name).xp
+        self.o, self.hidden, self.be = o, hidden, be
+        self.blocks = sum_over_chunks.blocks()
+        layers = (X.shape[0], *hidden, Y.shape[0])
+        macs = sum(a * b for a, b in zip(layers[1:], layers[:-1], strict=False))
+        warn_if_small(3.0 * X.shape[1] * macs, stacklevel=4)
+
+    def to_host(self, arrays: dict[str, Any]) -> dict[str, Any]:
+        """NumPy copies of a model's parameters or optimizer state (Adam's ``t`` kept)."""
+        return {k: v if isinstance(v, int) else to_numpy(v) for k, v in arrays.items()}
+
+    def back(self, arrays: dict[str, Any]) -> dict[str, Any]:
+        """The arrays as Dask arrays of the run's backend, at the end of the run."""
+        xp = self.be.xp
+        return {k: v if isinstance(v, int) else xp.asarray(v) for k, v in arrays.items()}
+
+    def batch(self, Xb: Any, Yb: Any) -> tuple[Any, Any]:
+        """A mini-batch split into the run's column width (not persisted: used once)."""
+        Xb, Yb, _ = column_chunks(Xb, Yb, chunk_size=self.width, persist=False)
+        return Xb, Yb
+
+    def step(self, params: dict, state: dict, X: Any, Y: Any, lr: float, iteration: int,
+             with_cost: bool = False) -> tuple[dict, dict, Any]:
+        """One iteration: the chunks' gradients summed on the workers, the update here."""
+        o, m = self.o, X.shape[1]
+        if X is not self.X:
+            X, Y = self.batch(X, Y)
+        fn = _ChunkGradients(m, o["hidden_activation"], o["output"], self.hidden,
+                             o["keep_prob"], o["seed"], iteration, with_cost)
+        grads = sum_over_chunks(fn, X, Y, params, blocks=self.blocks)
+        cost = grads.pop("cost", None)
+        l2 = o["l2"]
+        if l2:
+            grads = {k: g + (l2 / m) * params[k[1:]] if k[1] == "W" else g
+                     for k, g in grads.items()}
+            if cost is not None:
+                cost = cost + l2_penalty(params, l2, m, xp=self.host)
+        if o["optimizer"] == "gd":
+            return {k: v - lr * grads[f"d{k}"] for k, v in params.items()}, state, cost
+        return (*optimizer_step(o["optimizer"], params, grads, state, lr, beta1=o["beta1"],
+                                beta2=o["beta2"], epsilon=o["epsilon"], xp=self.host), cost)
