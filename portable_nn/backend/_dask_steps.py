@@ -99,10 +99,12 @@ def column_chunks(X: Any, Y: Any, *, chunk_size: int | None = None,
     X = X if isinstance(X, da.Array) else da.from_array(X)
     Y = Y if isinstance(Y, da.Array) else da.from_array(Y)
     width = _column_width(X, chunk_size)
-    if X.chunks[0] != (X.shape[0],) or set(X.chunks[1][:-1]) - {width}:
-        X = X.rechunk({0: -1, 1: width})
-    Y = Y.rechunk({0: -1, 1: X.chunks[1]}) if Y.chunks[1] != X.chunks[1] or len(
-        Y.chunks[0]) > 1 else Y
+    m = X.shape[1]
+    columns = (width,) * (m // width) + ((m % width,) if m % width else ())
+    if X.chunks != ((X.shape[0],), columns):
+        X = X.rechunk(((X.shape[0],), columns))
+    if Y.chunks != ((Y.shape[0],), columns):
+        Y = Y.rechunk(((Y.shape[0],), columns))
     if persist is None:
         persist = X.nbytes + Y.nbytes <= _memory_budget()
     if persist:
@@ -136,18 +138,55 @@ def _sum_parts(*parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 class _Blocks:
-    """The column blocks of ``(X, Y)`` as Delayed objects, built once per array pair."""
+    """The column blocks of ``(X, Y)``, found once per array pair.
+
+    The futures of persisted blocks when a distributed client is active (tasks are then
+    submitted to it directly), else Delayed objects (run by the threaded scheduler, or by
+    the client from their source).
+    """
 
     def __init__(self) -> None:
         self._ids: tuple[int, int] | None = None
         self.pairs: list[tuple[Any, Any]] = []
+        self.client: Any = None
 
     def of(self, X: Any, Y: Any) -> list[tuple[Any, Any]]:
         if self._ids != (id(X), id(Y)):
-            xs = X.to_delayed(optimize_graph=True).ravel()
-            ys = Y.to_delayed(optimize_graph=True).ravel()
+            self.client = active_client()
+            xs = _futures(X, self.client)
+            ys = _futures(Y, self.client) if xs is not None else None
+            if xs is None or ys is None:
+                self.client = None
+                xs = X.to_delayed(optimize_graph=True).ravel()
+                ys = Y.to_delayed(optimize_graph=True).ravel()
             self.pairs, self._ids = list(zip(xs, ys, strict=True)), (id(X), id(Y))
         return self.pairs
+
+
+def _futures(A: Any, client: Any) -> list[Any] | None:
+    """The futures of ``A``'s blocks in column order, if ``A`` is persisted on ``client``."""
+    if client is None:
+        return None
+    from distributed import futures_of
+
+    by_key = {f.key: f for f in futures_of(A)}
+    keys = [k for row in A.__dask_keys__() for k in row]
+    if not all(k in by_key for k in keys) or any(f.client is not client for f in by_key.values()):
+        return None
+    return [by_key[k] for k in keys]
+
+
+def _tree(parts: list[Any], add: Callable[..., Any], fan_in: int) -> Any:
+    """Add ``parts`` ``fan_in`` at a time, level by level, until one is left."""
+    level = 0
+    while len(parts) > 1:
+        parts = [add(parts[k:k + fan_in], level, k) for k in range(0, len(parts), fan_in)]
+        level += 1
+    return parts[0]
+
+
+def _params_task(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return params
 
 
 def sum_over_chunks(fn: ChunkFn, X: Any, Y: Any, params: dict[str, np.ndarray], *,
@@ -158,11 +197,12 @@ def sum_over_chunks(fn: ChunkFn, X: Any, Y: Any, params: dict[str, np.ndarray], 
     ----------
     fn : callable
         Returns a dict of arrays of one chunk (gradients, a 0-d cost share ...); it runs on
-        the worker that holds the chunk, in the chunk's library (``xp``).
+        the worker that holds the chunk, in the chunk's library (``xp``). Picklable.
     X, Y : dask.array.Array
         One row chunk each, the same column chunks (see :func:`column_chunks`).
     params : dict of numpy.ndarray
-        Embedded once in the iteration's graph: each worker receives them once.
+        Sent once per iteration, as one task of the iteration's graph: each worker that
+        needs them receives them once.
     blocks : optional
         A cache of the arrays' blocks (``sum_over_chunks.blocks()``), reused while ``X`` and
         ``Y`` are the same arrays.
@@ -183,22 +223,28 @@ def sum_over_chunks(fn: ChunkFn, X: Any, Y: Any, params: dict[str, np.ndarray], 
     >>> sum_over_chunks(count, X, X, {"k": np.ones((1, 1))})["s"].ravel()
     array([15., 51.])
     """
+    blocks = blocks or _Blocks()
+    pairs = blocks.of(X, Y)
+    token = uuid.uuid4().hex
+    client = blocks.client
+    if client is not None:  # futures: submitted straight to the scheduler, one round trip
+        shared = client.submit(_params_task, params, key=f"pnn-params-{token}")
+        parts = [client.submit(_chunk_task, fn, shared, x, y, j, key=f"pnn-chunk-{token}-{j}")
+                 for j, (x, y) in enumerate(pairs)]
+        total = _tree(parts, lambda group, level, k: client.submit(
+            _sum_parts, *group, key=f"pnn-sum-{token}-{level}-{k}"), fan_in)
+        return total.result()
     import dask
 
-    pairs = (blocks or _Blocks()).of(X, Y)
-    token = uuid.uuid4().hex
     shared = dask.delayed(params, name=f"pnn-params-{token}", pure=False, traverse=False)
     task = dask.delayed(_chunk_task, pure=False)
     parts = [task(fn, shared, x, y, j, dask_key_name=f"pnn-chunk-{token}-{j}")
              for j, (x, y) in enumerate(pairs)]
     add = dask.delayed(_sum_parts, pure=False)
-    level = 0
-    while len(parts) > 1:
-        parts = [add(*parts[k:k + fan_in], dask_key_name=f"pnn-sum-{token}-{level}-{k}")
-                 for k in range(0, len(parts), fan_in)]
-        level += 1
-    (total,) = dask.compute(parts[0])
-    return total
+    total = _tree(parts, lambda group, level, k: add(
+        *group, dask_key_name=f"pnn-sum-{token}-{level}-{k}"), fan_in)
+    (result,) = dask.compute(total)
+    return result
 
 
 sum_over_chunks.blocks = _Blocks  # type: ignore[attr-defined]

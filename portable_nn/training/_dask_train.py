@@ -27,8 +27,11 @@ __all__ = ["DaskSteps"]
 
 @dataclass(frozen=True)
 class _ChunkGradients:
-    """The per-chunk task: dropout masks from ``(seed, iteration, chunk)``, then the core's
-    ``chunk_gradients`` (and the chunk's cost share when ``with_cost``). Picklable."""
+    """The per-chunk task (picklable).
+
+    Dropout masks from ``(seed, iteration, chunk)``, then the core's ``chunk_gradients`` (and
+    the chunk's cost share when ``with_cost``).
+    """
 
     m_total: int
     hidden_activation: str
