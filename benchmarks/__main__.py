@@ -197,8 +197,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true",
                         help="two more sizes between digits and large (float32), to place "
                              "where a GPU starts to beat NumPy")
+    parser.add_argument("--scale", action="store_true",
+                        help="the scale-out rows instead (issue 10): Dask threaded and on a "
+                             "LocalCluster against NumPy, DDP, a hand-written Dask loop, one "
+                             "worker against two, out of core")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    if args.scale:
+        return scale(args, started)
     rounds = args.rounds or (3 if args.quick else 7)
     budget = args.budget or (0.05 if args.quick else 0.5)
 
@@ -242,6 +248,30 @@ def main(argv: list[str] | None = None) -> int:
               f"(first: {cut[0]})")
     if args.json:
         _write(args.json, info, args, rounds, started, rows, targets, case_seconds)
+    return 0
+
+
+def scale(args: argparse.Namespace, started: float) -> int:
+    """``--scale``: every scale-out row, a table with ratios to NumPy, the targets."""
+    from benchmarks import _scale_dask
+
+    def log(msg: str) -> None:
+        print(f"[{time.perf_counter() - started:6.0f} s] {msg}", file=sys.stderr, flush=True)
+
+    info = machine()
+    rows = _scale_dask.run(log, quick=args.quick)
+    print(f"machine: {info['cpu']}, {info['cores']} cores (shared: other work may run beside "
+          "it; figures vary by machine and load)")
+    print(_scale_dask.table(rows))
+    print("\ntargets (reported, not asserted):")
+    for line in _scale_dask.targets(rows):
+        print(f"  {line}")
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": info, "scale": True, "quick": args.quick, "rows": rows,
+                       "targets": _scale_dask.targets(rows),
+                       "seconds": time.perf_counter() - started}, f, indent=1, default=str)
     return 0
 
 

@@ -106,7 +106,10 @@ def column_chunks(X: Any, Y: Any, *, chunk_size: int | None = None,
     if Y.chunks != ((Y.shape[0],), columns):
         Y = Y.rechunk(((Y.shape[0],), columns))
     if persist is None:
-        persist = X.nbytes + Y.nbytes <= _memory_budget()
+        budget = _memory_budget()
+        persist = X.nbytes + Y.nbytes <= budget
+        if not persist and Y.nbytes <= 0.1 * budget:  # small targets: kept on the workers
+            (Y,) = dask.persist(Y)
     if persist:
         X, Y = dask.persist(X, Y)
     return X, Y, persist
@@ -243,8 +246,30 @@ def sum_over_chunks(fn: ChunkFn, X: Any, Y: Any, params: dict[str, np.ndarray], 
     add = dask.delayed(_sum_parts, pure=False)
     total = _tree(parts, lambda group, level, k: add(
         *group, dask_key_name=f"pnn-sum-{token}-{level}-{k}"), fan_in)
-    (result,) = dask.compute(total)
+    with _one_blas_thread():  # threads x BLAS threads would oversubscribe the cores
+        (result,) = dask.compute(total)
     return result
+
+
+def _one_blas_thread() -> Any:
+    """One BLAS thread per Dask thread while the threaded scheduler runs.
+
+    Distributed's workers do the same: without it each task's matmul starts its own threads
+    on the same cores.
+    """
+    global _controller
+    if _controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl comes with the dask extra
+            import contextlib
+
+            return contextlib.nullcontext()
+        _controller = ThreadpoolController()  # finds the loaded BLAS libraries once
+    return _controller.limit(limits=1, user_api="blas")
+
+
+_controller: Any = None
 
 
 sum_over_chunks.blocks = _Blocks  # type: ignore[attr-defined]
