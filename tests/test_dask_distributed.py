@@ -66,6 +66,17 @@ class TestSameRun:
     def test_equals_numpy(self, client, data, options):
         assert_same_run(_dask_train(*data, **options), pnn.train(*data, **{**RUN, **options}))
 
+    def test_many_chunks_and_large_parameters(self, client, data, monkeypatch):
+        from portable_nn.backend import _dask_steps
+
+        monkeypatch.setattr(_dask_steps, "INLINE_PARAMS", 0)  # parameters as a task of their own
+        X, Y = data
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            model = pnn.train(da.from_array(X, chunks=(2, 20)), Y, backend="dask",
+                              **{**RUN, "num_iterations": 10})  # 20 chunks: sums on workers
+        assert_same_run(model, pnn.train(X, Y, **{**RUN, "num_iterations": 10}))
+
     def test_dropout_equals_threaded(self, client, data):
         options = dict(keep_prob=0.7)
         on_cluster = _dask_train(*data, **options)

@@ -30,13 +30,15 @@ __all__ = [
     "CROSSOVER_FLOPS",
     "DEFAULT_CHUNKS",
     "FAN_IN",
+    "INLINE_PARAMS",
     "active_client",
     "column_chunks",
     "sum_over_chunks",
     "warn_if_small",
 ]
 
-FAN_IN = 4
+FAN_IN = 8
+INLINE_PARAMS = 2**20
 DEFAULT_CHUNKS = 8
 MIN_CHUNK_COLUMNS = 1024
 # Work per iteration (multiply-adds of one forward and backward pass, ~ 3 m sum(n_l n_{l-1}))
@@ -192,6 +194,31 @@ def _params_task(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return params
 
 
+def _sum_on_client(client: Any, fn: ChunkFn, pairs: list[tuple[Any, Any]],
+                   params: dict[str, np.ndarray], token: str, fan_in: int) -> dict:
+    """The distributed tree sum, the last level on the client.
+
+    Sums run on the workers until at most ``fan_in`` partial sums are left, which come back to
+    the client (small arrays) and are added there in order.
+
+    Parameters of at most :data:`INLINE_PARAMS` bytes travel inside each chunk task (no task
+    of their own to wait for and copy between workers); larger ones are one task per
+    iteration that each worker fetches once.
+    """
+    shared: Any = params
+    if sum(v.nbytes for v in params.values()) > INLINE_PARAMS:
+        shared = client.submit(_params_task, params, key=f"pnn-params-{token}")
+    parts = [client.submit(_chunk_task, fn, shared, x, y, j, key=f"pnn-chunk-{token}-{j}")
+             for j, (x, y) in enumerate(pairs)]
+    level = 0
+    while len(parts) > fan_in:
+        parts = [client.submit(_sum_parts, *parts[k:k + fan_in],
+                               key=f"pnn-sum-{token}-{level}-{k}")
+                 for k in range(0, len(parts), fan_in)]
+        level += 1
+    return _sum_parts(*client.gather(parts))
+
+
 def sum_over_chunks(fn: ChunkFn, X: Any, Y: Any, params: dict[str, np.ndarray], *,
                     blocks: _Blocks | None = None, fan_in: int = FAN_IN) -> dict[str, np.ndarray]:
     """Sum ``fn(params, X_chunk, Y_chunk, chunk_index, xp=xp)`` over the column chunks.
@@ -231,12 +258,7 @@ def sum_over_chunks(fn: ChunkFn, X: Any, Y: Any, params: dict[str, np.ndarray], 
     token = uuid.uuid4().hex
     client = blocks.client
     if client is not None:  # futures: submitted straight to the scheduler, one round trip
-        shared = client.submit(_params_task, params, key=f"pnn-params-{token}")
-        parts = [client.submit(_chunk_task, fn, shared, x, y, j, key=f"pnn-chunk-{token}-{j}")
-                 for j, (x, y) in enumerate(pairs)]
-        total = _tree(parts, lambda group, level, k: client.submit(
-            _sum_parts, *group, key=f"pnn-sum-{token}-{level}-{k}"), fan_in)
-        return total.result()
+        return _sum_on_client(client, fn, pairs, params, token, fan_in)
     import dask
 
     shared = dask.delayed(params, name=f"pnn-params-{token}", pure=False, traverse=False)
