@@ -43,9 +43,13 @@ def _relative(a, b) -> float:
 class TestChunkGradients:
     @pytest.mark.parametrize("output", OUTPUTS)
     @pytest.mark.parametrize("hidden_activation", HIDDEN_ACTIVATIONS)
-    @pytest.mark.parametrize("dropout", [False, True], ids=["plain", "dropout"])
-    def test_sum_over_chunks_equals_backward(self, cpu_cell, hidden_activation, output,
-                                             dropout):
+    def test_sum_over_chunks_equals_backward(self, cpu_cell, hidden_activation, output):
+        self._check(cpu_cell, hidden_activation, output, dropout=True)
+
+    def test_without_masks(self, cpu_cell):
+        self._check(cpu_cell, "tanh", "sigmoid", dropout=False)
+
+    def _check(self, cpu_cell, hidden_activation, output, *, dropout):
         be = cpu_cell.resolve("float64")
         host_params, host_X, host_Y, host_masks = _problem(output)
         params = {k: from_host(v, be) for k, v in host_params.items()}
@@ -104,3 +108,170 @@ class TestChunkGradients:
         with pytest.raises(TypeError, match="m_total"):
             chunk_gradients(params, X, Y, m_total=23.0, hidden_activation="tanh",
                             output="sigmoid")
+
+
+# --------------------------------------------------------------------------- train(chunk_size)
+
+TOL = {"float64": dict(rtol=1e-12, atol=0.0), "float32": dict(rtol=1e-5, atol=1e-7)}
+OPTIMIZER_RATES = {"gd": 1.2, "momentum": 1.2, "adam": 0.01}
+
+
+def _close(a, b, dtype):
+    """Parameters equal to ``TOL`` relative to each parameter's largest entry."""
+    assert a.iterations == b.iterations
+    rel = TOL[dtype]["rtol"]
+    for key, value in b.params.items():
+        assert _relative(a.params[key], value) <= rel, key
+    np.testing.assert_allclose(list(a.costs.values()), list(b.costs.values()), rtol=rel)
+
+
+def _params(model):
+    return {k: pnn.to_numpy(v).copy() for k, v in model.params.items()}
+
+
+def _same(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert np.array_equal(a[key], b[key]), key
+
+
+class TestTrainChunked:
+    """Eager JAX compiles every operation for each new shape (seconds under load), so the JAX
+    cells share one data set (80 samples), one network and chunks of 30 (+ 20) columns."""
+
+    def _hundred(self, cell, dtype, data, optimizer):
+        X, Y = data
+        kw = dict(hidden=(5, 3), init="xavier", num_iterations=100, cost_every=10, l2=0.2,
+                  dtype=dtype, optimizer=optimizer, learning_rate=OPTIMIZER_RATES[optimizer],
+                  backend=cell.backend, device=cell.device)
+        plain = pnn.train(X, Y, **kw)
+        chunked = pnn.train(X, Y, chunk_size=30, **kw)  # 80 = 2 x 30 + 20
+        _close(chunked, plain, dtype)
+
+    def test_equals_unchunked_after_100_iterations(self, cpu_cell, dtype, small_data):
+        self._hundred(cpu_cell, dtype, small_data, "gd")
+
+    @pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+    def test_optimizers_equal_unchunked(self, cpu_cell, small_data, optimizer):
+        self._hundred(cpu_cell, "float64", small_data, optimizer)
+
+    @pytest.mark.parametrize(("output", "hidden_activation"),
+                             [("softmax", "relu"), ("linear", "leaky_relu")])
+    def test_other_outputs(self, cpu_cell, output, hidden_activation):
+        if cpu_cell.backend == "jax":
+            pytest.skip("on JAX every output is covered by TestChunkGradients (new shapes here "
+                        "would compile every eager operation again)")
+        rng = np.random.default_rng(1)
+        X = rng.normal(size=(4, 50))
+        Y = np.eye(3)[:, rng.integers(0, 3, 50)] if output == "softmax" else X[:2] * 0.5
+        kw = dict(hidden=6, hidden_activation=hidden_activation, output=output,
+                  num_iterations=30, learning_rate=0.1, l2=0.1, dtype="float64",
+                  backend=cpu_cell.backend, device=cpu_cell.device)
+        _close(pnn.train(X, Y, chunk_size=16, **kw), pnn.train(X, Y, **kw), "float64")
+
+    def test_mini_batches_split_into_chunks(self, cpu_cell, small_data):
+        X, Y = small_data
+        kw = dict(hidden=(5, 3), num_iterations=4, batch_size=60, optimizer="momentum",
+                  learning_rate=0.5, dtype="float64", backend=cpu_cell.backend,
+                  device=cpu_cell.device, cost_every=1)
+        _close(pnn.train(X, Y, chunk_size=30, **kw), pnn.train(X, Y, **kw), "float64")
+
+    def test_dropout_deterministic_for_a_chunking(self, cpu_cell, small_data):
+        X, Y = small_data
+        kw = dict(hidden=(5, 3), num_iterations=3, keep_prob=0.7, dtype="float64",
+                  backend=cpu_cell.backend, device=cpu_cell.device)
+        first = _params(pnn.train(X, Y, chunk_size=30, **kw))
+        _same(first, _params(pnn.train(X, Y, chunk_size=30, **kw)))
+        other = _params(pnn.train(X, Y, chunk_size=20, **kw))
+        assert not np.array_equal(first["W1"], other["W1"])  # masks follow the chunks
+
+    @pytest.mark.parametrize("options", [dict(keep_prob=0.7), dict(optimizer="adam",
+                                                                      learning_rate=0.01)],
+                             ids=["dropout", "adam"])
+    def test_resume_is_bit_identical(self, cpu_cell, small_data, tmp_path, options):
+        X, Y = small_data
+        kw = dict(hidden=(5, 3), dtype="float64", chunk_size=30, cost_every=5,
+                  backend=cpu_cell.backend, device=cpu_cell.device, **options)
+        straight = pnn.train(X, Y, num_iterations=12, **kw)
+        path = tmp_path / "run.npz"
+        pnn.train(X, Y, num_iterations=7, checkpoint=path, **kw)
+        resumed = pnn.train(X, Y, num_iterations=12, resume=path, **kw)
+        _same(_params(resumed), _params(straight))
+        assert resumed.costs == straight.costs
+
+    def test_cost_is_shares_plus_penalty(self, small_data):
+        X, Y = small_data
+        kw = dict(hidden=3, num_iterations=1, l2=0.7, dtype="float64")
+        plain, chunked = pnn.train(X, Y, **kw), pnn.train(X, Y, chunk_size=9, **kw)
+        assert chunked.costs[0] == pytest.approx(plain.costs[0], rel=1e-14)
+
+    def test_one_chunk_as_wide_as_the_data(self, small_data):
+        X, Y = small_data
+        kw = dict(hidden=3, num_iterations=10, dtype="float64")
+        _close(pnn.train(X, Y, chunk_size=10_000, **kw), pnn.train(X, Y, **kw), "float64")
+
+    def test_config_records_chunk_size(self, small_data):
+        X, Y = small_data
+        assert pnn.train(X, Y, hidden=2, num_iterations=1,
+                         chunk_size="auto").config["chunk_size"] == "auto"
+
+
+class TestChunkSizeOption:
+    @pytest.mark.parametrize("value", [0, -3])
+    def test_below_one_is_refused(self, small_data, value):
+        with pytest.raises(ValueError, match="chunk_size"):
+            pnn.train(*small_data, num_iterations=1, chunk_size=value)
+
+    @pytest.mark.parametrize("value", [2.5, True, [4]])
+    def test_non_int_is_refused(self, small_data, value):
+        with pytest.raises(TypeError, match="chunk_size"):
+            pnn.train(*small_data, num_iterations=1, chunk_size=value)
+
+    def test_unknown_word_is_refused(self, small_data):
+        with pytest.raises(ValueError, match="chunk_size='big'"):
+            pnn.train(*small_data, num_iterations=1, chunk_size="big")
+
+    def test_compile_refused_where_no_compiler(self, small_data):
+        with pytest.raises(ValueError, match="compile=True"):
+            pnn.train(*small_data, num_iterations=1, chunk_size=10, compile=True)
+
+
+class TestAutoChunkSize:
+    def test_large_network_float64_and_float32(self):
+        from portable_nn.training._chunked import AUTO_BUDGET_BYTES, auto_chunk_size
+
+        size64 = auto_chunk_size((784, 256, 10), 8, 60_000)
+        size32 = auto_chunk_size((784, 256, 10), 4, 60_000)
+        assert size32 >= 2 * size64 - 64
+        per_column = (784 + 256 + 10 + 10 + 2 * 256) * 8
+        assert size64 * per_column <= AUTO_BUDGET_BYTES < (size64 + 64) * per_column
+
+    def test_small_batch_is_one_chunk(self):
+        from portable_nn.training._chunked import auto_chunk_size
+
+        assert auto_chunk_size((2, 4, 1), 8, 400) == 400
+        assert auto_chunk_size((10_000, 4096, 1), 8, 10**6) == 256  # never narrower
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+class TestJaxCompiledChunks:
+    def _data(self):
+        X, Y = pnn.datasets.planar()
+        return X[:, ::5].copy(), Y[:, ::5].copy()
+
+    def test_compiled_equals_unchunked(self):
+        pytest.importorskip("jax")
+        X, Y = self._data()
+        # l2 keeps this run well-conditioned: without it, lr 1.2 amplifies rounding (NumPy and
+        # eager JAX runs differ by 3e-8 after 100 iterations, chunked or not)
+        kw = dict(hidden=(5, 3), init="xavier", num_iterations=100, backend="jax",
+                  dtype="float64", cost_every=50, l2=0.2)
+        _close(pnn.train(X, Y, chunk_size=30, compile=True, **kw), pnn.train(X, Y, **kw),
+               "float64")
+
+    def test_compiled_dropout_equals_eager_chunked(self):
+        pytest.importorskip("jax")
+        X, Y = self._data()
+        kw = dict(hidden=(5, 3), num_iterations=3, backend="jax", dtype="float64",
+                  keep_prob=0.8, chunk_size=30, optimizer="adam", learning_rate=0.01)
+        _close(pnn.train(X, Y, compile=True, **kw), pnn.train(X, Y, **kw), "float64")
