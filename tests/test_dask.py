@@ -90,6 +90,19 @@ class TestChunkedSteps:
             lazy = _train(lazy_cell, _chunked(X, width), Y, **options)
             assert_runs_close(lazy, eager, dict(rtol=1e-12, atol=1e-14))
 
+    @pytest.mark.parametrize("options", [{"keep_prob": 0.8, "hidden": (5, 3)},
+                                         {"keep_prob": 0.7, "batch_size": 128},
+                                         {"optimizer": "adam", "learning_rate": 0.01,
+                                          "l2": 0.3}])
+    def test_equals_numpy_with_the_same_chunk_size(self, lazy_cell, dtype, planar_data,
+                                                   options):
+        X, Y = planar_data
+        options = {**RUN, "num_iterations": 100, "chunk_size": 64, **options}
+        lazy = pnn.train(X, Y, backend="dask", dtype=dtype, **options)
+        eager = pnn.train(X, Y, dtype=dtype, **options)  # masks per chunk, as on the workers
+        tol = dict(rtol=1e-12, atol=1e-13) if dtype == "float64" else dict(rtol=1e-5, atol=1e-6)
+        assert_runs_close(lazy, eager, tol)
+
     def test_dropout_is_deterministic_and_per_chunk(self, lazy_cell, planar_data):
         X, Y = planar_data
         options = dict(keep_prob=0.8, hidden=(5, 3))

@@ -39,7 +39,7 @@ TRAIN_OPTIONS = (
     "hidden", "hidden_activation", "learning_rate", "num_iterations", "init", "seed",
     "backend", "device", "dtype", "cost_every", "print_cost", "batch_size", "optimizer",
     "beta1", "beta2", "epsilon", "l2", "keep_prob", "progress", "compile", "checkpoint",
-    "checkpoint_every", "resume",
+    "checkpoint_every", "resume", "chunk_size",
 )
 
 
@@ -74,6 +74,7 @@ class _NeuralNetBase(BaseEstimator):
         checkpoint: Any = None,
         checkpoint_every: int | None = None,
         resume: Any = None,
+        chunk_size: int | str | None = None,
     ) -> None:
         self.hidden = hidden
         self.hidden_activation = hidden_activation
@@ -98,6 +99,7 @@ class _NeuralNetBase(BaseEstimator):
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
         self.resume = resume
+        self.chunk_size = chunk_size
 
     def _fit_model(self, X: np.ndarray, Y: np.ndarray, output: str) -> None:
         """Train on ``X`` (n_samples, n_features) and ``Y`` (n_outputs, n_samples)."""
@@ -352,6 +354,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
         checkpoint: Any = None,
         checkpoint_every: int | None = None,
         resume: Any = None,
+        chunk_size: int | str | None = None,
     ) -> None:
         super().__init__(
             hidden=hidden, hidden_activation=hidden_activation, learning_rate=learning_rate,
@@ -359,7 +362,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
             dtype=dtype, cost_every=cost_every, print_cost=print_cost, batch_size=batch_size,
             optimizer=optimizer, beta1=beta1, beta2=beta2, epsilon=epsilon, l2=l2,
             keep_prob=keep_prob, progress=progress, compile=compile, checkpoint=checkpoint,
-            checkpoint_every=checkpoint_every, resume=resume,
+            checkpoint_every=checkpoint_every, resume=resume, chunk_size=chunk_size,
         )
 
     def fit(self, X: Any, y: Any) -> NeuralNetRegressor:
@@ -456,6 +459,9 @@ _SHARED_PARAMETERS = """    num_iterations : int, default=10000
         Checkpoint period in iterations; ``None``: only at the end of the fit.
     resume : str or path-like or None, default=None
         A checkpoint of this run to continue fitting from, up to ``num_iterations``.
+    chunk_size : int or "auto" or None, default=None
+        Compute each step's gradient over chunks of this many samples and sum it (less memory,
+        the same result to rounding; see :func:`portable_nn.train`).
 """
 for _estimator in (NeuralNetClassifier, NeuralNetRegressor):
     _estimator.__doc__ = _estimator.__doc__.replace("    <shared parameters>\n",

@@ -15,12 +15,7 @@ from typing import Any
 from portable_nn.backend import Backend, resolve_backend, to_numpy
 from portable_nn.backend._dask_steps import column_chunks, sum_over_chunks, warn_if_small
 from portable_nn.backend._random import chunk_masks
-from portable_nn.core import l2_penalty, optimizer_step
-
-try:  # the core's chunked gradients (issue 10); the fallback goes once it has landed
-    from portable_nn.core import chunk_gradients
-except ImportError:  # pragma: no cover
-    chunk_gradients = None
+from portable_nn.core import chunk_gradients, l2_penalty, optimizer_step
 
 __all__ = ["DaskSteps"]
 
@@ -49,27 +44,11 @@ class _ChunkGradients:
             drawn = chunk_masks(self.seed, self.iteration, chunk, shapes, self.keep_prob,
                                 xp=xp, dtype=X.dtype)
             masks = dict(enumerate(drawn, start=1))
-        grads, cost = _chunk_gradients(params, X, Y, m_total=self.m_total,
-                                       hidden_activation=self.hidden_activation,
-                                       output=self.output, dropout_masks=masks,
-                                       with_cost=self.with_cost, xp=xp)
+        grads, cost = chunk_gradients(params, X, Y, m_total=self.m_total,
+                                      hidden_activation=self.hidden_activation,
+                                      output=self.output, dropout_masks=masks,
+                                      with_cost=self.with_cost, xp=xp)
         return grads if cost is None else {**grads, "cost": cost}
-
-
-def _chunk_gradients(params: dict, X: Any, Y: Any, **options: Any) -> tuple[dict, Any]:
-    if chunk_gradients is not None:
-        return chunk_gradients(params, X, Y, **options)
-    from portable_nn.core import backward, cost_from_logits, forward  # pragma: no cover
-
-    xp, share = options["xp"], X.shape[1] / options["m_total"]  # pragma: no cover
-    acts = dict(hidden_activation=options["hidden_activation"], output=options["output"])
-    _, cache = forward(params, X, dropout_masks=options["dropout_masks"], xp=xp, **acts)
-    grads = backward(params, cache, Y, scale=share, xp=xp, **acts)
-    cost = None
-    if options["with_cost"]:
-        ZL = cache[f"Z{len(params) // 2}"]
-        cost = cost_from_logits(ZL, Y, output=options["output"], xp=xp) * share
-    return grads, cost
 
 
 class DaskSteps:
@@ -81,7 +60,8 @@ class DaskSteps:
 
     def __init__(self, be: Backend, X: Any, Y: Any, o: dict[str, Any],
                  hidden: tuple[int, ...]) -> None:
-        self.chunk_size = o.get("chunk_size") if isinstance(o.get("chunk_size"), int) else None
+        # chunk_size="auto" (or None) on Dask: X's own column chunks, else 8 (see _dask_steps)
+        self.chunk_size = o["chunk_size"] if isinstance(o["chunk_size"], int) else None
         self.X, self.Y, _ = column_chunks(X, Y, chunk_size=self.chunk_size)
         self.width = self.X.chunks[1][0]
         self.host = resolve_backend("numpy", None, be.dtype_name).xp

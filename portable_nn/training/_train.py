@@ -13,7 +13,6 @@ from portable_nn.backend import (
     Backend,
     keep_freed_memory_in_process,
     resolve_backend,
-    to_backend,
 )
 from portable_nn.backend._compile import compile_steps
 from portable_nn.backend._random import epoch_permutation, mask_sampler
@@ -25,7 +24,7 @@ from portable_nn.core import (
     l2_penalty,
     optimizer_step,
 )
-from portable_nn.training import _persistence
+from portable_nn.training import _chunked, _persistence
 from portable_nn.training import _validate as check
 from portable_nn.training._dask_train import DaskSteps
 from portable_nn.training._errors import TrainingDivergedError
@@ -158,6 +157,7 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
         check.check_choice("init", o["init"], INITS)
     o["checkpoint"], o["checkpoint_every"], o["resume"] = check.check_checkpoint_options(
         o["checkpoint"], o["checkpoint_every"], o["resume"])
+    o["chunk_size"] = _chunked.check_chunk_size(o["chunk_size"])
     for flag in ("print_cost", "progress", "compile"):
         if not isinstance(o[flag], bool):
             raise TypeError(f"{flag} must be True or False, got {o[flag]!r}")
@@ -208,6 +208,7 @@ def train(
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int | None = None,
     resume: str | os.PathLike[str] | None = None,
+    chunk_size: int | str | None = None,
 ) -> Model:
     """Train a fully-connected network on ``(X, Y)`` and return the :class:`Model`.
 
@@ -270,6 +271,13 @@ def train(
         A checkpoint (or saved model) of this run to continue from, up to ``num_iterations``.
         Its layers, activations, output, optimizer and sample count must match the run's;
         ``dtype=None`` means the checkpoint's dtype. Full-batch runs resume bit-identically.
+    chunk_size : int or "auto", optional
+        Compute each step's gradient over chunks of this many samples (columns) and sum it:
+        the same update (to rounding), with only one chunk's activations in memory. ``"auto"``
+        fits a chunk's activations into a few MiB (see ``docs/scaling.md``). Dropout masks are
+        then drawn per chunk, so results depend on the chunking (and are deterministic for it).
+        With ``chunk_size``, ``X`` and ``Y`` may also be out-of-core array-likes (NumPy
+        ``memmap``, h5py dataset, zarr array): read one chunk at a time, never whole.
 
     Returns
     -------
@@ -299,9 +307,8 @@ def train(
         dtype = _persistence.checkpoint_dtype(o["resume"])
     be = resolve_backend(backend, device, dtype)
     xp = be.xp
-    X = to_backend(X, be, name="X")
-    Y = to_backend(Y, be, name="Y")
-    check.check_data(X, Y, output=o["output"], xp=xp)
+    X, Y = _chunked.prepare_data(X, Y, be, output=o["output"],  # Dask arrays stay Dask arrays
+                                 chunk_size=None if be.name == "dask" else o["chunk_size"])
     layer_dims = (X.shape[0], *o["hidden"], Y.shape[0])
     if o["output"] == "softmax" and Y.shape[0] < 2:
         raise ValueError(f"output='softmax' needs one-hot Y with at least 2 rows, got {Y.shape}")
@@ -331,18 +338,24 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
                      optimizer=o["optimizer"], l2=o["l2"], beta1=o["beta1"], beta2=o["beta2"],
                      epsilon=o["epsilon"])
     block = None
-    if o["compile"]:
+    m = X.shape[1]
+    chunked = o["chunk_size"] is not None and be.name != "dask"
+    if chunked:  # gradients summed over sample chunks (training/_chunked.py)
+        step, block, _ = _chunked.chunked_run_step(
+            be, X, o, layer_dims=model.layer_dims, batch_m=min(m, o["batch_size"] or m),
+            options={k: o[k] for k in _STEP_OPTIONS})
+    elif o["compile"]:
         compiled = compile_steps(be, step, key=tuple(o[k] for k in _STEP_OPTIONS))
         step, block = compiled.step, compiled.block
-    m = X.shape[1]
-    hidden_sizes = model.layer_dims[1:-1]
-    dask = DaskSteps(be, X, Y, o, hidden_sizes) if be.name == "dask" else None
-    if dask is not None:  # one task per column chunk and a tree sum; NumPy update here
+    dask = DaskSteps(be, X, Y, o, model.layer_dims[1:-1]) if be.name == "dask" else None
+    if dask is not None:  # one task per column chunk, a tree sum on the workers (_dask_train)
         X, Y, step = dask.X, dask.Y, dask.step
     batches = _Batches(X, Y, o["batch_size"], o["seed"], be) if (
         o["batch_size"] is not None and o["batch_size"] < m) else None
     dropout = o["keep_prob"] < 1.0 and len(model.layer_dims) > 2
-    sample = mask_sampler(be, o["seed"]) if dropout and dask is None else None
+    per_chunk_masks = dropout and (chunked or dask is not None)
+    hidden_sizes = model.layer_dims[1:-1]
+    sample = mask_sampler(be, o["seed"]) if dropout and not per_chunk_masks else None
     if batches is not None or dropout:
         block = None
     lr, keep_prob, cost_every = o["learning_rate"], o["keep_prob"], o["cost_every"]
@@ -378,7 +391,7 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
                     saver.save(model, last_finite)
                 continue
             Xb, Yb = (X, Y) if batches is None else batches(i)
-            masks = i if dask is not None else None  # Dask: drawn per chunk on the workers
+            masks = i if per_chunk_masks else None  # chunked, Dask: masks drawn per chunk
             if sample is not None:
                 drawn = sample(i, [(n, Xb.shape[1]) for n in hidden_sizes], keep_prob)
                 masks = dict(enumerate(drawn, start=1))
