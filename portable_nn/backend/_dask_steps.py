@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "CLUSTER_CROSSOVER_FLOPS",
     "CROSSOVER_FLOPS",
     "DEFAULT_CHUNKS",
     "FAN_IN",
@@ -41,10 +42,14 @@ FAN_IN = 8
 INLINE_PARAMS = 2**20
 DEFAULT_CHUNKS = 8
 MIN_CHUNK_COLUMNS = 1024
-# Work per iteration (multiply-adds of one forward and backward pass, ~ 3 m sum(n_l n_{l-1}))
-# below which the Dask backend is slower than NumPy in one process: measured by
-# benchmarks/_scale_dask.py (20-64-1 network, 8 chunks, 2 cores): docs/scaling.md.
-CROSSOVER_FLOPS = 3 * 100_000 * (20 * 64 + 64)
+# Work per iteration (multiply-adds of one forward and backward pass, 3 m sum(n_l n_{l-1}))
+# below which the Dask backend is slower than NumPy in one process, measured by
+# benchmarks/_scale_dask.py (20-64-1 network, 8 chunks, 2 loaded cores; docs/scaling.md): on
+# the threaded scheduler Dask drew level with NumPy at m = 10,000; on a two-worker LocalCluster
+# (0.1-0.2 s of fixed cost per iteration there) it had not drawn level at m = 1e6, so the
+# cluster's figure is a lower bound: the size where one NumPy iteration takes seconds.
+CROSSOVER_FLOPS = 3 * 10_000 * (20 * 64 + 64 * 1)
+CLUSTER_CROSSOVER_FLOPS = 3 * 1_000_000 * (20 * 64 + 64 * 1)
 
 ChunkFn = Callable[..., dict[str, Any]]
 
@@ -122,6 +127,9 @@ def _chunk_task(fn: ChunkFn, params: dict[str, np.ndarray], X: Any, Y: Any,
     """``fn`` on one chunk, in the chunk's own array library; the result as NumPy arrays."""
     from array_api_compat import array_namespace, is_numpy_array
 
+    from portable_nn.backend._host_memory import keep_freed_memory_in_process
+
+    keep_freed_memory_in_process()  # once per worker process, as in train
     xp = array_namespace(X)
     if not is_numpy_array(X):  # CuPy chunks on a GPU worker: parameters to its device
         params = {k: xp.asarray(v) for k, v in params.items()}
@@ -300,13 +308,22 @@ _warned = False
 
 
 def warn_if_small(flops: float, *, stacklevel: int = 2) -> None:
-    """Warn once per process when a run's work per iteration is below :data:`CROSSOVER_FLOPS`."""
+    """Warn once per process when a run's work per iteration is below the crossover.
+
+    The crossover is :data:`CROSSOVER_FLOPS` on the threaded scheduler and
+    :data:`CLUSTER_CROSSOVER_FLOPS` with a distributed client active.
+    """
     global _warned
-    if _warned or flops >= CROSSOVER_FLOPS:
+    cluster = active_client() is not None
+    crossover = CLUSTER_CROSSOVER_FLOPS if cluster else CROSSOVER_FLOPS
+    if _warned or flops >= crossover:
         return
     _warned = True
+    where = "a distributed cluster" if cluster else "the threaded scheduler"
+    samples = crossover / (3 * (20 * 64 + 64))
     warnings.warn(
         f"backend='dask' on {flops:.3g} multiply-adds per iteration: below about "
-        f"{CROSSOVER_FLOPS:.3g} (a 20-64-1 network on ~100,000 samples) the scheduler's fixed "
-        "cost per iteration outweighs the parallel work, and backend='numpy' is faster. "
-        "See docs/scaling.md.", RuntimeWarning, stacklevel=stacklevel + 1)
+        f"{crossover:.3g} (a 20-64-1 network on {samples:,.0f} samples) the fixed cost of "
+        f"each iteration on {where} outweighs the parallel work, and backend='numpy' is "
+        "faster unless the data do not fit in memory. See docs/scaling.md.",
+        RuntimeWarning, stacklevel=stacklevel + 1)
