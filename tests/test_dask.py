@@ -103,6 +103,16 @@ class TestChunkedSteps:
         tol = dict(rtol=1e-12, atol=1e-13) if dtype == "float64" else dict(rtol=1e-5, atol=1e-6)
         assert_runs_close(lazy, eager, tol)
 
+    def test_chunks_wider_than_a_cache_piece(self, lazy_cell):
+        # a 512-unit layer: chunk_size="auto"'s rule cuts each 1,000-column task into pieces
+        rng = np.random.default_rng(1)
+        X = rng.standard_normal((2, 2000))
+        Y = (X[:1] > 0).astype(float)
+        options = dict(hidden=512, num_iterations=5, cost_every=2, learning_rate=0.1,
+                       keep_prob=0.8, chunk_size=1000)
+        lazy = pnn.train(X, Y, backend="dask", **options)
+        assert_runs_close(lazy, pnn.train(X, Y, **options), dict(rtol=1e-12, atol=1e-14))
+
     def test_dropout_is_deterministic_and_per_chunk(self, lazy_cell, planar_data):
         X, Y = planar_data
         options = dict(keep_prob=0.8, hidden=(5, 3))
