@@ -18,6 +18,7 @@ from typing import Any
 
 from portable_nn.backend import to_backend
 from portable_nn.backend._columns import ColumnReader, column_chunks, is_out_of_core
+from portable_nn.backend._jax_devices import shard_samples
 from portable_nn.backend._random import chunk_mask_sampler
 from portable_nn.core import chunk_gradients, l2_penalty, optimizer_step
 from portable_nn.training import _validate as check
@@ -66,6 +67,8 @@ def auto_chunk_size(layer_dims: tuple[int, ...], itemsize: int, m: int) -> int:
 def prepare_data(X: Any, Y: Any, backend: Any, *, output: str, chunk_size: Any) -> tuple:
     """Convert and check ``X`` and ``Y``; with ``chunk_size``, keep out-of-core ones lazy.
 
+    On JAX with several devices, in-memory data are split along the samples axis.
+
     Out-of-core array-likes (memmaps, h5py datasets, zarr arrays) become
     :class:`ColumnReader`s, checked chunk by chunk (NaN, shapes, targets) without ever being
     loaded whole. Without ``chunk_size`` everything is converted as before.
@@ -77,7 +80,8 @@ def prepare_data(X: Any, Y: Any, backend: Any, *, output: str, chunk_size: Any) 
         Y, backend, name="Y")
     if not any(isinstance(a, ColumnReader) for a in (X, Y)):
         check.check_data(X, Y, output=output, xp=backend.xp)
-        return X, Y
+        # JAX over several devices: the samples split across them (else unchanged)
+        return shard_samples(X, backend, name="X"), shard_samples(Y, backend, name="Y")
     _check_shapes(X, Y)
     size = chunk_size if isinstance(chunk_size, int) else 4096
     for Xc, Yc in column_chunks((X, Y), size):
