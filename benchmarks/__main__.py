@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--json PATH] [--gpu-only]``: time and table."""
+"""``python -m benchmarks [--quick] [--json PATH] [--gpu-only] [--scale]``: time and table."""
 
 from __future__ import annotations
 
@@ -197,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true",
                         help="two more sizes between digits and large (float32), to place "
                              "where a GPU starts to beat NumPy")
+    parser.add_argument("--scale", action="store_true",
+                        help="only the scaling-out report: chunk_size against unchunked and "
+                             "the floor, JAX on two virtual devices against one (and the rows "
+                             "benchmarks/_scale.py lists)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rounds = args.rounds or (3 if args.quick else 7)
@@ -204,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
+
+    if args.scale:
+        return _scale_report(args, rounds, budget, log, started)
 
     info = machine()
     # the same malloc state for every competitor, whichever runs first: portable_nn's train
@@ -242,6 +249,27 @@ def main(argv: list[str] | None = None) -> int:
               f"(first: {cut[0]})")
     if args.json:
         _write(args.json, info, args, rounds, started, rows, targets, case_seconds)
+    return 0
+
+
+def _scale_report(args: argparse.Namespace, rounds: int, budget: float, log: callable,
+                  started: float) -> int:
+    """``--scale``: the row producers of benchmarks/_scale.py, their table and targets."""
+    from benchmarks._scale import ScaleOptions, run_scale
+
+    keep_freed_memory_in_process()
+    deadline = started + args.deadline if args.deadline is not None else math.inf
+    rows = run_scale(ScaleOptions(
+        quick=args.quick, log=log,
+        measure=lambda case, entries: bench_case(case, entries, rounds=min(rounds, 3),
+                                                 budget=budget, log=log, deadline=deadline)))
+    info = machine()
+    print(f"\nmachine: {info['cpu']}, {info['cores']} cores; time per iteration: median of "
+          f"{min(rounds, 3)} rounds; memory: tracemalloc peak above the baseline "
+          f"({time.perf_counter() - started:.0f} s)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": info, "scale": rows}, f, indent=1, default=str)
     return 0
 
 
