@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--json PATH] [--gpu-only]``: time and table."""
+"""``python -m benchmarks [--quick] [--json PATH] [--gpu-only] [--scale]``: time and table."""
 
 from __future__ import annotations
 
@@ -198,18 +198,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="two more sizes between digits and large (float32), to place "
                              "where a GPU starts to beat NumPy")
     parser.add_argument("--scale", action="store_true",
-                        help="the scale-out rows instead (issue 10): Dask threaded and on a "
+                        help="only the scaling-out report: chunk_size against unchunked and "
+                             "the floor, JAX on two virtual devices against one (and the rows "
+                             "benchmarks/_scale.py lists), then Dask threaded and on a "
                              "LocalCluster against NumPy, DDP, a hand-written Dask loop, one "
-                             "worker against two, out of core")
+                             "worker against two, out of core (benchmarks/_scale_dask.py)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    if args.scale:
-        return scale(args, started)
     rounds = args.rounds or (3 if args.quick else 7)
     budget = args.budget or (0.05 if args.quick else 0.5)
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
+
+    if args.scale:
+        return _scale_report(args, rounds, budget, log, started)
 
     info = machine()
     # the same malloc state for every competitor, whichever runs first: portable_nn's train
@@ -251,27 +254,34 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def scale(args: argparse.Namespace, started: float) -> int:
-    """``--scale``: every scale-out row, a table with ratios to NumPy, the targets."""
+def _scale_report(args: argparse.Namespace, rounds: int, budget: float, log: callable,
+                  started: float) -> int:
+    """``--scale``: the row producers of benchmarks/_scale.py, their table and targets, then
+    the Dask rows of benchmarks/_scale_dask.py, their table and targets."""
     from benchmarks import _scale_dask
+    from benchmarks._scale import ScaleOptions, run_scale
 
-    def log(msg: str) -> None:
-        print(f"[{time.perf_counter() - started:6.0f} s] {msg}", file=sys.stderr, flush=True)
-
-    info = machine()
-    rows = _scale_dask.run(log, quick=args.quick)
-    print(f"machine: {info['cpu']}, {info['cores']} cores (shared: other work may run beside "
-          "it; figures vary by machine and load)")
-    print(_scale_dask.table(rows))
-    print("\ntargets (reported, not asserted):")
-    for line in _scale_dask.targets(rows):
+    keep_freed_memory_in_process()
+    deadline = started + args.deadline if args.deadline is not None else math.inf
+    rows = run_scale(ScaleOptions(
+        quick=args.quick, log=log,
+        measure=lambda case, entries: bench_case(case, entries, rounds=min(rounds, 3),
+                                                 budget=budget, log=log, deadline=deadline)))
+    dask_rows = _scale_dask.run(log, quick=args.quick)
+    print("\nDask (ratios to the NumPy backend in one process):")
+    print(_scale_dask.table(dask_rows))
+    print("\ntargets (reported, not asserted; the machine may be loaded):")
+    for line in _scale_dask.targets(dask_rows):
         print(f"  {line}")
-    print(f"\n({time.perf_counter() - started:.0f} s)")
+    info = machine()
+    print(f"\nmachine: {info['cpu']}, {info['cores']} cores; time per iteration: median of "
+          f"{min(rounds, 3)} rounds (Dask rows: median gap between iterations of one run); "
+          f"memory: tracemalloc peak above the baseline ({time.perf_counter() - started:.0f} s)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": info, "scale": True, "quick": args.quick, "rows": rows,
-                       "targets": _scale_dask.targets(rows),
-                       "seconds": time.perf_counter() - started}, f, indent=1, default=str)
+            json.dump({"machine": info, "scale": rows, "dask": dask_rows,
+                       "dask_targets": _scale_dask.targets(dask_rows)}, f, indent=1,
+                      default=str)
     return 0
 
 

@@ -275,3 +275,33 @@ class TestJaxCompiledChunks:
         kw = dict(hidden=(5, 3), num_iterations=3, backend="jax", dtype="float64",
                   keep_prob=0.8, chunk_size=30, optimizer="adam", learning_rate=0.01)
         _close(pnn.train(X, Y, compile=True, **kw), pnn.train(X, Y, **kw), "float64")
+
+
+class TestFrontEnds:
+    def test_cli_chunk_size(self, tmp_path, capsys):
+        from portable_nn.tools import cli
+
+        X, Y = pnn.datasets.noisy_moons(60)
+        data = tmp_path / "moons.csv"
+        np.savetxt(data, np.column_stack([X.T, Y[0]]), delimiter=",")
+        for value in ("16", "auto"):
+            path = tmp_path / f"m{value}.npz"
+            assert cli.main(["train", str(data), "--iterations", "5", "--no-progress",
+                             "--chunk-size", value, "--save", str(path)]) == 0
+            expected = int(value) if value.isdigit() else value
+            assert pnn.load(path).config["chunk_size"] == expected
+        capsys.readouterr()
+        with pytest.raises(SystemExit):
+            cli.main(["train", str(data), "--chunk-size", "0"])
+        assert "positive integer or 'auto'" in capsys.readouterr().err
+
+    def test_estimator_chunk_size(self, small_data):
+        from portable_nn.tools.sklearn import NeuralNetClassifier
+
+        X, Y = small_data
+        kw = dict(hidden=3, num_iterations=20, dtype="float64")
+        chunked = NeuralNetClassifier(chunk_size=25, **kw).fit(X.T, Y[0])
+        plain = NeuralNetClassifier(**kw).fit(X.T, Y[0])
+        assert chunked.get_params()["chunk_size"] == 25
+        for key, value in plain.model_.params.items():
+            assert _relative(chunked.model_.params[key], value) <= REL_F64, key

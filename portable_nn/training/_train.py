@@ -274,7 +274,7 @@ def train(
     chunk_size : int or "auto", optional
         Compute each step's gradient over chunks of this many samples (columns) and sum it:
         the same update (to rounding), with only one chunk's activations in memory. ``"auto"``
-        fits a chunk's activations into a few MiB (see ``docs/scaling.md``). Dropout masks are
+        fits a chunk's activations into 8 MiB (see ``docs/scaling.md``). Dropout masks are
         then drawn per chunk, so results depend on the chunking (and are deterministic for it).
         With ``chunk_size``, ``X`` and ``Y`` may also be out-of-core array-likes (NumPy
         ``memmap``, h5py dataset, zarr array): read one chunk at a time, never whole.
