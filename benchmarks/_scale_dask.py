@@ -84,6 +84,10 @@ def _one_thread_time(X: np.ndarray, Y: np.ndarray, n: int) -> float:
         return _train(X, Y, n)[0]
 
 
+def _auto_chunks_time(X: np.ndarray, Y: np.ndarray, n: int) -> float:
+    return _train(X, Y, n, chunk_size="auto")[0]
+
+
 def tasks_per_iteration(chunks: int, *, distributed: bool, fan_in: int = 8) -> int:
     """Chunk tasks and tree-sum tasks (on a cluster the last <= fan_in sums are the client's;
     the 20-64-1 parameters, 11 KB, travel inside the chunk tasks)."""
@@ -222,6 +226,8 @@ def size_rows(log: Callable[[str], None], sizes: tuple[int, ...] = SIZES) -> lis
         rows.append(_row(case, "portable_nn numpy (1 process)", ref, ref))
         rows.append(_row(case, "portable_nn numpy, 1 BLAS thread", _guard(
             log, "numpy 1 thread", _one_thread_time, X, Y, n), ref))
+        rows.append(_row(case, "portable_nn numpy, chunk_size='auto'", _guard(
+            log, "numpy auto chunks", _auto_chunks_time, X, Y, n), ref))
         with dask.config.set(scheduler="threads"):
             log(f"{case}: dask threaded")
             t = _guard(log, "threaded", _dask_time, X, Y, n)
