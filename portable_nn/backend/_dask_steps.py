@@ -44,12 +44,11 @@ DEFAULT_CHUNKS = 8
 MIN_CHUNK_COLUMNS = 1024
 # Work per iteration (multiply-adds of one forward and backward pass, 3 m sum(n_l n_{l-1}))
 # below which the Dask backend is slower than NumPy in one process, measured by
-# benchmarks/_scale_dask.py (20-64-1 network, 8 chunks, 2 loaded cores; docs/scaling.md): on
-# the threaded scheduler Dask drew level with NumPy at m = 10,000; on a two-worker LocalCluster
-# (0.1-0.2 s of fixed cost per iteration there) it had not drawn level at m = 1e6, so the
-# cluster's figure is a lower bound: the size where one NumPy iteration takes seconds.
+# benchmarks/_scale_dask.py (20-64-1 network, 8 chunks, 2 cores; docs/scaling.md): on the
+# threaded scheduler Dask drew level with NumPy at m = 10,000; on a two-worker LocalCluster
+# between m = 10,000 and 100,000 on a lightly loaded machine (not even at 1e6 under heavy load).
 CROSSOVER_FLOPS = 3 * 10_000 * (20 * 64 + 64 * 1)
-CLUSTER_CROSSOVER_FLOPS = 3 * 1_000_000 * (20 * 64 + 64 * 1)
+CLUSTER_CROSSOVER_FLOPS = 3 * 100_000 * (20 * 64 + 64 * 1)
 
 ChunkFn = Callable[..., dict[str, Any]]
 
@@ -126,8 +125,42 @@ def column_chunks(X: Any, Y: Any, *, chunk_size: int | None = None,
         if not persist and Y.nbytes <= 0.1 * budget:  # small targets: kept on the workers
             (Y,) = dask.persist(Y)
     if persist:
-        X, Y = dask.persist(X, Y)
+        client = active_client()
+        X, Y = dask.persist(X, Y) if client is None else _persist_side_by_side(client, X, Y)
     return X, Y, persist
+
+
+def _persist_side_by_side(client: Any, X: Any, Y: Any) -> tuple[Any, Any]:
+    """Persist on ``client``'s workers, chunk ``j`` of ``X`` and of ``Y`` on worker ``j mod n``.
+
+    Each worker gets its share of the chunks and no chunk task waits for a ``Y`` block from
+    another worker (``dask.persist`` had put 5 of 8 chunks on one of two workers and 3 ``Y``
+    blocks away from their ``X``). The placement is a preference, so a lost worker's chunks
+    are recomputed on the others.
+    """
+    import dask.array as da
+    from dask.highlevelgraph import HighLevelGraph
+
+    workers = sorted(client.scheduler_info().get("workers", {}))
+    if not workers:
+        import dask
+
+        return dask.persist(X, Y)
+    out = []
+    for A in (X, Y):
+        blocks = A.to_delayed(optimize_graph=True).ravel()
+        futures = [client.compute(b, workers=[workers[j % len(workers)]],
+                                  allow_other_workers=True) for j, b in enumerate(blocks)]
+        graph = {f.key: f for f in futures}
+        keys = [f.key for f in futures]
+        name = keys[0][0] if isinstance(keys[0], tuple) else A.name
+        if any(not (isinstance(k, tuple) and k[0] == name) for k in keys):  # pragma: no cover
+            import dask
+
+            return dask.persist(X, Y)
+        layer = HighLevelGraph.from_collections(name, graph, dependencies=())
+        out.append(da.Array(layer, name, A.chunks, meta=A._meta))
+    return out[0], out[1]
 
 
 def _chunk_task(fn: ChunkFn, params: dict[str, np.ndarray], X: Any, Y: Any,
