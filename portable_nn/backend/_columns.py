@@ -70,7 +70,10 @@ class ColumnReader:
 
     def read(self, start: int, stop: int) -> Any:
         """Columns ``start:stop`` as an array of the backend, on its device."""
-        return from_host(np.asarray(self.array[:, start:stop]), self.backend, name=self.name)
+        chunk = np.asarray(self.array[:, start:stop])
+        if not chunk.flags.writeable:  # a read-only mapping's view: never alias the file
+            chunk = chunk.copy()
+        return from_host(chunk, self.backend, name=self.name)
 
 
 def column_bounds(m: int, size: int) -> list[tuple[int, int]]:
