@@ -10,6 +10,7 @@ os.environ.setdefault("JAX_ENABLE_X64", "1")
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 import argparse
+import contextlib
 import json
 import math
 import platform
@@ -201,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the scaling-out report: chunk_size against unchunked and "
                              "the floor, JAX on two virtual devices against one (and the rows "
                              "benchmarks/_scale.py lists)")
+    parser.add_argument("--blas-threads", type=int, default=None, metavar="N",
+                        help="with --scale: limit BLAS to N threads (threadpoolctl); on a "
+                             "loaded machine one thread gives steadier ratios")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rounds = args.rounds or (3 if args.quick else 7)
@@ -259,13 +263,21 @@ def _scale_report(args: argparse.Namespace, rounds: int, budget: float, log: cal
 
     keep_freed_memory_in_process()
     deadline = started + args.deadline if args.deadline is not None else math.inf
-    rows = run_scale(ScaleOptions(
-        quick=args.quick, log=log,
-        measure=lambda case, entries: bench_case(case, entries, rounds=min(rounds, 3),
-                                                 budget=budget, log=log, deadline=deadline)))
+    limits = contextlib.nullcontext()
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(limits=args.blas_threads, user_api="blas")
+    with limits:
+        rows = run_scale(ScaleOptions(
+            quick=args.quick, log=log,
+            measure=lambda case, entries: bench_case(case, entries, rounds=min(rounds, 3),
+                                                     budget=budget, log=log,
+                                                     deadline=deadline)))
     info = machine()
     print(f"\nmachine: {info['cpu']}, {info['cores']} cores; time per iteration: median of "
-          f"{min(rounds, 3)} rounds; memory: tracemalloc peak above the baseline "
+          f"{min(rounds, 3)} rounds; BLAS threads: {args.blas_threads or 'default'}; memory: "
+          "tracemalloc peak above the baseline "
           f"({time.perf_counter() - started:.0f} s)")
     if args.json:
         with open(args.json, "w") as f:
