@@ -30,6 +30,7 @@ __all__ = ["auto_chunk_size", "check_chunk_size", "make_chunked_step", "prepare_
 # the matrix products hundreds of columns wide, where BLAS runs near its peak
 AUTO_BUDGET_BYTES = 8 * 2**20
 AUTO_MIN, AUTO_MULTIPLE = 256, 64
+CHECK_BYTES = 64 * 2**20
 
 Loop = Callable[..., tuple[dict[str, Any], Any]]
 
@@ -86,7 +87,9 @@ def prepare_data(X: Any, Y: Any, backend: Any, *, output: str, chunk_size: Any) 
         # JAX over several devices: the samples split across them (else unchanged)
         return shard_samples(X, backend, name="X"), shard_samples(Y, backend, name="Y")
     _check_shapes(X, Y)
-    size = chunk_size if isinstance(chunk_size, int) else 4096
+    # the checking pass reads chunk_size columns at a time ("auto": 64 MiB of X and Y at most)
+    size = chunk_size if isinstance(chunk_size, int) else max(
+        1, CHECK_BYTES // (8 * (X.shape[0] + Y.shape[0])))
     for Xc, Yc in column_chunks((X, Y), size):
         check.check_data(Xc, Yc, output=output, xp=backend.xp)
     return X, Y
