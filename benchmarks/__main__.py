@@ -10,6 +10,7 @@ os.environ.setdefault("JAX_ENABLE_X64", "1")
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 import argparse
+import contextlib
 import json
 import math
 import platform
@@ -203,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
                              "benchmarks/_scale.py lists), then Dask threaded and on a "
                              "LocalCluster against NumPy, DDP, a hand-written Dask loop, one "
                              "worker against two, out of core (benchmarks/_scale_dask.py)")
+    parser.add_argument("--blas-threads", type=int, default=None, metavar="N",
+                        help="with --scale: limit BLAS to N threads (threadpoolctl) for the "
+                             "chunk_size and JAX rows; on a loaded machine one thread gives "
+                             "steadier ratios (the Dask rows set their own)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rounds = args.rounds or (3 if args.quick else 7)
@@ -263,12 +268,19 @@ def _scale_report(args: argparse.Namespace, rounds: int, budget: float, log: cal
 
     keep_freed_memory_in_process()
     deadline = started + args.deadline if args.deadline is not None else math.inf
-    rows = run_scale(ScaleOptions(
-        quick=args.quick, log=log,
-        measure=lambda case, entries: bench_case(case, entries, rounds=min(rounds, 3),
-                                                 budget=budget, log=log, deadline=deadline)))
+    limits = contextlib.nullcontext()
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(limits=args.blas_threads, user_api="blas")
+    with limits:
+        rows = run_scale(ScaleOptions(
+            quick=args.quick, log=log,
+            measure=lambda case, entries: bench_case(case, entries, rounds=min(rounds, 3),
+                                                     budget=budget, log=log,
+                                                     deadline=deadline)))
     dask_rows = _scale_dask.run(log, quick=args.quick)
-    print("\nDask (ratios to the NumPy backend in one process):")
+    print("\nDask (ratios to the NumPy backend in one process, default BLAS threads):")
     print(_scale_dask.table(dask_rows))
     print("\ntargets (reported, not asserted; the machine may be loaded):")
     for line in _scale_dask.targets(dask_rows):
@@ -276,7 +288,8 @@ def _scale_report(args: argparse.Namespace, rounds: int, budget: float, log: cal
     info = machine()
     print(f"\nmachine: {info['cpu']}, {info['cores']} cores; time per iteration: median of "
           f"{min(rounds, 3)} rounds (Dask rows: median gap between iterations of one run); "
-          f"memory: tracemalloc peak above the baseline ({time.perf_counter() - started:.0f} s)")
+          f"BLAS threads: {args.blas_threads or 'default'}; memory: tracemalloc peak above the "
+          f"baseline ({time.perf_counter() - started:.0f} s)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": info, "scale": rows, "dask": dask_rows,

@@ -30,6 +30,7 @@ __all__ = ["auto_chunk_size", "check_chunk_size", "make_chunked_step", "prepare_
 # the matrix products hundreds of columns wide, where BLAS runs near its peak
 AUTO_BUDGET_BYTES = 8 * 2**20
 AUTO_MIN, AUTO_MULTIPLE = 256, 64
+CHECK_BYTES = 8 * 2**20
 
 Loop = Callable[..., tuple[dict[str, Any], Any]]
 
@@ -73,23 +74,28 @@ def prepare_data(X: Any, Y: Any, backend: Any, *, output: str, chunk_size: Any) 
     On JAX with several devices, in-memory data are split along the samples axis.
 
     Out-of-core array-likes (memmaps, h5py datasets, zarr arrays) become
-    :class:`ColumnReader`s, checked chunk by chunk (NaN, shapes, targets) without ever being
-    loaded whole. Without ``chunk_size`` everything is converted as before.
+    :class:`ColumnReader`s. With ``chunk_size`` the checks (NaN, shapes, targets) run chunk by
+    chunk, in memory too: out-of-core data are never loaded whole, and no check allocates a
+    temporary the size of ``X`` (``isfinite(X)`` alone would be ``n_x m`` bytes). Without
+    ``chunk_size`` everything is converted and checked whole, as before.
     """
     lazy = chunk_size is not None
     X = ColumnReader(X, backend, name="X") if lazy and is_out_of_core(X) else to_backend(
         X, backend, name="X")
     Y = ColumnReader(Y, backend, name="Y") if lazy and is_out_of_core(Y) else to_backend(
         Y, backend, name="Y")
-    if not any(isinstance(a, ColumnReader) for a in (X, Y)):
+    if not lazy:
         check.check_data(X, Y, output=output, xp=backend.xp)
-        # JAX over several devices: the samples split across them (else unchanged)
-        return shard_samples(X, backend, name="X"), shard_samples(Y, backend, name="Y")
-    _check_shapes(X, Y)
-    size = chunk_size if isinstance(chunk_size, int) else 4096
-    for Xc, Yc in column_chunks((X, Y), size):
-        check.check_data(Xc, Yc, output=output, xp=backend.xp)
-    return X, Y
+    else:
+        _check_shapes(X, Y)
+        # the checking pass reads chunk_size columns at a time ("auto": 8 MiB of X and Y)
+        size = chunk_size if isinstance(chunk_size, int) else max(
+            1, CHECK_BYTES // (8 * (X.shape[0] + Y.shape[0])))
+        for Xc, Yc in column_chunks((X, Y), size):
+            check.check_data(Xc, Yc, output=output, xp=backend.xp)
+    # JAX over several devices: in-memory samples split across them (else unchanged)
+    return tuple(a if isinstance(a, ColumnReader) else shard_samples(a, backend, name=name)
+                 for a, name in ((X, "X"), (Y, "Y")))
 
 
 def _check_shapes(X: Any, Y: Any) -> None:
