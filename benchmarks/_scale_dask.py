@@ -31,6 +31,9 @@ import numpy as np
 
 import portable_nn as pnn
 
+# the NumPy data go to the cluster once (the same arrays as the NumPy rows): not a problem here
+warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+
 LAYERS = (20, 64, 1)
 CHUNKS = 8
 RATE = 0.1
