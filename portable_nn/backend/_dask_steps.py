@@ -8,8 +8,9 @@ NumPy arrays and sends only the per-iteration work to where the data are:
   every iteration reads each chunk from its source, a file for instance);
 - :func:`sum_over_chunks` runs ``fn(params, X_chunk, Y_chunk, chunk_index, xp=...)`` as one
   task per chunk, on the chunk's own array library (NumPy on CPU workers, CuPy on GPU
-  workers), and adds the returned dicts of small arrays pairwise in a tree (fan-in
-  :data:`FAN_IN`); only the sum travels back to the client, as NumPy arrays.
+  workers), and adds the returned dicts of small arrays in a tree (fan-in :data:`FAN_IN`;
+  on a cluster the last level, at most :data:`FAN_IN` partial sums, is added on the client);
+  only sums travel back to the client, as NumPy arrays.
 
 It runs on the scheduler Dask would pick for ``.compute()``: a ``dask.distributed.Client``
 when one is active (the default client), else the local threaded scheduler.

@@ -1,10 +1,10 @@
 """Training on ``backend="dask"``: gradients summed over the column chunks where the data live.
 
-Each iteration sends the (small, NumPy) parameters to the workers once, runs the core's
+Each iteration sends the (small, NumPy) parameters to the workers, runs the core's
 ``chunk_gradients`` as one task per column chunk of ``(X, Y)`` (forward and backward on the
-chunk's own array library), adds the chunks' gradients in a tree on the workers, and makes the
-update on the client with the same optimizer code as every other backend. The data stay on the
-workers (persisted once) and are never gathered to the client.
+chunk's own array library, in cache-sized pieces), adds the chunks' gradients in a tree, and
+makes the update on the client with the same optimizer code as every other backend. The data
+stay on the workers (persisted once) and are never gathered to the client.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class _ChunkGradients:
 class DaskSteps:
     """The training step of a Dask run: ``step(params, state, X, Y, lr, iteration, with_cost)``.
 
-    Parameters and optimizer state are NumPy arrays on the client (:meth:`host` moves a
+    Parameters and optimizer state are NumPy arrays on the client (:meth:`to_host` moves a
     model's there, :meth:`back` returns them to Dask arrays at the end).
     """
 
