@@ -17,6 +17,7 @@ Times are medians of the gaps between consecutive iterations, taken in one run t
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
@@ -24,7 +25,7 @@ import statistics
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -108,12 +109,24 @@ def _dask_X(X: np.ndarray, Y: np.ndarray, chunks: int = CHUNKS) -> tuple[Any, An
     return da.from_array(X, chunks=(X.shape[0], width)), da.from_array(Y, chunks=(1, width))
 
 
-def _cluster(workers: int, **kw: Any) -> Any:
+@contextlib.contextmanager
+def _cluster(workers: int, **kw: Any) -> Iterator[Any]:
+    """A client on a ``LocalCluster`` of ``workers`` single-threaded processes.
+
+    Starting nannies leaves ``MALLOC_TRIM_THRESHOLD_`` and ``OMP_NUM_THREADS`` set in this
+    process's environment, which the DDP processes started later would inherit: restored.
+    """
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=50, **kw)
-    return cluster, Client(cluster)
+    saved = dict(os.environ)
+    try:
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None, silence_logs=50, **kw) as cluster, \
+                Client(cluster) as client:
+            yield client
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 # ------------------------------------------------------------------ what a user would write
@@ -236,8 +249,7 @@ def size_rows(log: Callable[[str], None], sizes: tuple[int, ...] = SIZES) -> lis
             t = _guard(log, "threaded", _dask_time, X, Y, n)
         rows.append(_row(case, "portable_nn dask, threaded (2 threads)", t, ref,
                          tasks=tasks_per_iteration(CHUNKS, distributed=False)))
-        cluster, client = _cluster(2)
-        with cluster, client:
+        with _cluster(2):
             log(f"{case}: dask LocalCluster")
             t = _guard(log, "cluster", _dask_time, X, Y, n)
             rows.append(_row(case, "portable_nn dask, LocalCluster 2x1", t, ref,
@@ -264,8 +276,7 @@ def overhead_rows(log: Callable[[str], None]) -> list[dict]:
     with dask.config.set(scheduler="threads"):
         t, _ = _train(*_dask_X(X, Y), n, backend="dask")
     rows.append(_row(case, "portable_nn dask, threaded", t, ref, target_s=0.020))
-    cluster, client = _cluster(2)
-    with cluster, client:
+    with _cluster(2):
         t, _ = _train(*_dask_X(X, Y), n, backend="dask")
     rows.append(_row(case, "portable_nn dask, LocalCluster 2x1", t, ref, target_s=0.100))
     log(f"{case}: done")
@@ -278,8 +289,7 @@ def workers_rows(log: Callable[[str], None], m: int = 1_000_000) -> list[dict]:
     X, Y = data(m)
     times = {}
     for workers in (1, 2):
-        cluster, client = _cluster(workers)
-        with cluster, client:
+        with _cluster(workers):
             log(f"{case}: {workers} worker(s)")
             times[workers] = _train(*_dask_X(X, Y), n, backend="dask")[0]
     one = times[1]
@@ -311,8 +321,7 @@ def out_of_core_rows(log: Callable[[str], None], n: int = 3) -> list[dict]:
         ref_model = pnn.train(X, Y, **options)
         ref = (time.perf_counter() - t0) / (n + 1)
         del X
-        cluster, client = _cluster(2, memory_limit=OOC_LIMIT)
-        with cluster, client:
+        with _cluster(2, memory_limit=OOC_LIMIT) as client:
             pids = client.run(os.getpid)
             Xd = da.from_zarr(os.path.join(where, "X.zarr"))
             log(f"{case}: dask from zarr, {Xd.numblocks[1]} chunks")

@@ -35,13 +35,23 @@ def assert_same_run(a, b, rel=1e-12):
 
 @pytest.fixture(scope="module")
 def client():
-    """Two single-threaded worker processes (nannies restart a killed one), a client on them."""
+    """Two single-threaded worker processes (nannies restart a killed one), a client on them.
+
+    Starting nannies sets ``MALLOC_TRIM_THRESHOLD_`` and ``OMP_NUM_THREADS`` in this process's
+    environment for good; it is restored afterwards, so later tests' subprocesses do not
+    inherit them (tests/test_host_memory.py counts page faults in one).
+    """
+    saved = dict(os.environ)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "port in use" and similar start-up notes
         cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                            dashboard_address=None, silence_logs=50)
-    with cluster, distributed.Client(cluster) as c:
-        yield c
+    try:
+        with cluster, distributed.Client(cluster) as c:
+            yield c
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture(scope="module")
