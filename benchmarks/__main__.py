@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--json PATH] [--gpu-only]``: time and table."""
+"""``python -m benchmarks [--quick] [--json PATH] [--gpu-only] [--scale]``: time and table."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ os.environ.setdefault("JAX_ENABLE_X64", "1")
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 import argparse
+import contextlib
 import json
 import math
 import platform
@@ -197,6 +198,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true",
                         help="two more sizes between digits and large (float32), to place "
                              "where a GPU starts to beat NumPy")
+    parser.add_argument("--scale", action="store_true",
+                        help="only the scaling-out report: chunk_size against unchunked and "
+                             "the floor, JAX on two virtual devices against one (and the rows "
+                             "benchmarks/_scale.py lists), then Dask threaded and on a "
+                             "LocalCluster against NumPy, DDP, a hand-written Dask loop, one "
+                             "worker against two, out of core (benchmarks/_scale_dask.py)")
+    parser.add_argument("--blas-threads", type=int, default=None, metavar="N",
+                        help="with --scale: limit BLAS to N threads (threadpoolctl) for the "
+                             "chunk_size and JAX rows; on a loaded machine one thread gives "
+                             "steadier ratios (the Dask rows set their own)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rounds = args.rounds or (3 if args.quick else 7)
@@ -204,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
+
+    if args.scale:
+        return _scale_report(args, rounds, budget, log, started)
 
     info = machine()
     # the same malloc state for every competitor, whichever runs first: portable_nn's train
@@ -242,6 +256,45 @@ def main(argv: list[str] | None = None) -> int:
               f"(first: {cut[0]})")
     if args.json:
         _write(args.json, info, args, rounds, started, rows, targets, case_seconds)
+    return 0
+
+
+def _scale_report(args: argparse.Namespace, rounds: int, budget: float, log: callable,
+                  started: float) -> int:
+    """``--scale``: the row producers of benchmarks/_scale.py, their table and targets, then
+    the Dask rows of benchmarks/_scale_dask.py, their table and targets."""
+    from benchmarks import _scale_dask
+    from benchmarks._scale import ScaleOptions, run_scale
+
+    keep_freed_memory_in_process()
+    deadline = started + args.deadline if args.deadline is not None else math.inf
+    limits = contextlib.nullcontext()
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(limits=args.blas_threads, user_api="blas")
+    with limits:
+        rows = run_scale(ScaleOptions(
+            quick=args.quick, log=log,
+            measure=lambda case, entries: bench_case(case, entries, rounds=min(rounds, 3),
+                                                     budget=budget, log=log,
+                                                     deadline=deadline)))
+    dask_rows = _scale_dask.run(log, quick=args.quick)
+    print("\nDask (ratios to the NumPy backend in one process, default BLAS threads):")
+    print(_scale_dask.table(dask_rows))
+    print("\ntargets (reported, not asserted; the machine may be loaded):")
+    for line in _scale_dask.targets(dask_rows):
+        print(f"  {line}")
+    info = machine()
+    print(f"\nmachine: {info['cpu']}, {info['cores']} cores; time per iteration: median of "
+          f"{min(rounds, 3)} rounds (Dask rows: median gap between iterations of one run); "
+          f"BLAS threads: {args.blas_threads or 'default'}; memory: tracemalloc peak above the "
+          f"baseline ({time.perf_counter() - started:.0f} s)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": info, "scale": rows, "dask": dask_rows,
+                       "dask_targets": _scale_dask.targets(dask_rows)}, f, indent=1,
+                      default=str)
     return 0
 
 

@@ -29,7 +29,7 @@ from typing import Any
 from portable_nn.backend._graphs import GraphBlocks, capture_for, divisor_block
 from portable_nn.backend._selector import Backend
 
-__all__ = ["CompiledSteps", "compile_steps"]
+__all__ = ["CompiledSteps", "compile_steps", "jax_chunk_loop"]
 
 Step = Callable[..., tuple[Any, Any, Any]]
 
@@ -128,3 +128,39 @@ def _jax_steps(backend: Backend, step: Step) -> CompiledSteps:
         return compiled_block(params, state, X, Y, rates)
 
     return CompiledSteps(jitted, block)
+
+
+def jax_chunk_loop(body: Callable[..., tuple[dict, Any]], X: Any, Y: Any,
+                   size: int) -> tuple[dict[str, Any], Any]:
+    """``sum_k body(X[:, chunk k], Y[:, chunk k], k)`` as one ``lax.scan`` (JAX, traceable).
+
+    The first chunk is traced on its own (its gradients start the sum), the other equal chunks
+    of ``size`` columns run in a ``lax.scan`` over their index (``dynamic_slice`` of the
+    columns, one compiled body), and a shorter last chunk is traced once more: the same sum,
+    in the same order, as the eager loop.
+    """
+    import jax
+
+    m = X.shape[1]
+    n_full, rest = divmod(m, size)
+    if n_full == 0:
+        return body(X, Y, 0)
+    total, cost = body(X[:, :size], Y[:, :size], 0)
+
+    def scan_body(carry: tuple[dict, Any], k: Any) -> tuple[tuple[dict, Any], None]:
+        start = k * size
+        Xc = jax.lax.dynamic_slice_in_dim(X, start, size, axis=1)
+        Yc = jax.lax.dynamic_slice_in_dim(Y, start, size, axis=1)
+        grads, share = body(Xc, Yc, k)
+        acc, acc_cost = carry
+        acc = {key: acc[key] + g for key, g in grads.items()}
+        return (acc, None if share is None else acc_cost + share), None
+
+    if n_full > 1:
+        ks = jax.numpy.arange(1, n_full)
+        (total, cost), _ = jax.lax.scan(scan_body, (total, cost), ks)
+    if rest:
+        grads, share = body(X[:, n_full * size:], Y[:, n_full * size:], n_full)
+        total = {key: total[key] + g for key, g in grads.items()}
+        cost = None if share is None else cost + share
+    return total, cost

@@ -16,7 +16,8 @@ import numpy as np
 
 from portable_nn.backend._selector import Backend
 
-__all__ = ["epoch_permutation", "host_standard_normal", "mask_sampler"]
+__all__ = ["chunk_mask_sampler", "chunk_masks", "epoch_permutation", "host_standard_normal",
+           "mask_sampler"]
 
 
 def host_standard_normal(seed: int, shapes: list[tuple[int, int]]) -> list[np.ndarray]:
@@ -35,7 +36,7 @@ def epoch_permutation(seed: int, epoch: int, m: int, backend: Backend) -> Any:
     Derived from ``(seed, epoch)`` alone, so a resumed run reshuffles exactly as the original.
     """
     order = np.random.default_rng([seed, epoch]).permutation(m)
-    if backend.name == "numpy":
+    if backend.name in ("numpy", "dask"):  # Dask: host indices keep the batches' chunks known
         return order
     return backend.xp.asarray(order, device=backend.device)
 
@@ -61,12 +62,41 @@ def mask_sampler(
     return sample
 
 
+def chunk_mask_sampler(
+    backend: Backend, seed: int
+) -> Callable[[Any, Any, list[tuple[int, int]], float], list[Any]]:
+    """Return ``sample(iteration, chunk, shapes, keep_prob) -> masks`` for sample chunks.
+
+    Like :func:`mask_sampler`, but the masks of chunk ``chunk`` of an iteration are drawn from
+    ``(seed, iteration, chunk)``: a chunked run is deterministic for a given chunking, and only
+    one chunk's masks exist at a time. On JAX ``iteration`` and ``chunk`` may be traced
+    integers (masks drawn inside a compiled step).
+    """
+    xp, dtype = backend.xp, backend.dtype
+    uniforms = _uniform_source(backend, seed)
+
+    def sample(iteration: Any, chunk: Any, shapes: list[tuple[int, int]],
+               keep_prob: float) -> list[Any]:
+        return [xp.astype(u < keep_prob, dtype) * (1.0 / keep_prob)
+                for u in uniforms((iteration, chunk), shapes)]
+
+    return sample
+
+
 _MASKS = 0x6D61736B  # a third seed word, so mask streams never equal epoch_permutation's
+_CHUNKS = 0x63686E6B  # JAX: folded in with the chunk index, apart from the layer indices
 
 
-def _iteration_seed(seed: int, iteration: int) -> int:
-    """A 32-bit seed for iteration ``iteration`` of the run seeded ``seed``."""
-    return int(np.random.SeedSequence([seed, iteration, _MASKS]).generate_state(1)[0])
+def _seed_words(seed: int, i: Any) -> list[int]:
+    """``[seed, iteration, _MASKS]``, or ``[seed, iteration, _MASKS, chunk]`` for a chunk."""
+    if isinstance(i, tuple):
+        return [seed, int(i[0]), _MASKS, int(i[1])]
+    return [seed, i, _MASKS]
+
+
+def _iteration_seed(seed: int, iteration: Any) -> int:
+    """A 32-bit seed for iteration ``iteration`` (or ``(iteration, chunk)``) of the run."""
+    return int(np.random.SeedSequence(_seed_words(seed, iteration)).generate_state(1)[0])
 
 
 def _uniform_source(
@@ -94,8 +124,11 @@ def _uniform_source(
 
         key = jax.random.key(seed)
 
-        def jax_draws(i: int, shapes: list[tuple[int, int]]) -> list[Any]:
-            step_key = jax.random.fold_in(key, i)
+        def jax_draws(i: Any, shapes: list[tuple[int, int]]) -> list[Any]:
+            if isinstance(i, tuple):  # (iteration, chunk), possibly traced in a compiled step
+                step_key = jax.random.fold_in(jax.random.fold_in(key, i[0]), _CHUNKS + i[1])
+            else:
+                step_key = jax.random.fold_in(key, i)
             return [jax.random.uniform(jax.random.fold_in(step_key, layer), s, dtype)
                     for layer, s in enumerate(shapes)]
 
@@ -103,7 +136,7 @@ def _uniform_source(
     host_dtype = np.dtype(backend.dtype_name)
 
     def host_draws(i: int, shapes: list[tuple[int, int]]) -> list[np.ndarray]:
-        rng = np.random.default_rng([seed, i, _MASKS])
+        rng = np.random.default_rng(_seed_words(seed, i))
         return [rng.random(s, dtype=host_dtype) for s in shapes]
 
     if name == "numpy":
@@ -111,3 +144,18 @@ def _uniform_source(
     # array_api_strict, dask and other namespaces have no random module in the standard:
     # their arrays live on the host, so a host draw costs no device transfer.
     return lambda i, shapes: [backend.xp.asarray(u, device=device) for u in host_draws(i, shapes)]
+
+
+def chunk_masks(seed: int, iteration: int, chunk: int, shapes: list[tuple[int, int]],
+                keep_prob: float, *, xp: Any, dtype: Any) -> list[Any]:
+    """Dropout masks of column chunk ``chunk`` of iteration ``iteration``, in ``xp``.
+
+    The masks :func:`chunk_mask_sampler` draws on NumPy (from ``(seed, iteration, chunk)``,
+    uniforms of the run's dtype), for a chunk that lives on a Dask worker: drawn on the host
+    and moved to ``xp`` (CuPy chunks: to their GPU), so a Dask run's masks equal the NumPy
+    backend's with the same ``chunk_size``, whichever worker computes a chunk.
+    """
+    rng = np.random.default_rng(_seed_words(seed, (iteration, chunk)))
+    host_dtype = np.dtype(str(dtype))
+    return [xp.astype(xp.asarray(rng.random(s, dtype=host_dtype) < keep_prob), dtype)
+            * (1.0 / keep_prob) for s in shapes]

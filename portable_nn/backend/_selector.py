@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from portable_nn.backend._jax_devices import is_device_group, replicated_sharding
 from portable_nn.backend._registry import KNOWN_BACKENDS, BackendUnavailableError
 
 __all__ = ["Backend", "resolve_backend"]
@@ -139,6 +140,8 @@ def _load_namespace(backend: str | ModuleType) -> tuple[str, ModuleType]:
 
 
 def _resolve_device(name: str, xp: ModuleType, device: Any) -> Any:
+    if name == "jax" and is_device_group(device):  # several devices: samples sharded
+        return replicated_sharding(device)
     info = xp.__array_namespace_info__()
     if device is None:
         default = info.default_device()
@@ -257,7 +260,9 @@ def resolve_backend(
         unchanged when device and dtype are None.
     device : object, optional
         A device of that backend (``"cuda:0"`` for PyTorch, ``0`` for CuPy, ...).
-        Default: the namespace's default device.
+        Default: the namespace's default device. For JAX, a list of devices or a
+        ``jax.sharding.Mesh``: the device becomes a replicated ``NamedSharding`` and ``train``
+        splits the samples across the devices.
     dtype : str or dtype, optional
         ``"float32"``, ``"float64"`` or a floating dtype of the namespace. Default: the
         namespace's default real floating dtype on that device.

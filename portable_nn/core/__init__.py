@@ -11,6 +11,7 @@ from portable_nn.core._activations import (
     activation,
     activation_derivative,
 )
+from portable_nn.core._chunks import chunk_gradients
 from portable_nn.core._network import backward, forward, num_layers
 from portable_nn.core._optimizers import OPTIMIZERS, init_optimizer_state, optimizer_step, update
 from portable_nn.core._outputs import (
@@ -31,6 +32,7 @@ __all__ = [
     "activation_derivative",
     "compute_cost",
     "backward",
+    "chunk_gradients",
     "cost_from_logits",
     "cost_from_probabilities",
     "forward",

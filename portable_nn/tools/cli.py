@@ -143,6 +143,11 @@ def _int_at_least(minimum: int, expected: str) -> Callable[[str], int]:
 
 
 _positive_int = _int_at_least(1, "a positive integer")
+
+
+def _chunk_size(text: str) -> int | str:
+    """An argparse type for ``--chunk-size``: a positive integer or ``auto``."""
+    return "auto" if text == "auto" else _int_at_least(1, "a positive integer or 'auto'")(text)
 _nonnegative_int = _int_at_least(0, "an integer >= 0")
 
 
@@ -246,6 +251,9 @@ def _add_train(commands: Any, names: str) -> None:
                           "one (default: 10000)")
     opt.add_argument("--batch-size", type=_positive_int, default=None, metavar="B",
                      help="mini-batch size, reshuffled every epoch (default: the full batch)")
+    opt.add_argument("--chunk-size", type=_chunk_size, default=None, metavar="C",
+                     help="compute each step's gradient over chunks of C samples (or 'auto') "
+                          "and sum it: less memory, same result (default: no chunks)")
     opt.add_argument("--optimizer", default="gd", choices=["gd", "momentum", "adam"],
                      help="update rule (default: gd, plain gradient descent)")
     opt.add_argument("--l2", type=_real, default=0.0, metavar="LAMBDA",
@@ -524,6 +532,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         dtype=args.dtype, cost_every=args.cost_every, batch_size=args.batch_size,
         optimizer=args.optimizer, l2=args.l2, keep_prob=args.keep_prob,
         progress=not args.no_progress, standardize=args.standardize,
+        chunk_size=args.chunk_size,
     )
     seconds = time.perf_counter() - start
     if data.classes is not None:  # saved with the model: predict writes the file's own labels

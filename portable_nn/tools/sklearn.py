@@ -41,7 +41,7 @@ TRAIN_OPTIONS = (
     "hidden", "hidden_activation", "learning_rate", "num_iterations", "init", "seed",
     "backend", "device", "dtype", "cost_every", "print_cost", "batch_size", "optimizer",
     "beta1", "beta2", "epsilon", "l2", "keep_prob", "progress", "compile", "checkpoint",
-    "checkpoint_every", "resume", "standardize",
+    "checkpoint_every", "resume", "standardize", "chunk_size",
 )
 
 
@@ -77,6 +77,7 @@ class _NeuralNetBase(BaseEstimator):
         checkpoint_every: int | None = None,
         resume: Any = None,
         standardize: bool = False,
+        chunk_size: int | str | None = None,
     ) -> None:
         self.hidden = hidden
         self.hidden_activation = hidden_activation
@@ -102,6 +103,7 @@ class _NeuralNetBase(BaseEstimator):
         self.checkpoint_every = checkpoint_every
         self.resume = resume
         self.standardize = standardize
+        self.chunk_size = chunk_size
 
     def _fit_model(self, X: np.ndarray, Y: np.ndarray, output: str) -> None:
         """Train on ``X`` (n_samples, n_features) and ``Y`` (n_outputs, n_samples)."""
@@ -361,6 +363,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
         checkpoint_every: int | None = None,
         resume: Any = None,
         standardize: bool = False,
+        chunk_size: int | str | None = None,
     ) -> None:
         super().__init__(
             hidden=hidden, hidden_activation=hidden_activation, learning_rate=learning_rate,
@@ -369,6 +372,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
             optimizer=optimizer, beta1=beta1, beta2=beta2, epsilon=epsilon, l2=l2,
             keep_prob=keep_prob, progress=progress, compile=compile, checkpoint=checkpoint,
             checkpoint_every=checkpoint_every, resume=resume, standardize=standardize,
+            chunk_size=chunk_size,
         )
 
     def fit(self, X: Any, y: Any) -> NeuralNetRegressor:
@@ -469,6 +473,9 @@ _SHARED_PARAMETERS = """    num_iterations : int, default=10000
         Scale every feature to mean 0 and standard deviation 1 over the training samples;
         the fitted model keeps the scaling and applies it when predicting (so no
         ``StandardScaler`` is needed in front).
+    chunk_size : int or "auto" or None, default=None
+        Compute each step's gradient over chunks of this many samples and sum it (less memory,
+        the same result to rounding; see :func:`portable_nn.train`).
 """
 for _estimator in (NeuralNetClassifier, NeuralNetRegressor):
     _estimator.__doc__ = _estimator.__doc__.replace("    <shared parameters>\n",

@@ -16,10 +16,8 @@ from portable_nn.backend import (
     keep_freed_memory_in_process,
     resolve_backend,
     shape_of,
-    to_backend,
 )
 from portable_nn.backend._compile import compile_steps
-from portable_nn.backend._lazy import SETTLE_EVERY, settler
 from portable_nn.backend._random import epoch_permutation, mask_sampler
 from portable_nn.core import (
     backward,
@@ -29,8 +27,9 @@ from portable_nn.core import (
     l2_penalty,
     optimizer_step,
 )
-from portable_nn.training import _persistence
+from portable_nn.training import _chunked, _persistence
 from portable_nn.training import _validate as check
+from portable_nn.training._dask_train import DaskSteps
 from portable_nn.training._errors import TrainingDivergedError
 from portable_nn.training._init import INITS, init_params
 from portable_nn.training._model import Model
@@ -161,6 +160,7 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
         check.check_choice("init", o["init"], INITS)
     o["checkpoint"], o["checkpoint_every"], o["resume"] = check.check_checkpoint_options(
         o["checkpoint"], o["checkpoint_every"], o["resume"])
+    o["chunk_size"] = _chunked.check_chunk_size(o["chunk_size"])
     for flag in ("print_cost", "progress", "compile", "standardize"):
         if not isinstance(o[flag], bool):
             raise TypeError(f"{flag} must be True or False, got {o[flag]!r}")
@@ -212,6 +212,7 @@ def train(
     checkpoint_every: int | None = None,
     resume: str | os.PathLike[str] | None = None,
     standardize: bool = False,
+    chunk_size: int | str | None = None,
 ) -> Model:
     """Train a fully-connected network on ``(X, Y)`` and return the :class:`Model`.
 
@@ -286,6 +287,13 @@ def train(
         ``accuracy``, ``cost``): pass raw features to the trained model. Features on scales
         far from 1 (centimetres, milligrams, ...) train badly without it: the cost can stay at
         chance level.
+    chunk_size : int or "auto", optional
+        Compute each step's gradient over chunks of this many samples (columns) and sum it:
+        the same update (to rounding), with only one chunk's activations in memory. ``"auto"``
+        fits a chunk's activations into 8 MiB (see ``docs/scaling.md``). Dropout masks are
+        then drawn per chunk, so results depend on the chunking (and are deterministic for it).
+        With ``chunk_size``, ``X`` and ``Y`` may also be out-of-core array-likes (NumPy
+        ``memmap``, h5py dataset, zarr array): read one chunk at a time, never whole.
 
     Returns
     -------
@@ -318,10 +326,13 @@ def train(
         backend, choice = _choose_auto(X, Y, o)
     be = resolve_backend(backend, device, dtype)
     xp = be.xp
-    X = to_backend(X, be, name="X")
-    Y = to_backend(Y, be, name="Y")
-    check.check_data(X, Y, output=o["output"], xp=xp)
+    X, Y = _chunked.prepare_data(X, Y, be, output=o["output"],  # Dask arrays stay Dask arrays
+                                 chunk_size=None if be.name == "dask" else o["chunk_size"])
     layer_dims = (X.shape[0], *o["hidden"], Y.shape[0])
+    if o["standardize"] and not hasattr(X, "__array_namespace__") and be.name != "dask":
+        raise ValueError("standardize=True needs X in memory (the mean and standard deviation "
+                         "are computed over all samples); standardise an out-of-core X "
+                         "beforehand, or load it")
     scaling = _standardization(X, xp) if o["standardize"] else None
     if scaling is not None:
         X = (X - scaling[0]) / scaling[1]
@@ -373,21 +384,29 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
                      optimizer=o["optimizer"], l2=o["l2"], beta1=o["beta1"], beta2=o["beta2"],
                      epsilon=o["epsilon"])
     block = None
-    if o["compile"]:
+    m = X.shape[1]
+    chunked = o["chunk_size"] is not None and be.name != "dask"
+    if chunked:  # gradients summed over sample chunks (training/_chunked.py)
+        step, block, _ = _chunked.chunked_run_step(
+            be, X, o, layer_dims=model.layer_dims, batch_m=min(m, o["batch_size"] or m),
+            options={k: o[k] for k in _STEP_OPTIONS})
+    elif o["compile"]:
         compiled = compile_steps(be, step, key=tuple(o[k] for k in _STEP_OPTIONS))
         step, block = compiled.step, compiled.block
-    m = X.shape[1]
+    dask = DaskSteps(be, X, Y, o, model.layer_dims[1:-1]) if be.name == "dask" else None
+    if dask is not None:  # one task per column chunk, a tree sum on the workers (_dask_train)
+        X, Y, step = dask.X, dask.Y, dask.step
     batches = _Batches(X, Y, o["batch_size"], o["seed"], be) if (
         o["batch_size"] is not None and o["batch_size"] < m) else None
     dropout = o["keep_prob"] < 1.0 and len(model.layer_dims) > 2
-    sample = mask_sampler(be, o["seed"]) if dropout else None
+    per_chunk_masks = dropout and (chunked or dask is not None)
+    hidden_sizes = model.layer_dims[1:-1]
+    sample = mask_sampler(be, o["seed"]) if dropout and not per_chunk_masks else None
     if batches is not None or dropout:
         block = None
     lr, keep_prob, cost_every = o["learning_rate"], o["keep_prob"], o["cost_every"]
     print_cost, total = o["print_cost"], o["num_iterations"]
-    hidden_sizes = model.layer_dims[1:-1]
     fixed_rate = not callable(lr)
-    settle = settler(be)
 
     def is_recorded(i: int) -> bool:
         return i % cost_every == 0 or (print_cost and i % PRINT_EVERY == 0)
@@ -396,6 +415,8 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
     state = model.optimizer_state
     if state is None:
         state = init_optimizer_state(o["optimizer"], params, xp=xp)
+    if dask is not None:
+        params, state = dask.to_host(params), dask.to_host(state)
     model.optimizer_state = state
     saver = None if o["checkpoint"] is None else _persistence.Checkpointer(
         o["checkpoint"], o["checkpoint_every"], X.shape[1], total, lr)
@@ -416,7 +437,7 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
                     saver.save(model, last_finite)
                 continue
             Xb, Yb = (X, Y) if batches is None else batches(i)
-            masks = None
+            masks = i if per_chunk_masks else None  # chunked, Dask: masks drawn per chunk
             if sample is not None:
                 drawn = sample(i, [(n, Xb.shape[1]) for n in hidden_sizes], keep_prob)
                 masks = dict(enumerate(drawn, start=1))
@@ -434,8 +455,6 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
                     print(f"Cost after iteration {i}: {value}")
                 bar.update(i + 1, value)
             i += 1
-            if settle is not None and i % SETTLE_EVERY == 0:  # Dask: keep the graph short
-                params, state = settle(params), settle(state)
             model.params, model.optimizer_state, model.iterations = params, state, i
             if saver is not None and saver.due(i):
                 saver.save(model, last_finite)
@@ -447,26 +466,30 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
     finally:
         bar.update(model.iterations, None)
         bar.close()
-    if not model.interrupted and model.iterations > start:
-        _check_final_cost(model, X, Y, last_finite, lr)  # no cost was recorded after the end
+        if dask is not None:
+            model.params, model.optimizer_state = dask.back(params), dask.back(state)
+    if not model.interrupted and model.iterations > start:  # no cost was recorded after the end
+        rate = lr if fixed_rate else _rate_at(lr, model.iterations - 1)
+        _check_final_cost(model, step, (params, state), (X, Y), rate, last_finite, lr)
     if saver is not None:
         saver.save(model, last_finite)  # at the end, or what an interrupt left: never lost
     if not _all_finite(model.params.values(), xp):
         raise TrainingDivergedError(model.iterations, last_finite, lr)
 
 
-def _check_final_cost(model: Model, X: Any, Y: Any, last_finite: float | None,
-                      learning_rate: Any) -> None:
+def _check_final_cost(model: Model, step: Callable[..., tuple[Any, Any, Any]],
+                      reached: tuple[dict, dict], data: tuple[Any, Any], rate: float,
+                      last_finite: float | None, learning_rate: Any) -> None:
     """Raise when the cost of the final parameters is not finite (computed once, at the end).
 
     Recorded costs are those of each iteration's forward pass, before its update: the final
     parameters' cost is never among them, and finite (if huge) parameters can give a NaN cost.
+    The run's own step computes it (chunked, on Dask or compiled, as the run's costs were),
+    without dropout, from the run's own ``(params, state)`` (host copies on Dask); its update
+    is discarded.
     """
-    xp = model.xp
-    _, cache = forward(model.params, X, hidden_activation=model.hidden_activation,
-                       output=model.output, xp=xp)
-    ZL = cache[f"Z{len(model.layer_dims) - 1}"]
-    if not bool(xp.all(xp.isfinite(cost_from_logits(ZL, Y, output=model.output, xp=xp)))):
+    _, _, cost = step(*reached, *data, rate, None, with_cost=True)
+    if not math.isfinite(float(cost)):
         raise TrainingDivergedError(model.iterations, last_finite, learning_rate)
 
 

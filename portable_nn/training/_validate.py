@@ -24,10 +24,12 @@ __all__ = [
     "check_hidden",
     "check_init_mapping",
     "check_int",
+    "check_layout",
     "check_learning_rate",
     "check_probability",
     "check_path",
     "check_real",
+    "check_values",
     "check_writable_target",
     "param_shapes",
 ]
@@ -109,12 +111,13 @@ def check_hidden(hidden: Any) -> tuple[int, ...]:
 
 
 def _check_2d(name: str, array: Any, layout: str) -> None:
-    if array.ndim != 2:
+    ndim = len(array.shape)
+    if ndim != 2:
         hint = (" A 1-D vector is ambiguous: reshape it to (1, m) (one feature or target, m "
-                "samples) or (n, 1) (one sample)" if array.ndim == 1 else "")
+                "samples) or (n, 1) (one sample)" if ndim == 1 else "")
         raise ValueError(
             f"{name} must be 2-D with shape {layout}, one column per sample; got a "
-            f"{array.ndim}-D array of shape {tuple(array.shape)}.{hint}"
+            f"{ndim}-D array of shape {tuple(array.shape)}.{hint}"
         )
 
 
@@ -149,8 +152,17 @@ def check_data(X: Any, Y: Any, /, *, output: str, xp: ModuleType) -> None:
 
     A square ``X`` is legal but ambiguous: it warns that the layout is ``(n_x, m)``.
     """
+    check_layout(X, Y)
+    check_values(X, Y, output=output, xp=xp)
+
+
+def check_layout(X: Any, Y: Any, /) -> None:
+    """The checks of :func:`check_data` that need only shapes (``X``, ``Y`` of any kind).
+
+    Out-of-core data (``.shape`` only) are checked here whole, their values chunk by chunk.
+    """
     _check_2d("X", X, "(n_x, m)")
-    if Y.ndim == 1 and X.shape[0] == Y.shape[0]:
+    if len(Y.shape) == 1 and X.shape[0] == Y.shape[0]:
         raise ValueError(f"Y must be 2-D, (n_y, m); got a 1-D array of shape {tuple(Y.shape)} "
                          f"with X of shape {tuple(X.shape)}{_layout_hint(X, Y)}")
     _check_2d("Y", Y, "(n_y, m)")
@@ -166,6 +178,13 @@ def check_data(X: Any, Y: Any, /, *, output: str, xp: ModuleType) -> None:
         raise ValueError(f"X has zero features (shape {tuple(X.shape)}); need at least one row")
     if Y.shape[0] == 0:
         raise ValueError(f"Y has zero rows (shape {tuple(Y.shape)}); need at least one output")
+
+
+def check_values(X: Any, Y: Any, /, *, output: str, xp: ModuleType) -> None:
+    """The checks of :func:`check_data` that read values: finite ``X`` and ``Y``, valid targets.
+
+    Run on the whole data, or on each column chunk of it (the result is the same).
+    """
     for name, array in (("X", X), ("Y", Y)):
         if not bool(xp.all(xp.isfinite(array))):
             bad = int(xp.sum(xp.astype(~xp.isfinite(array), xp.int32)))

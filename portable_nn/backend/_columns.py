@@ -1,0 +1,159 @@
+"""Sample chunks: column slices of in-memory arrays, or of out-of-core array-likes read lazily.
+
+Training with ``chunk_size`` visits the samples (columns) of ``X`` and ``Y`` one chunk at a
+time. An array of the run's backend is sliced in place (views, no copy). Any other 2-D
+array-like whose columns can be sliced (a NumPy ``memmap``, an h5py ``Dataset``, a zarr
+``Array``, ...) is *out of core*: it is never read whole, only ``array[:, start:stop]`` for one
+chunk at a time, converted to the backend (moved to its device) with :func:`from_host`, while
+the next chunk is read and moved on a background thread. On a GPU backend this overlaps the
+disk read and host-to-device copy of chunk ``k + 1`` with the computation on chunk ``k``, so
+host-resident (or on-disk) data larger than the GPU's memory trains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+from array_api_compat import is_array_api_obj
+
+from portable_nn.backend._convert import from_host
+from portable_nn.backend._selector import Backend
+
+__all__ = ["ColumnReader", "column_bounds", "column_chunks", "is_out_of_core"]
+
+
+def is_out_of_core(array: Any) -> bool:
+    """Whether ``array`` is a 2-D array-like to read by column slices rather than load whole.
+
+    True for a NumPy ``memmap`` and for any object with a 2-D ``shape``, a ``dtype`` and
+    ``__getitem__`` that is not an array of an array-API library (h5py datasets, zarr arrays,
+    user wrappers); False for in-memory arrays, lists and scalars.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_out_of_core(np.zeros((2, 3))), is_out_of_core([[1.0, 2.0]])
+    (False, False)
+    """
+    if isinstance(array, np.memmap):
+        return True
+    if isinstance(array, (np.ndarray, list, tuple)) or is_array_api_obj(array):
+        return False
+    shape = getattr(array, "shape", None)
+    return (shape is not None and len(shape) == 2 and hasattr(array, "dtype")
+            and hasattr(array, "__getitem__"))
+
+
+class ColumnReader:
+    """An out-of-core ``(rows, m)`` array-like, read one column range at a time.
+
+    Parameters
+    ----------
+    array : array-like
+        Anything :func:`is_out_of_core` accepts; only ``array[:, start:stop]`` is ever asked.
+    backend : Backend
+        Where each chunk goes (dtype and device of the run).
+    name : str
+        The argument's name, for error messages.
+    """
+
+    def __init__(self, array: Any, backend: Backend, *, name: str) -> None:
+        self.array, self.backend, self.name = array, backend, name
+        self.shape = tuple(int(n) for n in array.shape)
+        kind = np.dtype(array.dtype).kind
+        if kind not in "fiub":
+            raise TypeError(f"{name} must hold real numbers (float, int or bool), got dtype "
+                            f"{array.dtype}; convert it to a numeric array first")
+
+    def read(self, start: int, stop: int) -> Any:
+        """Columns ``start:stop`` as an array of the backend, on its device."""
+        chunk = np.asarray(self.array[:, start:stop])
+        if not chunk.flags.writeable:  # a read-only mapping's view: never alias the file
+            chunk = chunk.copy()
+        if _on_cuda(self.backend):
+            if chunk.dtype.kind not in "fiub":
+                return from_host(chunk, self.backend, name=self.name)  # raises naming it
+            host = np.ascontiguousarray(chunk, dtype=np.dtype(self.backend.dtype_name))
+            return _copy_on_side_stream(host, self.backend)
+        return from_host(chunk, self.backend, name=self.name)
+
+
+def _on_cuda(backend: Backend) -> bool:
+    if backend.name == "cupy":
+        return True
+    return backend.name == "torch" and getattr(backend.device, "type", None) == "cuda"
+
+
+def _copy_on_side_stream(host: np.ndarray, backend: Backend) -> Any:
+    """Copy ``host`` to the GPU (CuPy, PyTorch CUDA) from the read-ahead thread.
+
+    PyTorch: from pinned memory on a side stream, so the copy of chunk ``k + 1`` overlaps the
+    kernels of chunk ``k``; ``record_stream`` keeps the allocator from reusing the block while
+    the default stream may still read it. CuPy (whose pools have no ``record_stream``): on a
+    *blocking* stream, ordered after the kernels already queued, so a block the main thread
+    just freed is never overwritten early; there the file read and host staging overlap the
+    compute, the copy itself does not. Either way the copy is finished before the array is
+    returned. Written without a GPU at hand: tests/test_chunked_gpu.py covers it.
+    """
+    if backend.name == "cupy":
+        import cupy
+
+        with cupy.cuda.Device(getattr(backend.device, "id", backend.device)):
+            stream = cupy.cuda.Stream(non_blocking=False)
+            with stream:
+                out = cupy.asarray(host)
+            stream.synchronize()
+        return out
+    import torch
+
+    stream = torch.cuda.Stream(device=backend.device)
+    with torch.cuda.stream(stream):
+        out = torch.from_numpy(host).pin_memory().to(backend.device, non_blocking=True)
+    out.record_stream(torch.cuda.default_stream(backend.device))
+    stream.synchronize()
+    return out
+
+
+def column_bounds(m: int, size: int) -> list[tuple[int, int]]:
+    """``[(0, size), (size, 2 size), ...]`` covering ``range(m)``; the last may be shorter.
+
+    Examples
+    --------
+    >>> column_bounds(5, 2)
+    [(0, 2), (2, 4), (4, 5)]
+    """
+    return [(start, min(start + size, m)) for start in range(0, m, size)]
+
+
+def column_chunks(arrays: Sequence[Any], size: int) -> Iterator[tuple[Any, ...]]:
+    """Yield, chunk by chunk, the columns of every array of ``arrays`` (same column count).
+
+    Arrays of the backend are sliced (views). With any :class:`ColumnReader` among them the
+    chunks are read ahead: chunk ``k + 1`` is read and moved to the device on a background
+    thread while chunk ``k`` is used, so at most two chunks are in memory at once.
+    """
+    bounds = column_bounds(arrays[0].shape[1], size)
+
+    def take(start: int, stop: int) -> tuple[Any, ...]:
+        return tuple(a.read(start, stop) if isinstance(a, ColumnReader) else a[:, start:stop]
+                     for a in arrays)
+
+    if not any(isinstance(a, ColumnReader) for a in arrays):
+        for start, stop in bounds:
+            yield take(start, stop)
+        return
+    yield from _read_ahead(take, bounds)
+
+
+def _read_ahead(take: Any, bounds: list[tuple[int, int]]) -> Iterator[tuple[Any, ...]]:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="portable_nn-read") as pool:
+        pending = pool.submit(take, *bounds[0])
+        for nxt in bounds[1:]:
+            current = pending.result()
+            pending = pool.submit(take, *nxt)
+            yield current
+            del current  # the consumer holds its own reference while it computes
+        yield pending.result()

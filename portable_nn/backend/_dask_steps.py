@@ -1,0 +1,412 @@
+"""Dask, the data-parallel way: one fused task per column chunk of ``(X, Y)`` and a tree sum.
+
+Training on ``backend="dask"`` keeps the (small) parameters and the optimizer on the client as
+NumPy arrays and sends only the per-iteration work to where the data are:
+
+- :func:`column_chunks` gives ``X`` and ``Y`` one row chunk and the same column chunks, and
+  persists them on the workers once (unless they are larger than the workers can hold: then
+  every iteration reads each chunk from its source, a file for instance);
+- :func:`sum_over_chunks` runs ``fn(params, X_chunk, Y_chunk, chunk_index, xp=...)`` as one
+  task per chunk, on the chunk's own array library (NumPy on CPU workers, CuPy on GPU
+  workers), and adds the returned dicts of small arrays in a tree (fan-in :data:`FAN_IN`;
+  on a cluster the last level, at most :data:`FAN_IN` partial sums, is added on the client);
+  only sums travel back to the client, as NumPy arrays.
+
+It runs on the scheduler Dask would pick for ``.compute()``: a ``dask.distributed.Client``
+when one is active (the default client), else the local threaded scheduler.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CLUSTER_CROSSOVER_FLOPS",
+    "CROSSOVER_FLOPS",
+    "DEFAULT_CHUNKS",
+    "FAN_IN",
+    "INLINE_PARAMS",
+    "active_client",
+    "column_chunks",
+    "sum_over_chunks",
+    "warn_if_small",
+]
+
+FAN_IN = 8
+INLINE_PARAMS = 2**20
+DEFAULT_CHUNKS = 8
+MIN_CHUNK_COLUMNS = 1024
+# Work per iteration (multiply-adds of one forward and backward pass, 3 m sum(n_l n_{l-1}))
+# below which the Dask backend is slower than NumPy in one process, measured by
+# benchmarks/_scale_dask.py (20-64-1 network, 8 chunks, 2 cores; docs/scaling.md): on the
+# threaded scheduler Dask drew level with NumPy at m = 10,000; on a two-worker LocalCluster
+# between m = 10,000 and 100,000 on a lightly loaded machine (not even at 1e6 under heavy load).
+CROSSOVER_FLOPS = 3 * 10_000 * (20 * 64 + 64 * 1)
+CLUSTER_CROSSOVER_FLOPS = 3 * 100_000 * (20 * 64 + 64 * 1)
+
+ChunkFn = Callable[..., dict[str, Any]]
+
+
+def active_client() -> Any:
+    """The ``dask.distributed.Client`` that ``.compute()`` would use now, or None.
+
+    None without ``distributed``, without a client, or when Dask's configuration picks another
+    scheduler (``dask.config.set(scheduler="threads")`` while a client exists).
+    """
+    try:
+        from distributed import Client
+    except ImportError:
+        return None
+    from dask.base import get_scheduler
+
+    try:
+        get = get_scheduler()
+    except ValueError:  # "distributed" configured but no client left
+        return None
+    owner = getattr(get, "__self__", None)
+    return owner if isinstance(owner, Client) else None
+
+
+def _column_width(X: Any, chunk_size: int | None) -> int:
+    m = X.shape[1]
+    if chunk_size is not None:
+        return min(chunk_size, max(m, 1))
+    if len(X.chunks[1]) > 1:
+        return X.chunks[1][0]
+    chunks = max(1, min(DEFAULT_CHUNKS, m // MIN_CHUNK_COLUMNS))
+    return math.ceil(m / chunks)
+
+
+def _memory_budget() -> float:
+    """Bytes the scheduler's workers can hold for data: half their memory limits (or RAM)."""
+    client = active_client()
+    if client is not None:
+        workers = client.scheduler_info().get("workers", {}).values()
+        limits = [w.get("memory_limit") or 0 for w in workers]
+        if limits and all(limits):
+            return 0.5 * sum(limits)
+    try:
+        return 0.5 * os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return math.inf
+
+
+def column_chunks(X: Any, Y: Any, *, chunk_size: int | None = None,
+                  persist: bool | None = None) -> tuple[Any, Any, bool]:
+    """``(X, Y, persisted)``: Dask arrays in one row chunk and the same column chunks.
+
+    The column width is ``chunk_size`` when given, else ``X``'s own column chunks, else
+    ``ceil(m / 8)`` (at least 1,024 columns a chunk). ``persist=None`` persists both on the
+    workers (once: every iteration then reads them where they are) when they take at most half
+    of the workers' memory limits, and otherwise leaves them lazy: each iteration reads every
+    chunk from its source (a file, for data larger than the cluster's memory).
+    """
+    import dask
+    import dask.array as da
+
+    X = X if isinstance(X, da.Array) else da.from_array(X)
+    Y = Y if isinstance(Y, da.Array) else da.from_array(Y)
+    width = _column_width(X, chunk_size)
+    m = X.shape[1]
+    columns = (width,) * (m // width) + ((m % width,) if m % width else ())
+    if X.chunks != ((X.shape[0],), columns):
+        X = X.rechunk(((X.shape[0],), columns))
+    if Y.chunks != ((Y.shape[0],), columns):
+        Y = Y.rechunk(((Y.shape[0],), columns))
+    if persist is None:
+        budget = _memory_budget()
+        persist = X.nbytes + Y.nbytes <= budget
+        if not persist and Y.nbytes <= 0.1 * budget:  # small targets: kept on the workers
+            (Y,) = dask.persist(Y)
+    if persist:
+        client = active_client()
+        X, Y = dask.persist(X, Y) if client is None else _persist_side_by_side(client, X, Y)
+    return X, Y, persist
+
+
+def _persist_side_by_side(client: Any, X: Any, Y: Any) -> tuple[Any, Any]:
+    """Persist on ``client``'s workers, chunk ``j`` of ``X`` and of ``Y`` on worker ``j mod n``.
+
+    Each worker gets its share of the chunks and no chunk task waits for a ``Y`` block from
+    another worker (``dask.persist`` had put 5 of 8 chunks on one of two workers and 3 ``Y``
+    blocks away from their ``X``). The placement is a preference, so a lost worker's chunks
+    are recomputed on the others.
+    """
+    import dask.array as da
+    from dask.highlevelgraph import HighLevelGraph
+
+    workers = sorted(client.scheduler_info().get("workers", {}))
+    if not workers:
+        import dask
+
+        return dask.persist(X, Y)
+    out = []
+    for A in (X, Y):
+        blocks = A.to_delayed(optimize_graph=True).ravel()
+        futures = [client.compute(b, workers=[workers[j % len(workers)]],
+                                  allow_other_workers=True) for j, b in enumerate(blocks)]
+        graph = {f.key: f for f in futures}
+        keys = [f.key for f in futures]
+        name = keys[0][0] if isinstance(keys[0], tuple) else A.name
+        if any(not (isinstance(k, tuple) and k[0] == name) for k in keys):  # pragma: no cover
+            import dask
+
+            return dask.persist(X, Y)
+        layer = HighLevelGraph.from_collections(name, graph, dependencies=())
+        out.append(da.Array(layer, name, A.chunks, meta=A._meta))
+    return out[0], out[1]
+
+
+def _chunk_task(fn: ChunkFn, params: dict[str, np.ndarray], X: Any, Y: Any,
+                chunk: int) -> dict[str, np.ndarray]:
+    """``fn`` on one chunk, in the chunk's own array library; the result as NumPy arrays."""
+    from array_api_compat import array_namespace, is_numpy_array
+
+    _keep_freed_memory_on_worker()
+    xp = array_namespace(X)
+    if not is_numpy_array(X):  # CuPy chunks on a GPU worker: parameters to its device
+        params = {k: xp.asarray(v) for k, v in params.items()}
+    out = fn(params, X, Y, chunk, xp=xp)
+    if is_numpy_array(X):
+        return out
+    from portable_nn.backend._convert import to_numpy
+
+    return {k: to_numpy(v) for k, v in out.items()}
+
+
+_worker_memory_kept = False
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+
+
+def _keep_freed_memory_on_worker() -> None:
+    """Once per process: keep freed temporaries in the heap (glibc).
+
+    Up to 64 MiB, on workers with at least 1 GiB of memory limit (smaller ones are left as
+    distributed set them: a 200 MB worker keeping 64 MiB pauses at its 80% mark).
+
+    distributed's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which fixes
+    glibc's thresholds: every freed temporary above 64 KiB goes back to the kernel and the next
+    chunk faults it in again. A 125,000-column chunk of a 20-64-1 network took 0.25-0.31 s on
+    such a worker and 0.09-0.11 s after this (0.06-0.09 s in the client process).
+    """
+    global _worker_memory_kept
+    if _worker_memory_kept:
+        return
+    _worker_memory_kept = True
+    import ctypes
+    import ctypes.util
+
+    keep = 64 * 2**20
+    if _worker_memory_limit() < 16 * keep:  # a small worker needs every byte it can free
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, keep // 2)
+        libc.mallopt(_M_TRIM_THRESHOLD, keep)
+    except (OSError, AttributeError):  # not glibc: its allocator is left as it is
+        pass
+
+
+def _worker_memory_limit() -> int:
+    """The memory limit of the distributed worker running this, in bytes (else 1 TiB)."""
+    try:
+        from distributed import get_worker
+
+        return int(get_worker().memory_manager.memory_limit or 2**40)
+    except (ImportError, ValueError, AttributeError):
+        return 2**40
+
+
+def _sum_parts(*parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The key-wise sum of dicts of arrays, in order (new arrays; the parts are untouched)."""
+    total = dict(parts[0])
+    for part in parts[1:]:
+        for key, value in part.items():
+            total[key] = total[key] + value
+    return total
+
+
+class _Blocks:
+    """The column blocks of ``(X, Y)``, found once per array pair.
+
+    The futures of persisted blocks when a distributed client is active (tasks are then
+    submitted to it directly), else Delayed objects (run by the threaded scheduler, or by
+    the client from their source).
+    """
+
+    def __init__(self) -> None:
+        self._ids: tuple[int, int] | None = None
+        self.pairs: list[tuple[Any, Any]] = []
+        self.client: Any = None
+
+    def of(self, X: Any, Y: Any) -> list[tuple[Any, Any]]:
+        if self._ids != (id(X), id(Y)):
+            self.client = active_client()
+            xs = _futures(X, self.client)
+            ys = _futures(Y, self.client) if xs is not None else None
+            if xs is None or ys is None:
+                self.client = None
+                xs = X.to_delayed(optimize_graph=True).ravel()
+                ys = Y.to_delayed(optimize_graph=True).ravel()
+            self.pairs, self._ids = list(zip(xs, ys, strict=True)), (id(X), id(Y))
+        return self.pairs
+
+
+def _futures(A: Any, client: Any) -> list[Any] | None:
+    """The futures of ``A``'s blocks in column order, if ``A`` is persisted on ``client``."""
+    if client is None:
+        return None
+    from distributed import futures_of
+
+    by_key = {f.key: f for f in futures_of(A)}
+    keys = [k for row in A.__dask_keys__() for k in row]
+    if not all(k in by_key for k in keys) or any(f.client is not client for f in by_key.values()):
+        return None
+    return [by_key[k] for k in keys]
+
+
+def _tree(parts: list[Any], add: Callable[..., Any], fan_in: int) -> Any:
+    """Add ``parts`` ``fan_in`` at a time, level by level, until one is left."""
+    level = 0
+    while len(parts) > 1:
+        parts = [add(parts[k:k + fan_in], level, k) for k in range(0, len(parts), fan_in)]
+        level += 1
+    return parts[0]
+
+
+def _params_task(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return params
+
+
+def _sum_on_client(client: Any, fn: ChunkFn, pairs: list[tuple[Any, Any]],
+                   params: dict[str, np.ndarray], token: str, fan_in: int) -> dict:
+    """The distributed tree sum, the last level on the client.
+
+    Sums run on the workers until at most ``fan_in`` partial sums are left, which come back to
+    the client (small arrays) and are added there in order.
+
+    Parameters of at most :data:`INLINE_PARAMS` bytes travel inside each chunk task (no task
+    of their own to wait for and copy between workers); larger ones are one task per
+    iteration that each worker fetches once.
+    """
+    shared: Any = params
+    if sum(v.nbytes for v in params.values()) > INLINE_PARAMS:
+        shared = client.submit(_params_task, params, key=f"pnn-params-{token}")
+    parts = [client.submit(_chunk_task, fn, shared, x, y, j, key=f"pnn-chunk-{token}-{j}")
+             for j, (x, y) in enumerate(pairs)]
+    level = 0
+    while len(parts) > fan_in:
+        parts = [client.submit(_sum_parts, *parts[k:k + fan_in],
+                               key=f"pnn-sum-{token}-{level}-{k}")
+                 for k in range(0, len(parts), fan_in)]
+        level += 1
+    return _sum_parts(*client.gather(parts))
+
+
+def sum_over_chunks(fn: ChunkFn, X: Any, Y: Any, params: dict[str, np.ndarray], *,
+                    blocks: _Blocks | None = None, fan_in: int = FAN_IN) -> dict[str, np.ndarray]:
+    """Sum ``fn(params, X_chunk, Y_chunk, chunk_index, xp=xp)`` over the column chunks.
+
+    Parameters
+    ----------
+    fn : callable
+        Returns a dict of arrays of one chunk (gradients, a 0-d cost share ...); it runs on
+        the worker that holds the chunk, in the chunk's library (``xp``). Picklable.
+    X, Y : dask.array.Array
+        One row chunk each, the same column chunks (see :func:`column_chunks`).
+    params : dict of numpy.ndarray
+        Sent once per iteration, as one task of the iteration's graph: each worker that
+        needs them receives them once.
+    blocks : optional
+        A cache of the arrays' blocks (``sum_over_chunks.blocks()``), reused while ``X`` and
+        ``Y`` are the same arrays.
+    fan_in : int
+        How many partial sums one task of the tree adds.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        The sum over all chunks, chunk 0 first, in a fixed tree: deterministic for a chunking.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> X = da.from_array(np.arange(12.0).reshape(2, 6), chunks=(2, 2))
+    >>> count = lambda p, X, Y, j, xp: {"s": xp.sum(X, axis=1, keepdims=True) * p["k"]}
+    >>> sum_over_chunks(count, X, X, {"k": np.ones((1, 1))})["s"].ravel()
+    array([15., 51.])
+    """
+    blocks = blocks or _Blocks()
+    pairs = blocks.of(X, Y)
+    token = uuid.uuid4().hex
+    client = blocks.client
+    if client is not None:  # futures: submitted straight to the scheduler, one round trip
+        return _sum_on_client(client, fn, pairs, params, token, fan_in)
+    import dask
+
+    shared = dask.delayed(params, name=f"pnn-params-{token}", pure=False, traverse=False)
+    task = dask.delayed(_chunk_task, pure=False)
+    parts = [task(fn, shared, x, y, j, dask_key_name=f"pnn-chunk-{token}-{j}")
+             for j, (x, y) in enumerate(pairs)]
+    add = dask.delayed(_sum_parts, pure=False)
+    total = _tree(parts, lambda group, level, k: add(
+        *group, dask_key_name=f"pnn-sum-{token}-{level}-{k}"), fan_in)
+    with _one_blas_thread():  # threads x BLAS threads would oversubscribe the cores
+        (result,) = dask.compute(total)
+    return result
+
+
+def _one_blas_thread() -> Any:
+    """One BLAS thread per Dask thread while the threaded scheduler runs.
+
+    Distributed's workers do the same: without it each task's matmul starts its own threads
+    on the same cores.
+    """
+    global _controller
+    if _controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl comes with the dask extra
+            import contextlib
+
+            return contextlib.nullcontext()
+        _controller = ThreadpoolController()  # finds the loaded BLAS libraries once
+    return _controller.limit(limits=1, user_api="blas")
+
+
+_controller: Any = None
+
+
+sum_over_chunks.blocks = _Blocks  # type: ignore[attr-defined]
+
+_warned = False
+
+
+def warn_if_small(flops: float, *, stacklevel: int = 2) -> None:
+    """Warn once per process when a run's work per iteration is below the crossover.
+
+    The crossover is :data:`CROSSOVER_FLOPS` on the threaded scheduler and
+    :data:`CLUSTER_CROSSOVER_FLOPS` with a distributed client active.
+    """
+    global _warned
+    cluster = active_client() is not None
+    crossover = CLUSTER_CROSSOVER_FLOPS if cluster else CROSSOVER_FLOPS
+    if _warned or flops >= crossover:
+        return
+    _warned = True
+    where = "a distributed cluster" if cluster else "the threaded scheduler"
+    samples = crossover / (3 * (20 * 64 + 64))
+    warnings.warn(
+        f"backend='dask' on {flops:.3g} multiply-adds per iteration: below about "
+        f"{crossover:.3g} (a 20-64-1 network on {samples:,.0f} samples) the fixed cost of "
+        f"each iteration on {where} outweighs the parallel work, and backend='numpy' is "
+        "faster unless the data do not fit in memory. See docs/scaling.md.",
+        RuntimeWarning, stacklevel=stacklevel + 1)

@@ -1,0 +1,119 @@
+"""Training on ``backend="dask"``: gradients summed over the column chunks where the data live.
+
+Each iteration sends the (small, NumPy) parameters to the workers, runs the core's
+``chunk_gradients`` as one task per column chunk of ``(X, Y)`` (forward and backward on the
+chunk's own array library, in cache-sized pieces), adds the chunks' gradients in a tree, and
+makes the update on the client with the same optimizer code as every other backend. The data
+stay on the workers (persisted once) and are never gathered to the client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from portable_nn.backend import Backend, resolve_backend, to_numpy
+from portable_nn.backend._dask_steps import column_chunks, sum_over_chunks, warn_if_small
+from portable_nn.backend._random import chunk_masks
+from portable_nn.core import chunk_gradients, l2_penalty, optimizer_step
+from portable_nn.training._chunked import auto_chunk_size
+from portable_nn.training._chunked import sum_over_chunks as in_pieces
+
+__all__ = ["DaskSteps"]
+
+
+@dataclass(frozen=True)
+class _ChunkGradients:
+    """The per-chunk task (picklable).
+
+    Dropout masks from ``(seed, iteration, chunk)``, then the core's ``chunk_gradients`` (and
+    the chunk's cost share when ``with_cost``), over cache-sized pieces of the chunk: a Dask
+    chunk of 125,000 columns of a 20-64-1 network took 88 ms in pieces, 175 ms whole.
+    """
+
+    m_total: int
+    hidden_activation: str
+    output: str
+    hidden: tuple[int, ...]
+    keep_prob: float
+    seed: int
+    iteration: int
+    with_cost: bool
+
+    def __call__(self, params: dict, X: Any, Y: Any, chunk: int, *, xp: Any) -> dict:
+        masks = None
+        if self.keep_prob < 1.0 and self.hidden:
+            shapes = [(n, X.shape[1]) for n in self.hidden]
+            drawn = chunk_masks(self.seed, self.iteration, chunk, shapes, self.keep_prob,
+                                xp=xp, dtype=X.dtype)
+            masks = dict(enumerate(drawn, start=1))
+        layers = (X.shape[0], *self.hidden, Y.shape[0])
+        size = auto_chunk_size(layers, X.dtype.itemsize, X.shape[1])
+
+        def piece(Xc: Any, Yc: Any, k: int) -> tuple[dict, Any]:
+            """The task's chunk in cache-sized pieces (``chunk_size="auto"``'s width)."""
+            cut = None if masks is None else {
+                n: M[:, k * size:k * size + Xc.shape[1]] for n, M in masks.items()}
+            return chunk_gradients(params, Xc, Yc, m_total=self.m_total,
+                                   hidden_activation=self.hidden_activation,
+                                   output=self.output, dropout_masks=cut,
+                                   with_cost=self.with_cost, xp=xp)
+
+        grads, cost = in_pieces(piece, X, Y, size)
+        return grads if cost is None else {**grads, "cost": cost}
+
+
+class DaskSteps:
+    """The training step of a Dask run: ``step(params, state, X, Y, lr, iteration, with_cost)``.
+
+    Parameters and optimizer state are NumPy arrays on the client (:meth:`to_host` moves a
+    model's there, :meth:`back` returns them to Dask arrays at the end).
+    """
+
+    def __init__(self, be: Backend, X: Any, Y: Any, o: dict[str, Any],
+                 hidden: tuple[int, ...]) -> None:
+        # chunk_size="auto" (or None) on Dask: X's own column chunks, else 8 (see _dask_steps)
+        self.chunk_size = o["chunk_size"] if isinstance(o["chunk_size"], int) else None
+        self.X, self.Y, _ = column_chunks(X, Y, chunk_size=self.chunk_size)
+        self.width = self.X.chunks[1][0]
+        self.host = resolve_backend("numpy", None, be.dtype_name).xp
+        self.o, self.hidden, self.be = o, hidden, be
+        self.blocks = sum_over_chunks.blocks()
+        layers = (X.shape[0], *hidden, Y.shape[0])
+        macs = sum(a * b for a, b in zip(layers[1:], layers[:-1], strict=False))
+        warn_if_small(3.0 * X.shape[1] * macs, stacklevel=4)
+
+    def to_host(self, arrays: dict[str, Any]) -> dict[str, Any]:
+        """NumPy copies of a model's parameters or optimizer state (Adam's ``t`` kept)."""
+        return {k: v if isinstance(v, int) else to_numpy(v) for k, v in arrays.items()}
+
+    def back(self, arrays: dict[str, Any]) -> dict[str, Any]:
+        """The arrays as Dask arrays of the run's backend, at the end of the run."""
+        xp = self.be.xp
+        return {k: v if isinstance(v, int) else xp.asarray(v) for k, v in arrays.items()}
+
+    def batch(self, Xb: Any, Yb: Any) -> tuple[Any, Any]:
+        """A mini-batch split into the run's column width (not persisted: used once)."""
+        Xb, Yb, _ = column_chunks(Xb, Yb, chunk_size=self.width, persist=False)
+        return Xb, Yb
+
+    def step(self, params: dict, state: dict, X: Any, Y: Any, lr: float, iteration: int,
+             with_cost: bool = False) -> tuple[dict, dict, Any]:
+        """One iteration: the chunks' gradients summed on the workers, the update here."""
+        o, m = self.o, X.shape[1]
+        if X is not self.X:
+            X, Y = self.batch(X, Y)
+        fn = _ChunkGradients(m, o["hidden_activation"], o["output"], self.hidden,
+                             o["keep_prob"], o["seed"], iteration, with_cost)
+        grads = sum_over_chunks(fn, X, Y, params, blocks=self.blocks)
+        cost = grads.pop("cost", None)
+        l2 = o["l2"]
+        if l2:
+            grads = {k: g + (l2 / m) * params[k[1:]] if k[1] == "W" else g
+                     for k, g in grads.items()}
+            if cost is not None:
+                cost = cost + l2_penalty(params, l2, m, xp=self.host)
+        if o["optimizer"] == "gd":
+            return {k: v - lr * grads[f"d{k}"] for k, v in params.items()}, state, cost
+        return (*optimizer_step(o["optimizer"], params, grads, state, lr, beta1=o["beta1"],
+                                beta2=o["beta2"], epsilon=o["epsilon"], xp=self.host), cost)
