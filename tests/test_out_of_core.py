@@ -159,3 +159,35 @@ class TestZarr:
         assert is_out_of_core(zX)
         run = pnn.train(zX, Y, chunk_size=CHUNK, **KW)
         _same(run, pnn.train(X, Y, chunk_size=CHUNK, **KW))
+
+
+class TestMergedOptions:
+    """Options of other issues meeting out-of-core and chunked data (checked at the merge)."""
+
+    def test_standardize_refuses_out_of_core_X(self, tmp_path):
+        X, Y = pnn.datasets.planar()
+        mX, mY = _memmaps(tmp_path, X, Y)
+        with pytest.raises(ValueError, match="standardize=True needs X in memory"):
+            pnn.train(mX, mY, chunk_size=100, standardize=True, num_iterations=2)
+
+    def test_standardize_with_chunks_equals_unchunked(self, cell):
+        X, Y = pnn.datasets.planar()
+        kw = dict(backend=cell.backend, device=cell.device, dtype="float64", num_iterations=30,
+                  standardize=True)
+        chunked = pnn.train(X, Y, chunk_size=128, **kw)
+        whole = pnn.train(X, Y, **kw)
+        for key, value in whole.params.items():
+            np.testing.assert_allclose(pnn.to_numpy(chunked.params[key]), pnn.to_numpy(value),
+                                       rtol=1e-12, atol=1e-15, err_msg=key)
+
+    def test_no_square_warning_for_a_square_chunk(self, recwarn):
+        X = np.random.default_rng(0).standard_normal((64, 256))
+        Y = (X[:1] > 0).astype(np.float64)
+        pnn.train(X, Y, chunk_size=64, num_iterations=2)
+        assert not [w for w in recwarn if "square" in str(w.message)]
+
+    def test_final_cost_check_runs_chunked(self):
+        X, Y = pnn.datasets.planar()
+        with pytest.raises(pnn.TrainingDivergedError):
+            pnn.train(X, Y, hidden=8, hidden_activation="relu", learning_rate=1e4,
+                      num_iterations=50, cost_every=10**6, chunk_size=100)

@@ -23,7 +23,8 @@ from portable_nn.backend._random import chunk_mask_sampler
 from portable_nn.core import chunk_gradients, l2_penalty, optimizer_step
 from portable_nn.training import _validate as check
 
-__all__ = ["auto_chunk_size", "check_chunk_size", "make_chunked_step", "prepare_data"]
+__all__ = ["auto_chunk_size", "check_chunk_size", "is_streamed", "make_chunked_step",
+           "prepare_data"]
 
 # a chunk's activations and backprop temporaries: 8 MiB stay in a CPU's last-level cache (32 MiB
 # shared on the 2-core EPYC here, 8-64 MiB on most) while the next layer reads them, and leave
@@ -96,6 +97,11 @@ def prepare_data(X: Any, Y: Any, backend: Any, *, output: str, chunk_size: Any) 
     # JAX over several devices: in-memory samples split across them (else unchanged)
     return tuple(a if isinstance(a, ColumnReader) else shard_samples(a, backend, name=name)
                  for a, name in ((X, "X"), (Y, "Y")))
+
+
+def is_streamed(array: Any) -> bool:
+    """Whether ``prepare_data`` left ``array`` out of core (read chunk by chunk)."""
+    return isinstance(array, ColumnReader)
 
 
 def chunked_run_step(

@@ -329,7 +329,7 @@ def train(
     X, Y = _chunked.prepare_data(X, Y, be, output=o["output"],  # Dask arrays stay Dask arrays
                                  chunk_size=None if be.name == "dask" else o["chunk_size"])
     layer_dims = (X.shape[0], *o["hidden"], Y.shape[0])
-    if o["standardize"] and not hasattr(X, "__array_namespace__") and be.name != "dask":
+    if o["standardize"] and _chunked.is_streamed(X):
         raise ValueError("standardize=True needs X in memory (the mean and standard deviation "
                          "are computed over all samples); standardise an out-of-core X "
                          "beforehand, or load it")
