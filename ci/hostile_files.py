@@ -83,39 +83,6 @@ def save_family(folder: str) -> None:
                  lambda path=path: pnn.train(X, Y, num_iterations=500, checkpoint=path))
 
 
-SECOND_INTERRUPT = """
-    import os, signal, sys, time
-    import numpy as np
-    import portable_nn as pnn
-    from portable_nn.backend import _io
-
-    real = _io._write_npz
-
-    def interrupted_write(handle, arrays):
-        os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C, in the middle of the write
-        time.sleep(0.2)
-        real(handle, arrays)
-
-    def schedule(i):
-        if i == 7:
-            _io._write_npz = interrupted_write
-            os.kill(os.getpid(), signal.SIGINT)  # the first Ctrl-C
-        return 0.1
-
-    X = np.random.default_rng(0).standard_normal((2, 12))
-    try:
-        pnn.train(X, (X[:1] > 0) * 1.0, num_iterations=1000, learning_rate=schedule,
-                  checkpoint=sys.argv[1])
-    except KeyboardInterrupt:
-        print("KeyboardInterrupt propagated;", end=" ")
-    try:
-        model = pnn.load(sys.argv[1])
-        print(f"checkpoint kept: iterations={model.iterations}, interrupted={model.interrupted}")
-    except Exception as exc:
-        print(f"checkpoint lost: {type(exc).__name__}: {exc}")
-"""
-
-
 def _env(package_root: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(package_root), "PYTHONWARNINGS": "ignore"}
 
@@ -123,7 +90,7 @@ def _env(package_root: Path) -> dict[str, str]:
 def crash_family(folder: str, package_root: Path = ROOT, tag: str = "") -> None:
     """SIGINT during the interrupt's checkpoint, and twenty SIGKILLs during saves."""
     path = os.path.join(folder, f"run{tag}.npz")
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(SECOND_INTERRUPT), path],
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(hc.SECOND_INTERRUPT), path],
                           capture_output=True, text=True, timeout=300, cwd=folder,
                           env=_env(package_root))
     _line("crash", f"second Ctrl-C during checkpoint{tag}", "subprocess rc=" + str(

@@ -286,3 +286,37 @@ NODE_CASES = [
 
 CASES = ZIP_CASES + META_CASES + NODE_CASES
 
+
+# A child process: a second Ctrl-C arrives while the first one's checkpoint is written; it
+# prints whether KeyboardInterrupt propagated and what the checkpoint holds (ci/ and tests/).
+SECOND_INTERRUPT = """
+    import os, signal, sys, time
+    import numpy as np
+    import portable_nn as pnn
+    from portable_nn.backend import _io
+
+    real = _io._write_npz
+
+    def interrupted_write(handle, arrays):
+        os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C, in the middle of the write
+        time.sleep(0.2)
+        real(handle, arrays)
+
+    def schedule(i):
+        if i == 7:
+            _io._write_npz = interrupted_write
+            os.kill(os.getpid(), signal.SIGINT)  # the first Ctrl-C
+        return 0.1
+
+    X = np.random.default_rng(0).standard_normal((2, 12))
+    try:
+        pnn.train(X, (X[:1] > 0) * 1.0, num_iterations=1000, learning_rate=schedule,
+                  checkpoint=sys.argv[1])
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt propagated;", end=" ")
+    try:
+        model = pnn.load(sys.argv[1])
+        print("checkpoint", model.iterations, model.interrupted)
+    except Exception as exc:
+        print(f"checkpoint lost: {type(exc).__name__}: {exc}")
+"""

@@ -12,6 +12,7 @@ import sys
 import textwrap
 import time
 
+import hostile_cases as hc
 import numpy as np
 import pytest
 
@@ -179,39 +180,10 @@ class TestCheckpointPath:
 class TestSecondInterrupt:
     """A second Ctrl-C while the interrupt's checkpoint is written does not lose the run."""
 
-    CHILD = """
-        import os, signal, sys, time
-        import numpy as np
-        import portable_nn as pnn
-        from portable_nn.backend import _io
-
-        real = _io._write_npz
-
-        def interrupted_write(handle, arrays):
-            os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C, in the middle of the write
-            time.sleep(0.2)
-            real(handle, arrays)
-
-        def schedule(i):
-            if i == 7:
-                _io._write_npz = interrupted_write
-                os.kill(os.getpid(), signal.SIGINT)  # the first Ctrl-C
-            return 0.1
-
-        X = np.random.default_rng(0).standard_normal((2, 12))
-        try:
-            pnn.train(X, (X[:1] > 0) * 1.0, num_iterations=1000, learning_rate=schedule,
-                      checkpoint=sys.argv[1])
-        except KeyboardInterrupt:
-            print("KeyboardInterrupt propagated")
-        model = pnn.load(sys.argv[1])
-        print("checkpoint", model.iterations, model.interrupted)
-    """
-
     def test_checkpoint_written_then_interrupt(self, tmp_path):
         path = tmp_path / "run.npz"
         done = subprocess.run(
-            [sys.executable, "-W", "ignore", "-c", textwrap.dedent(self.CHILD), str(path)],
+            [sys.executable, "-W", "ignore", "-c", textwrap.dedent(hc.SECOND_INTERRUPT), str(path)],
             capture_output=True, text=True, timeout=300)
         assert "KeyboardInterrupt propagated" in done.stdout, done.stderr[-2000:]
         assert "checkpoint 7 True" in done.stdout, done.stderr[-2000:]
