@@ -469,8 +469,8 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
         if dask is not None:
             model.params, model.optimizer_state = dask.back(params), dask.back(state)
     if not model.interrupted and model.iterations > start:  # no cost was recorded after the end
-        rate = lr if fixed_rate else _rate_at(lr, model.iterations - 1)
-        _check_final_cost(model, step, (params, state), (X, Y), rate, last_finite, lr)
+        masks = model.iterations if per_chunk_masks else None  # chunk steps take the iteration
+        _check_final_cost(model, step, (params, state), (X, Y), masks, last_finite, lr)
     if saver is not None:
         saver.save(model, last_finite)  # at the end, or what an interrupt left: never lost
     if not _all_finite(model.params.values(), xp):
@@ -478,18 +478,18 @@ def _run(model: Model, X: Any, Y: Any, o: dict[str, Any]) -> None:
 
 
 def _check_final_cost(model: Model, step: Callable[..., tuple[Any, Any, Any]],
-                      reached: tuple[dict, dict], data: tuple[Any, Any], rate: float,
+                      reached: tuple[dict, dict], data: tuple[Any, Any], masks: Any,
                       last_finite: float | None, learning_rate: Any) -> None:
     """Raise when the cost of the final parameters is not finite (computed once, at the end).
 
     Recorded costs are those of each iteration's forward pass, before its update: the final
     parameters' cost is never among them, and finite (if huge) parameters can give a NaN cost.
     The run's own step computes it (chunked, on Dask or compiled, as the run's costs were),
-    without dropout, from the run's own ``(params, state)`` (host copies on Dask); its update
-    is discarded.
+    from the run's own ``(params, state)`` (host copies on Dask); its update is discarded, so
+    its rate is any positive number (a schedule is not called again). One fetch (``bool``).
     """
-    _, _, cost = step(*reached, *data, rate, None, with_cost=True)
-    if not math.isfinite(float(cost)):
+    _, _, cost = step(*reached, *data, 1.0, masks, with_cost=True)
+    if not bool((cost == cost) & (abs(cost) < math.inf)):  # not NaN, not infinite
         raise TrainingDivergedError(model.iterations, last_finite, learning_rate)
 
 

@@ -130,11 +130,12 @@ SKLEARN_HINT = (
 
 def _layout_hint(X: Any, Y: Any) -> str:
     """Say how to fix data given in scikit-learn's layout, when the shapes suggest it."""
-    if X.ndim != 2:
+    x_shape, y_shape = tuple(X.shape), tuple(Y.shape)  # also out-of-core data (no ndim)
+    if len(x_shape) != 2:
         return ""
-    m = Y.shape[1] if Y.ndim == 2 else Y.shape[0]
-    if X.shape[0] == m or (Y.ndim == 2 and X.shape[0] == Y.shape[0]):
-        transpose = " (and Y.T)" if Y.ndim == 2 and Y.shape[0] == X.shape[0] else ""
+    m = y_shape[1] if len(y_shape) == 2 else y_shape[0]
+    if x_shape[0] == m or (len(y_shape) == 2 and x_shape[0] == y_shape[0]):
+        transpose = " (and Y.T)" if len(y_shape) == 2 and y_shape[0] == x_shape[0] else ""
         return f". X looks transposed{transpose}: {SKLEARN_HINT}"
     return ""
 
