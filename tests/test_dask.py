@@ -126,11 +126,11 @@ class TestChunkedSteps:
 
     def test_data_are_rechunked_to_common_columns(self, lazy_cell):
         X = _chunked(np.ones((3, 100)), 30)
-        Xc, Yc, persisted = _dask_steps.column_chunks(X, np.ones((1, 100)))
+        Xc, Yc, persisted = _dask_steps.rechunk_columns(X, np.ones((1, 100)))
         assert Xc.chunks == ((3,), (30, 30, 30, 10))
         assert Yc.chunks == ((1,), Xc.chunks[1])
         assert persisted
-        Xc, _, _ = _dask_steps.column_chunks(np.ones((3, 100)), np.ones((1, 100)), chunk_size=40)
+        Xc, _, _ = _dask_steps.rechunk_columns(np.ones((3, 100)), np.ones((1, 100)), chunk_size=40)
         assert Xc.chunks[1] == (40, 40, 20)
 
     def test_parameters_carry_no_graph(self, lazy_cell, planar_data):

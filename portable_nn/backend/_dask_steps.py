@@ -3,7 +3,7 @@
 Training on ``backend="dask"`` keeps the (small) parameters and the optimizer on the client as
 NumPy arrays and sends only the per-iteration work to where the data are:
 
-- :func:`column_chunks` gives ``X`` and ``Y`` one row chunk and the same column chunks, and
+- :func:`rechunk_columns` gives ``X`` and ``Y`` one row chunk and the same column chunks, and
   persists them on the workers once (unless they are larger than the workers can hold: then
   every iteration reads each chunk from its source, a file for instance);
 - :func:`sum_over_chunks` runs ``fn(params, X_chunk, Y_chunk, chunk_index, xp=...)`` as one
@@ -34,7 +34,7 @@ __all__ = [
     "FAN_IN",
     "INLINE_PARAMS",
     "active_client",
-    "column_chunks",
+    "rechunk_columns",
     "sum_over_chunks",
     "warn_if_small",
 ]
@@ -98,7 +98,7 @@ def _memory_budget() -> float:
         return math.inf
 
 
-def column_chunks(X: Any, Y: Any, *, chunk_size: int | None = None,
+def rechunk_columns(X: Any, Y: Any, *, chunk_size: int | None = None,
                   persist: bool | None = None) -> tuple[Any, Any, bool]:
     """``(X, Y, persisted)``: Dask arrays in one row chunk and the same column chunks.
 
@@ -320,7 +320,7 @@ def sum_over_chunks(fn: ChunkFn, X: Any, Y: Any, params: dict[str, np.ndarray], 
         Returns a dict of arrays of one chunk (gradients, a 0-d cost share ...); it runs on
         the worker that holds the chunk, in the chunk's library (``xp``). Picklable.
     X, Y : dask.array.Array
-        One row chunk each, the same column chunks (see :func:`column_chunks`).
+        One row chunk each, the same column chunks (see :func:`rechunk_columns`).
     params : dict of numpy.ndarray
         Sent once per iteration, as one task of the iteration's graph: each worker that
         needs them receives them once.

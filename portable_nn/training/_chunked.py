@@ -24,7 +24,7 @@ from portable_nn.core import chunk_gradients, l2_penalty, optimizer_step
 from portable_nn.training import _validate as check
 
 __all__ = ["auto_chunk_size", "check_chunk_size", "is_streamed", "make_chunked_step",
-           "prepare_data"]
+           "prepare_data", "update_from_sums"]
 
 # a chunk's activations and backprop temporaries: 8 MiB stay in a CPU's last-level cache (32 MiB
 # shared on the 2-core EPYC here, 8-64 MiB on most) while the next layer reads them, and leave
@@ -192,16 +192,33 @@ def make_chunked_step(
                                    output=output, dropout_masks=masks, with_cost=with_cost, xp=xp)
 
         grads, cost = loop(body, X, Y, size)
-        if l2:
-            grads = {k: g + (l2 / m) * params[k[1:]] if k[1] == "W" else g
-                     for k, g in grads.items()}
-            if with_cost:
-                cost = cost + l2_penalty(params, l2, m, xp=xp)
-        new_params, new_state = optimizer_step(optimizer, params, grads, state, lr,
-                                               beta1=beta1, beta2=beta2, epsilon=epsilon, xp=xp)
-        return new_params, new_state, cost
+        return update_from_sums(params, state, grads, cost, lr, m=m, with_cost=with_cost,
+                                options=update_options, xp=xp)
 
+    update_options = {"optimizer": optimizer, "l2": l2, "beta1": beta1, "beta2": beta2,
+                      "epsilon": epsilon}
     return step
+
+
+def update_from_sums(params: dict, state: dict, grads: dict, cost: Any, lr: Any, *, m: int,
+                     with_cost: bool, options: dict[str, Any],
+                     xp: ModuleType) -> tuple[dict, dict, Any]:
+    """The end of a chunked step: L2 once on the summed chunk gradients, then the update.
+
+    ``grads`` and ``cost`` are sums of ``chunk_gradients`` shares over all ``m`` samples (no
+    L2 term); ``options`` holds ``optimizer``, ``l2``, ``beta1``, ``beta2`` and ``epsilon``.
+    Returns ``(new_params, new_state, cost)``, the cost with its L2 penalty when ``with_cost``.
+    """
+    l2 = options["l2"]
+    if l2:
+        grads = {k: g + (l2 / m) * params[k[1:]] if k[1] == "W" else g
+                 for k, g in grads.items()}
+        if with_cost:
+            cost = cost + l2_penalty(params, l2, m, xp=xp)
+    new_params, new_state = optimizer_step(
+        options["optimizer"], params, grads, state, lr, beta1=options["beta1"],
+        beta2=options["beta2"], epsilon=options["epsilon"], xp=xp)
+    return new_params, new_state, cost
 
 
 def sum_over_chunks(body: Callable[..., tuple[dict, Any]], X: Any, Y: Any,

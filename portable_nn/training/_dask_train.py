@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from portable_nn.backend import Backend, resolve_backend, to_numpy
-from portable_nn.backend._dask_steps import column_chunks, sum_over_chunks, warn_if_small
+from portable_nn.backend._dask_steps import rechunk_columns, sum_over_chunks, warn_if_small
 from portable_nn.backend._random import chunk_masks
-from portable_nn.core import chunk_gradients, l2_penalty, optimizer_step
-from portable_nn.training._chunked import auto_chunk_size
+from portable_nn.core import chunk_gradients
+from portable_nn.training._chunked import auto_chunk_size, update_from_sums
 from portable_nn.training._chunked import sum_over_chunks as in_pieces
 
 __all__ = ["DaskSteps"]
@@ -74,7 +74,7 @@ class DaskSteps:
                  hidden: tuple[int, ...]) -> None:
         # chunk_size="auto" (or None) on Dask: X's own column chunks, else 8 (see _dask_steps)
         self.chunk_size = o["chunk_size"] if isinstance(o["chunk_size"], int) else None
-        self.X, self.Y, _ = column_chunks(X, Y, chunk_size=self.chunk_size)
+        self.X, self.Y, _ = rechunk_columns(X, Y, chunk_size=self.chunk_size)
         self.width = self.X.chunks[1][0]
         self.host = resolve_backend("numpy", None, be.dtype_name).xp
         self.o, self.hidden, self.be = o, hidden, be
@@ -94,7 +94,7 @@ class DaskSteps:
 
     def batch(self, Xb: Any, Yb: Any) -> tuple[Any, Any]:
         """A mini-batch split into the run's column width (not persisted: used once)."""
-        Xb, Yb, _ = column_chunks(Xb, Yb, chunk_size=self.width, persist=False)
+        Xb, Yb, _ = rechunk_columns(Xb, Yb, chunk_size=self.width, persist=False)
         return Xb, Yb
 
     def step(self, params: dict, state: dict, X: Any, Y: Any, lr: float, iteration: int,
@@ -107,13 +107,5 @@ class DaskSteps:
                              o["keep_prob"], o["seed"], iteration, with_cost)
         grads = sum_over_chunks(fn, X, Y, params, blocks=self.blocks)
         cost = grads.pop("cost", None)
-        l2 = o["l2"]
-        if l2:
-            grads = {k: g + (l2 / m) * params[k[1:]] if k[1] == "W" else g
-                     for k, g in grads.items()}
-            if cost is not None:
-                cost = cost + l2_penalty(params, l2, m, xp=self.host)
-        if o["optimizer"] == "gd":
-            return {k: v - lr * grads[f"d{k}"] for k, v in params.items()}, state, cost
-        return (*optimizer_step(o["optimizer"], params, grads, state, lr, beta1=o["beta1"],
-                                beta2=o["beta2"], epsilon=o["epsilon"], xp=self.host), cost)
+        return update_from_sums(params, state, grads, cost, lr, m=m, with_cost=with_cost,
+                                options=o, xp=self.host)
