@@ -125,6 +125,10 @@ class Model:
         return Y
 
     def _scaled(self, X: Any) -> Any:
+        """``X`` as the network sees it: ``(X - mean) / std`` when standardised, else ``X``.
+
+        ``X`` must already be an array of the model's backend (shape ``(n_x, m)``).
+        """
         if self.standardization is None:
             return X
         mean, std = self.standardization

@@ -334,8 +334,6 @@ def train(
                          "are computed over all samples); standardise an out-of-core X "
                          "beforehand, or load it")
     scaling = _standardization(X, xp) if o["standardize"] else None
-    if scaling is not None:
-        X = (X - scaling[0]) / scaling[1]
     if o["output"] == "softmax" and Y.shape[0] < 2:
         raise ValueError(f"output='softmax' needs one-hot Y with at least 2 rows, got {Y.shape}")
     if isinstance(o["init"], Mapping):
@@ -350,6 +348,7 @@ def train(
         config["backend_choice"] = choice
     model = Model(params, layer_dims=layer_dims, hidden_activation=o["hidden_activation"],
                   output=o["output"], backend=be, config=config, standardization=scaling)
+    X = model._scaled(X)  # training sees X as the model will: standardised when asked
     if o["resume"] is not None:
         _persistence.resume_into(model, o["resume"], m=X.shape[1], options=o)
     keep_freed_memory_in_process()  # no page faults on each iteration's fresh temporaries
