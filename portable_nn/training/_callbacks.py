@@ -1,0 +1,134 @@
+"""Callbacks: code that runs where the training loop records a cost, and when the run ends.
+
+The loop calls every callback at its *record points*: the iterations ``i`` where
+``i % every == 0`` (the callback's own ``every``), or, for a callback without ``every``, where
+``i % cost_every == 0`` (where ``model.costs`` gets an entry). At a record point the loop has
+computed the cost of the parameters reached after ``i`` updates (iteration ``i``'s forward
+pass, before its update), and ``run.model`` holds exactly those parameters, their optimizer
+state and ``iterations == i``. Checkpoints, the progress bar, ``print_cost``, validation scores
+and early stopping are all callbacks; a user's callbacks are called after them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["Callback", "Callbacks", "Run"]
+
+OUTCOMES = ("finished", "stopped", "interrupted", "diverged")
+
+
+class Run:
+    """What a callback sees of a training run.
+
+    Attributes
+    ----------
+    model : Model
+        The model being trained. At a record point its ``params``, ``optimizer_state`` and
+        ``iterations`` are those whose cost is ``cost``; write metrics with
+        :meth:`Model.record`.
+    iteration : int
+        The record point: the number of updates made so far (``model.iterations``).
+    cost : float or None
+        The training cost at ``iteration`` (of the mini-batch with ``batch_size``; with the L2
+        penalty), ``None`` before the first record point.
+    total : int
+        ``num_iterations``, the run's last iteration.
+    cost_every : int
+        The run's ``cost_every``.
+    backend : Backend
+        Where the parameters live during the run: the model's backend, except NumPy on the host
+        for ``backend="dask"`` (whose parameters are sent to the workers each iteration).
+    outcome : str or None
+        In ``on_end``: ``"finished"``, ``"stopped"`` (by a callback), ``"interrupted"``
+        (Ctrl-C) or ``"diverged"`` (a :class:`TrainingDivergedError` is on its way).
+    stop_reason : str or None
+        Why a callback stopped the run (see :meth:`stop`).
+    """
+
+    def __init__(self, model: Any, *, total: int, cost_every: int, backend: Any,
+                 learning_rate: Any) -> None:
+        self.model = model
+        self.iteration = model.iterations
+        self.cost: float | None = None
+        self.total = total
+        self.cost_every = cost_every
+        self.backend = backend
+        self.learning_rate = learning_rate
+        self.outcome: str | None = None
+        self.stop_reason: str | None = None
+        costs = model.costs
+        self.last_finite: float | None = costs[max(costs)] if costs else None
+
+    def stop(self, reason: str) -> None:
+        """Stop training after this record point: no more updates (``outcome="stopped"``).
+
+        The model keeps the parameters of this record point (its update is not applied).
+        """
+        self.stop_reason = str(reason)
+
+
+class Callback:
+    """Base class of training callbacks: override the methods you need.
+
+    Pass instances to :func:`portable_nn.train` as ``callbacks=[...]``. ``every`` (a class or
+    instance attribute) says where :meth:`on_record` is called: every ``every`` iterations, or
+    with ``None`` (the default) where the run records a cost (every ``cost_every``). A
+    callback stops training with ``run.stop(reason)``.
+
+    Examples
+    --------
+    >>> import portable_nn as pnn
+    >>> class StopBelow(pnn.Callback):
+    ...     def on_record(self, run):
+    ...         if run.cost < 0.6:
+    ...             run.stop(f"cost {run.cost:.3f} < 0.6")
+    >>> X, Y = pnn.datasets.planar()
+    >>> model = pnn.train(X, Y, num_iterations=5000, callbacks=[StopBelow()])
+    >>> model.iterations < 5000, model.costs[model.iterations] < 0.6
+    (True, True)
+    """
+
+    every: int | None = None
+
+    def on_start(self, run: Run) -> None:
+        """Called once, before the first iteration (after a ``resume``, at its iteration)."""
+
+    def on_record(self, run: Run) -> None:
+        """Called at each record point, after the cost there is known and found finite."""
+
+    def on_end(self, run: Run) -> None:
+        """Called once when the run ends, whatever the ``run.outcome``."""
+
+
+class Callbacks:
+    """The run's callbacks in call order, and the record points they ask for."""
+
+    def __init__(self, callbacks: Iterable[Callback], cost_every: int) -> None:
+        self.items = list(callbacks)
+        self.periods = sorted({cost_every} | {cb.every for cb in self.items if cb.every})
+
+    def due(self, iteration: int) -> bool:
+        """Whether ``iteration`` is a record point (its cost is computed)."""
+        return any(iteration % period == 0 for period in self.periods)
+
+    def next_due(self, iteration: int) -> int:
+        """The first record point after ``iteration``."""
+        return min((iteration // period + 1) * period for period in self.periods)
+
+    def on_start(self, run: Run) -> None:
+        """Call every callback's ``on_start``."""
+        for callback in self.items:
+            callback.on_start(run)
+
+    def on_record(self, run: Run) -> None:
+        """Call the callbacks whose period divides ``run.iteration``, in order."""
+        for callback in self.items:
+            if run.iteration % (callback.every or run.cost_every) == 0:
+                callback.on_record(run)
+
+    def on_end(self, run: Run) -> None:
+        """Call every callback's ``on_end``."""
+        for callback in self.items:
+            callback.on_end(run)
