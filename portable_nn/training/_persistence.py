@@ -392,14 +392,15 @@ class Checkpointer(Callback):
         self.m = m
         self.total = total
         self.saved_at: int | None = None
+        self.started_at: int | None = None
 
     def on_start(self, run: Run) -> None:
-        """The starting state is the initial model or the checkpoint resumed: not saved again."""
-        self.saved_at = run.model.iterations
+        """Note where the run starts: that state (initial, or resumed) is not saved again."""
+        self.started_at = run.model.iterations
 
     def on_record(self, run: Run) -> None:
         """Save at every multiple of ``every`` (called there; nothing without ``every``)."""
-        if self.period is not None:
+        if self.period is not None and run.iteration != self.started_at:
             self.save(run.model, run.last_finite, run.learning_rate)
 
     def on_end(self, run: Run) -> None:

@@ -96,6 +96,8 @@ def build_steps(backend: Backend, X: Any, Y: Any, options: TrainOptions,
                 layer_dims: tuple[int, ...]) -> Steps:
     """The run's :class:`Steps` for ``backend``, data ``X``/``Y`` and ``options``."""
     if backend.name == "dask":  # one task per column chunk, a tree sum on the workers
+        if options.compile:
+            compile_steps(backend, make_step(backend.xp, options))  # raises: nothing compiles
         dask = DaskSteps(backend, X, Y, options, layer_dims[1:-1])
         return Steps(dask.step, None, True, dask.X, dask.Y, dask.host_backend, dask)
     if options.chunk_size is not None:  # gradients summed over sample chunks

@@ -21,6 +21,7 @@ from portable_nn.backend import (
     resolve_backend,
     shape_of,
 )
+from portable_nn.core import init_optimizer_state
 from portable_nn.training import _chunked, _persistence
 from portable_nn.training._callbacks import Callback, Callbacks, Run
 from portable_nn.training._feed import Feed
@@ -111,6 +112,8 @@ def train(
     X = model._scaled(X)  # training sees X as the model will: standardised when asked
     if options.resume is not None:
         _persistence.resume_into(model, options.resume, m=X.shape[1], options=options)
+    if model.optimizer_state is None:  # a fresh run, or a checkpoint of plain gd
+        model.optimizer_state = init_optimizer_state(options.optimizer, model.params, xp=be.xp)
     steps = build_steps(be, X, Y, options, model.layer_dims)
     feed = Feed(steps.X, steps.Y, options, steps.backend, model.layer_dims[1:-1],
                 steps.masks_from_iteration)
