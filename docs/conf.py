@@ -80,7 +80,6 @@ def options_table():
 
     rows = ["| option | default | command line | meaning |", "| --- | --- | --- | --- |"]
     for spec in (*OPTIONS, *TOOL_OPTIONS):
-        where = "" if spec in TOOL_OPTIONS else "`train`, "
         flag = f"`{spec.cli.flag}`" if spec.cli is not None else "-"
         default = f"`{spec.default!r}`" + ("" if spec in OPTIONS else " (estimators)")
         rows.append(f"| `{spec.name}` | {default} | {flag} | {_myst(spec.doc)} |")
