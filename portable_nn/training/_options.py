@@ -28,7 +28,8 @@ from portable_nn.training import _validate as check
 from portable_nn.training._callbacks import Callback
 from portable_nn.training._init import INITS
 
-__all__ = ["OPTIONS", "TOOL_OPTIONS", "Cli", "EstimatorParam", "Option", "TrainOptions"]
+__all__ = ["OPTIONS", "TOOL_OPTIONS", "Cli", "EstimatorParam", "Option", "TrainOptions",
+           "check_recorded", "numpydoc_parameters"]
 
 Check = Callable[[str, Any], Any]
 
@@ -440,6 +441,24 @@ Early stopping's patience, in record points (every ``cost_every`` iterations).""
 
 #: Every ``train`` option, in ``train``'s order.
 OPTIONS: tuple[Option, ...] = tuple(OPTIONS_BY_NAME.values())
+
+
+def check_recorded(name: str, value: Any) -> None:
+    """Check an option recorded in a model file's ``config`` with the option's own check.
+
+    Keys that are not recorded options (``backend_choice``, ``classes``, ...) pass; a
+    schedule's ``learning_rate`` is recorded as its text; recorded paths (``checkpoint``,
+    ``resume``) are only checked to be text, since the file need not exist where the model
+    is loaded. Raises the option's ``TypeError`` or ``ValueError``.
+    """
+    spec = OPTIONS_BY_NAME.get(name)
+    if spec is None or not spec.record:
+        return
+    if name in ("checkpoint", "resume") or (name == "learning_rate" and isinstance(value, str)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be text or null, got {value!r}")
+        return
+    spec.validate(value)
 
 
 def numpydoc_parameters(specs: Sequence[Option], *, with_default: bool = False) -> str:
