@@ -16,10 +16,14 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from portable_nn.backend import to_backend
-from portable_nn.backend._columns import ColumnReader, column_chunks, is_out_of_core
-from portable_nn.backend._jax_devices import shard_samples
-from portable_nn.backend._random import chunk_mask_sampler
+from portable_nn.backend import (
+    ColumnReader,
+    chunk_mask_sampler,
+    column_chunks,
+    is_out_of_core,
+    shard_samples,
+    to_backend,
+)
 from portable_nn.core import chunk_gradients, l2_penalty, optimizer_step
 from portable_nn.training import _validate as check
 
@@ -132,12 +136,12 @@ def chunked_run_step(
         dropout = (backend, o["seed"], o["keep_prob"], tuple(layer_dims[1:-1]))
     loop = None
     if o["compile"] and backend.name == "jax":
-        from portable_nn.backend._compile import jax_chunk_loop
+        from portable_nn.backend import jax_chunk_loop
 
         loop = jax_chunk_loop
     step = make_chunked_step(backend.xp, size=size, dropout=dropout, loop=loop, **options)
     if o["compile"]:
-        from portable_nn.backend._compile import compile_steps
+        from portable_nn.backend import compile_steps
 
         key = (*sorted(options.items()), ("chunk_size", size), ("dropout", dropout is not None,
                                                                   o["seed"], o["keep_prob"]))

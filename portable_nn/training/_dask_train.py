@@ -12,9 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from portable_nn.backend import Backend, resolve_backend, to_numpy
-from portable_nn.backend._dask_steps import rechunk_columns, sum_over_chunks, warn_if_small
-from portable_nn.backend._random import chunk_masks
+from portable_nn.backend import (
+    Backend,
+    chunk_masks,
+    rechunk_columns,
+    resolve_backend,
+    to_numpy,
+    warn_if_small,
+)
+from portable_nn.backend import dask_sum_over_chunks as sum_over_chunks
 from portable_nn.core import chunk_gradients
 from portable_nn.training._chunked import auto_chunk_size, update_from_sums
 from portable_nn.training._chunked import sum_over_chunks as in_pieces

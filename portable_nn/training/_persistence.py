@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from portable_nn._version import __version__
-from portable_nn.backend import Backend, from_host, resolve_backend
-from portable_nn.backend._io import (
+from portable_nn.backend import (
+    Backend,
     NpzArchive,
     NpzReadError,
+    from_host,
     interrupts_deferred,
+    resolve_backend,
     write_npz_atomic,
 )
 from portable_nn.training._errors import TrainingDivergedError
