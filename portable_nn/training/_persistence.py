@@ -351,10 +351,8 @@ def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = 
     --------
     >>> import os, tempfile
     >>> import portable_nn as pnn
-    >>> X, Y = pnn.datasets.planar()
-    >>> model = pnn.train(X, Y, num_iterations=10)
     >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
-    >>> _ = model.save(path)
+    >>> _ = pnn.train(*pnn.datasets.planar(), num_iterations=10).save(path)
     >>> pnn.load(path).layer_dims
     (2, 4, 1)
     """
