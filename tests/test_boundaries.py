@@ -20,12 +20,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "portable_nn"
 
-# The training loop on this branch still imports two backend-private modules; the merger's new
-# loop (training/_train.py, _steps.py, _feed.py on main) imports only public names. Remove this
-# entry when merging: the strict xfail then fails as XPASS if it is left behind.
-NOT_YET = {"portable_nn/training/_train.py"}
-
-
 def module_name(path: Path) -> str:
     """``portable_nn.training._init`` for ``portable_nn/training/_init.py``."""
     parts = path.relative_to(ROOT).with_suffix("").parts
@@ -83,10 +77,7 @@ def package_files() -> list[Path]:
 
 
 def _params(paths: list[Path]) -> list:
-    return [pytest.param(path, id=str(path.relative_to(ROOT)),
-                         marks=[pytest.mark.xfail(strict=True, reason="the merger's loop fixes it")]
-                         if str(path.relative_to(ROOT)) in NOT_YET else [])
-            for path in paths]
+    return [pytest.param(path, id=str(path.relative_to(ROOT))) for path in paths]
 
 
 def _imports_of(path: Path) -> list[str]:
