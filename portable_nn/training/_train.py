@@ -21,6 +21,7 @@ from portable_nn.backend._compile import compile_steps
 from portable_nn.backend._random import epoch_permutation, mask_sampler
 from portable_nn.core import (
     backward,
+    backward_fused,
     cost_from_logits,
     forward,
     init_optimizer_state,
@@ -72,8 +73,8 @@ def make_step(
             if l2:
                 cost = cost + l2_penalty(params, l2, X.shape[1], xp=xp)
         if plain_gd:  # lr folded into backprop: W - (lr dW) with no per-parameter lr * dW
-            steps = backward(params, cache, Y, hidden_activation=hidden_activation,
-                             output=output, l2=l2, scale=lr, xp=xp)
+            steps = backward_fused(params, cache, Y, hidden_activation=hidden_activation,
+                                   output=output, l2=l2, scale=lr, xp=xp)
             return {k: v - steps[grad_keys[k]] for k, v in params.items()}, state, cost
         grads = backward(params, cache, Y, hidden_activation=hidden_activation, output=output,
                          l2=l2, xp=xp)
