@@ -56,7 +56,7 @@ def backward_fused(
         L2 regularization strength (``0.0``: none).
     scale : float or 0-d array
         Every gradient is multiplied by ``scale`` (default 1): the training loop passes plain
-        gradient descent's learning rate, :func:`portable_nn.core.chunk_gradients` a chunk's
+        gradient descent's learning rate, ``portable_nn.core.chunk_gradients`` a chunk's
         share of the samples.
     xp : namespace, optional
         The array namespace; inferred from every array (``TypeError`` when they mix libraries)
