@@ -19,7 +19,6 @@ The dropout mask multiplies the fresh ``dA`` in place too. Nothing the caller pa
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -82,15 +81,19 @@ def backward_fused(
     """
     if xp is None:
         xp = infer_namespace(params=params, cache=cache, Y=Y)
-    times_g_prime = _times_derivative(hidden_activation)
+    # tanh takes rewrite 4; the others multiply by their derivative (an unknown name is refused)
+    g_prime = None if hidden_activation == "tanh" else activation_derivative(hidden_activation)
     L = num_layers(params)
     inv_m = 1.0 / Y.shape[1]
+    # forward's cache holds A0 ... AL and Z{L}, and D{l} only with dropout: look masks up then
+    with_masks = len(cache) > L + 2
     from_top: list[tuple[Array, Array]] = []  # (dW, db) of layers L ... 1
     dZ = cache[f"A{L}"] - Y
     dZ *= inv_m * scale  # rewrites 1 and 2: 1/m and scale once, on the output error
     ones = xp.ones_like(dZ[:1, :]).T  # rewrite 3: db = dZ @ ones
     for layer in range(L, 0, -1):
-        A_prev, mask = cache[f"A{layer - 1}"], cache.get(f"D{layer - 1}")
+        A_prev = cache[f"A{layer - 1}"]
+        mask = cache.get(f"D{layer - 1}") if with_masks else None
         W = params[f"W{layer}"]
         dW = dZ @ (A_prev if mask is None else A_prev * mask).T
         if l2:
@@ -100,29 +103,14 @@ def backward_fused(
             dA = W.T @ dZ  # a fresh product owned here: updated in place (JAX rebinds)
             if mask is not None:
                 dA *= mask
-            dZ = times_g_prime(dA, A_prev, xp=xp)
+            if g_prime is None:  # rewrite 4: dA (1 - A**2) as dA - (dA A) A, one temporary
+                t = dA * A_prev
+                t *= A_prev
+                dA -= t
+            else:
+                dA *= g_prime(A_prev, xp=xp)
+            dZ = dA
     grads: dict[str, Array] = {}
     for layer, (dW, db) in enumerate(reversed(from_top), start=1):
         grads[f"dW{layer}"], grads[f"db{layer}"] = dW, db
     return grads
-
-
-def _times_derivative(hidden_activation: str) -> Callable[..., Array]:
-    """``f(dA, A, *, xp) = dA * g'(A)``, overwriting ``dA``: tanh by rewrite 4."""
-    g_prime = activation_derivative(hidden_activation)  # also refuses an unknown name
-    if hidden_activation == "tanh":
-        return _times_tanh_derivative
-
-    def times_g_prime(dA: Array, A: Array, *, xp: ModuleType) -> Array:
-        dA *= g_prime(A, xp=xp)
-        return dA
-
-    return times_g_prime
-
-
-def _times_tanh_derivative(dA: Array, A: Array, *, xp: ModuleType) -> Array:
-    """``dA * (1 - A**2)`` as ``dA - (dA A) A``, overwriting ``dA``: one temporary, not three."""
-    t = dA * A
-    t *= A
-    dA -= t
-    return dA
