@@ -85,15 +85,12 @@ def backward_fused(
     g_prime = None if hidden_activation == "tanh" else activation_derivative(hidden_activation)
     L = num_layers(params)
     inv_m = 1.0 / Y.shape[1]
-    # forward's cache holds A0 ... AL and Z{L}, and D{l} only with dropout: look masks up then
-    with_masks = len(cache) > L + 2
     from_top: list[tuple[Array, Array]] = []  # (dW, db) of layers L ... 1
     dZ = cache[f"A{L}"] - Y
     dZ *= inv_m * scale  # rewrites 1 and 2: 1/m and scale once, on the output error
     ones = xp.ones_like(dZ[:1, :]).T  # rewrite 3: db = dZ @ ones
     for layer in range(L, 0, -1):
-        A_prev = cache[f"A{layer - 1}"]
-        mask = cache.get(f"D{layer - 1}") if with_masks else None
+        A_prev, mask = cache[f"A{layer - 1}"], cache.get(f"D{layer - 1}")
         W = params[f"W{layer}"]
         dW = dZ @ (A_prev if mask is None else A_prev * mask).T
         if l2:

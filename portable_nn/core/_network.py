@@ -176,12 +176,12 @@ def backward(
     grads: dict[str, Array] = {}
     dZ = cache[f"A{L}"] - Y  # dZ[L] = A[L] - Y
     for l in range(L, 0, -1):  # noqa: E741 (the lesson's layer index)
-        W, D = params[f"W{l}"], cache.get(f"D{l - 1}")
-        A_prev = cache[f"A{l - 1}"]
+        W, A_prev, D = params[f"W{l}"], cache[f"A{l - 1}"], cache.get(f"D{l - 1}")
         A_seen = A_prev if D is None else A_prev * D  # what layer l saw: A[l-1] (* D[l-1])
-        grads[f"dW{l}"] = (1 / m) * (dZ @ A_seen.T)  # dW[l] = (1/m) dZ[l] A[l-1]^T
+        dW = (1 / m) * (dZ @ A_seen.T)  # dW[l] = (1/m) dZ[l] A[l-1]^T
         if l2:
-            grads[f"dW{l}"] = grads[f"dW{l}"] + (l2 / m) * W  # dW[l] += (l2/m) W[l]
+            dW = dW + (l2 / m) * W  # (+ (l2/m) W[l])
+        grads[f"dW{l}"] = dW
         grads[f"db{l}"] = (1 / m) * xp.sum(dZ, axis=1, keepdims=True)  # db[l] = (1/m) sum(dZ[l])
         if l > 1:
             dA = W.T @ dZ if D is None else (W.T @ dZ) * D  # dA[l-1] = W[l]^T dZ[l] (* D[l-1])
