@@ -113,7 +113,7 @@ class TestGraphBookkeeping:
         from portable_nn.training import TrainOptions
         from portable_nn.training._steps import make_step
 
-        step = make_step(be.xp, TrainOptions())
+        step = make_step(be.xp, TrainOptions(), 2)
         X, Y = planar_data
         rng = np.random.default_rng(0)
         params = {"W1": rng.standard_normal((4, 2)) * 0.01, "b1": np.zeros((4, 1)),

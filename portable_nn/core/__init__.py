@@ -13,7 +13,7 @@ from portable_nn.core._activations import (
     activation,
     activation_derivative,
 )
-from portable_nn.core._backward_fused import backward_fused
+from portable_nn.core._backward_fused import backward_fused, backward_layers, forward_layers
 from portable_nn.core._chunks import chunk_gradients
 from portable_nn.core._network import backward, forward, num_layers
 from portable_nn.core._optimizers import OPTIMIZERS, init_optimizer_state, optimizer_step, update
@@ -36,6 +36,8 @@ __all__ = [
     "compute_cost",
     "backward",
     "backward_fused",
+    "backward_layers",
+    "forward_layers",
     "chunk_gradients",
     "cost_from_logits",
     "cost_from_probabilities",

@@ -15,6 +15,12 @@ It returns ``scale`` times the lesson's gradients (a test proves it equal to
    fresh product ``dA``: one ``(n_l, m)`` temporary instead of three (JAX rebinds).
 
 The dropout mask multiplies the fresh ``dA`` in place too. Nothing the caller passed is written.
+
+The training step runs the positional pair :func:`forward_layers` / :func:`backward_layers`:
+the same arithmetic as :func:`~portable_nn.core.forward` and :func:`backward_fused`, with the
+weights, biases and activations in lists, so no ``"A1"``/``"dW1"`` key is built per step (the
+step looks its parameters up with names it builds once per run). :func:`backward_fused` is the
+same backward on the lesson's dict cache.
 """
 
 from __future__ import annotations
@@ -22,11 +28,12 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from portable_nn.core._activations import activation_derivative
+from portable_nn.core._activations import activation, activation_derivative
 from portable_nn.core._namespace import infer_namespace
 from portable_nn.core._network import num_layers
+from portable_nn.core._outputs import output_function
 
-__all__ = ["backward_fused"]
+__all__ = ["backward_fused", "backward_layers", "forward_layers"]
 
 Array = Any
 
@@ -81,21 +88,80 @@ def backward_fused(
     """
     if xp is None:
         xp = infer_namespace(params=params, cache=cache, Y=Y)
+    L = num_layers(params)
+    activations = [cache[f"A{layer}"] for layer in range(L + 1)]
+    masks = {layer: cache[f"D{layer}"] for layer in range(1, L) if f"D{layer}" in cache}
+    weights = [params[f"W{layer}"] for layer in range(1, L + 1)]
+    grads = backward_layers(weights, activations, Y, dropout_masks=masks or None,
+                            hidden_activation=hidden_activation, l2=l2, scale=scale, xp=xp)
+    return {f"{kind}{layer}": grads[2 * (layer - 1) + k]
+            for layer in range(1, L + 1) for k, kind in enumerate(("dW", "db"))}
+
+
+def forward_layers(
+    weights: list[Array],
+    biases: list[Array],
+    X: Array,
+    /,
+    *,
+    hidden_activation: str,
+    output: str,
+    dropout_masks: dict[int, Array] | None,
+    xp: ModuleType,
+) -> tuple[list[Array], Array]:
+    """:func:`~portable_nn.core.forward` kept positionally: ``(activations, Z_L)``.
+
+    ``weights[l - 1]`` is ``W[l]``, ``biases[l - 1]`` is ``b[l]``; ``activations[l]`` is
+    ``A[l]`` (``activations[0]`` is ``X``), unmasked.
+    """
+    g = activation(hidden_activation)
+    activations = [X]
+    A = X
+    for layer in range(1, len(weights)):
+        Z = weights[layer - 1] @ A
+        Z += biases[layer - 1]  # in place on the fresh product: one (n_l, m) temporary fewer
+        A = g(Z, xp=xp)
+        activations.append(A)
+        if dropout_masks is not None and layer in dropout_masks:
+            A = A * dropout_masks[layer]
+    ZL = weights[-1] @ A
+    ZL += biases[-1]
+    activations.append(output_function(output)(ZL, xp=xp))
+    return activations, ZL
+
+
+def backward_layers(
+    weights: list[Array],
+    activations: list[Array],
+    Y: Array,
+    /,
+    *,
+    dropout_masks: dict[int, Array] | None,
+    hidden_activation: str,
+    l2: float,
+    scale: Any,
+    xp: ModuleType,
+) -> list[Array]:
+    """``scale`` times the gradients as a list ``[dW1, db1, ..., dWL, dbL]``, with rewrites 1-4.
+
+    ``weights[l - 1]`` is ``W[l]`` and ``activations[l]`` is ``A[l]`` (from
+    :func:`forward_layers`); ``dropout_masks`` is ``{l: D[l]}`` for masked hidden layers.
+    """
     # tanh takes rewrite 4; the others multiply by their derivative (an unknown name is refused)
     g_prime = None if hidden_activation == "tanh" else activation_derivative(hidden_activation)
-    L = num_layers(params)
+    L = len(weights)
     inv_m = 1.0 / Y.shape[1]
-    from_top: list[tuple[Array, Array]] = []  # (dW, db) of layers L ... 1
-    dZ = cache[f"A{L}"] - Y
+    from_top: list[Array] = []  # db, dW of layers L ... 1
+    dZ = activations[L] - Y
     dZ *= inv_m * scale  # rewrites 1 and 2: 1/m and scale once, on the output error
     ones = xp.ones_like(dZ[:1, :]).T  # rewrite 3: db = dZ @ ones
     for layer in range(L, 0, -1):
-        A_prev, mask = cache[f"A{layer - 1}"], cache.get(f"D{layer - 1}")
-        W = params[f"W{layer}"]
+        A_prev, W = activations[layer - 1], weights[layer - 1]
+        mask = None if dropout_masks is None else dropout_masks.get(layer - 1)
         dW = dZ @ (A_prev if mask is None else A_prev * mask).T
         if l2:
             dW = dW + ((l2 * inv_m) * scale) * W
-        from_top.append((dW, dZ @ ones))
+        from_top += (dZ @ ones, dW)
         if layer > 1:
             dA = W.T @ dZ  # a fresh product owned here: updated in place (JAX rebinds)
             if mask is not None:
@@ -107,7 +173,4 @@ def backward_fused(
             else:
                 dA *= g_prime(A_prev, xp=xp)
             dZ = dA
-    grads: dict[str, Array] = {}
-    for layer, (dW, db) in enumerate(reversed(from_top), start=1):
-        grads[f"dW{layer}"], grads[f"db{layer}"] = dW, db
-    return grads
+    return from_top[::-1]

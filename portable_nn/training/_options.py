@@ -401,7 +401,7 @@ early stopping); any may stop training. See :class:`portable_nn.Callback`.""",
         return cls(**{name: arguments[name] for name in cls.__dataclass_fields__})
 
     def step_key(self) -> tuple[Any, ...]:
-        """What a training step is built from: equal keys can share a compiled step."""
+        """The options a training step is built from (with its depth, the compiled-step key)."""
         return (self.hidden_activation, self.output, self.optimizer, self.l2, self.beta1,
                 self.beta2, self.epsilon)
 

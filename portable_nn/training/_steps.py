@@ -16,9 +16,9 @@ from typing import Any
 
 from portable_nn.backend import Backend, compile_steps
 from portable_nn.core import (
-    backward_fused,
+    backward_layers,
     cost_from_logits,
-    forward,
+    forward_layers,
     l2_penalty,
     optimizer_step,
 )
@@ -31,38 +31,49 @@ __all__ = ["Steps", "build_steps", "make_step"]
 Step = Callable[..., tuple[Any, Any, Any]]
 
 
-def make_step(xp: ModuleType, options: TrainOptions) -> Step:
+def make_step(xp: ModuleType, options: TrainOptions, layers: int) -> Step:
     """Build ``step(params, state, X, Y, lr, masks, with_cost) -> (params, state, cost)``.
 
     A forward pass, the cost of that pass (a 0-d array, only when ``with_cost``; with the L2
-    penalty), backprop and one optimizer update. Pure: no argument is modified. Plain gradient
-    descent folds the learning rate into backprop (``scale=lr``): ``W - (lr dW)`` with one
-    multiplication of the output error instead of one per parameter.
+    penalty), backprop and one optimizer update: :func:`portable_nn.core.forward_layers` and
+    :func:`~portable_nn.core.backward_layers`, the positional forms of ``forward`` and
+    ``backward_fused``, on the ``layers`` weights and biases looked up with names built here,
+    once. Plain gradient descent folds the learning rate into backprop
+    (``scale=lr``): ``W - (lr dW)`` with one multiplication of the output error instead of one
+    per parameter. Pure: no argument is modified.
     """
     activation, output, l2 = options.hidden_activation, options.output, options.l2
     plain_gd = options.optimizer == "gd"
     hyper = {"beta1": options.beta1, "beta2": options.beta2, "epsilon": options.epsilon}
+    weight_names = [f"W{layer}" for layer in range(1, layers + 1)]
+    bias_names = [f"b{layer}" for layer in range(1, layers + 1)]
+    names = [name for pair in zip(weight_names, bias_names, strict=True) for name in pair]
+    grad_names = [f"d{name}" for name in names]
 
     def step(params: dict, state: dict, X: Any, Y: Any, lr: Any, masks: Any,
              with_cost: bool = False) -> tuple[dict, dict, Any]:
-        _, cache = forward(params, X, hidden_activation=activation, output=output,
-                           dropout_masks=masks, xp=xp)
-        cost = _cost(params, cache, Y, output, l2, xp) if with_cost else None
-        scale = lr if plain_gd else 1.0
-        grads = backward_fused(params, cache, Y, hidden_activation=activation, output=output,
-                               l2=l2, scale=scale, xp=xp)
+        weights = [params[name] for name in weight_names]
+        activations, ZL = forward_layers(weights, [params[name] for name in bias_names], X,
+                                         hidden_activation=activation, output=output,
+                                         dropout_masks=masks, xp=xp)
+        cost = _cost(params, ZL, Y, output, l2, xp) if with_cost else None
+        grads = backward_layers(weights, activations, Y, dropout_masks=masks,
+                                hidden_activation=activation, l2=l2,
+                                scale=lr if plain_gd else 1.0, xp=xp)
         if plain_gd:
-            return {key: value - grads[f"d{key}"] for key, value in params.items()}, state, cost
-        new_params, new_state = optimizer_step(options.optimizer, params, grads, state, lr,
+            stepped = zip(names, grads, strict=True)
+            return {name: params[name] - grad for name, grad in stepped}, state, cost
+        named = dict(zip(grad_names, grads, strict=True))
+        new_params, new_state = optimizer_step(options.optimizer, params, named, state, lr,
                                                **hyper, xp=xp)
         return new_params, new_state, cost
 
     return step
 
 
-def _cost(params: dict, cache: dict, Y: Any, output: str, l2: float, xp: ModuleType) -> Any:
+def _cost(params: dict, ZL: Any, Y: Any, output: str, l2: float, xp: ModuleType) -> Any:
     """The mean cost of a forward pass from its ``Z[L]``, with the L2 penalty when ``l2``."""
-    cost = cost_from_logits(cache[f"Z{len(params) // 2}"], Y, output=output, xp=xp)
+    cost = cost_from_logits(ZL, Y, output=output, xp=xp)
     return cost + l2_penalty(params, l2, Y.shape[1], xp=xp) if l2 else cost
 
 
@@ -103,7 +114,7 @@ def build_steps(backend: Backend, X: Any, Y: Any, options: TrainOptions,
     """The run's :class:`Steps` for ``backend``, data ``X``/``Y`` and ``options``."""
     if backend.name == "dask":  # one task per column chunk, a tree sum on the workers
         if options.compile:
-            compile_steps(backend, make_step(backend.xp, options))  # raises: nothing compiles
+            compile_steps(backend, make_step(backend.xp, options, len(layer_dims) - 1))  # raises
         dask = DaskSteps(backend, X, Y, options, layer_dims[1:-1])
         return Steps(dask.step, None, True, dask.X, dask.Y, dask.host_backend, dask)
     if options.chunk_size is not None:  # gradients summed over sample chunks
@@ -111,8 +122,9 @@ def build_steps(backend: Backend, X: Any, Y: Any, options: TrainOptions,
         step, block = _chunked.chunked_steps(backend, X, options, layer_dims=layer_dims,
                                              batch_m=batch_m)
         return Steps(step, block, True, X, Y, backend)
-    step = make_step(backend.xp, options)
+    layers = len(layer_dims) - 1
+    step = make_step(backend.xp, options, layers)
     if not options.compile:
         return Steps(step, None, False, X, Y, backend)
-    compiled = compile_steps(backend, step, key=options.step_key())
+    compiled = compile_steps(backend, step, key=(*options.step_key(), layers))
     return Steps(compiled.step, compiled.block, False, X, Y, backend)
