@@ -83,9 +83,9 @@ class Model:
         self._backend = backend
 
     def record(self, name: str, iteration: int, value: float) -> None:
-        """Record ``value`` of the metric ``name`` at ``iteration`` in :attr:`metrics`.
+        """Record ``value`` of the metric ``name`` at ``iteration`` in ``model.metrics``.
 
-        Callbacks call it at record points (see :class:`portable_nn.Callback`).
+        Callbacks call it at their record points (see ``portable_nn.Callback``).
 
         Parameters
         ----------
