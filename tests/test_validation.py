@@ -217,39 +217,45 @@ class TestValidationScore:
 # ------------------------------------------------------------------------- EarlyStopping
 
 
-def _stepped_run(cpu_cell, optimizer="adam"):
-    """A fake run whose params change at each record point; costs written by hand."""
-    be = cpu_cell.resolve("float64")
-    model = make_model(be)
-    model.optimizer_state = pnn.core.init_optimizer_state(optimizer, model.params, xp=be.xp)
-    return model, fake_run(model)
-
-
 def _advance(model, run, iteration, cost):
     """Move the fake run to ``iteration`` with fresh params/state and a validation cost."""
-    xp = run.backend.xp
     model.params = {k: v + 1.0 for k, v in model.params.items()}
     if model.optimizer_state:
         model.optimizer_state = {k: (v + 1 if isinstance(v, int) else v + 1.0)
                                  for k, v in model.optimizer_state.items()}
     model.iterations = run.iteration = iteration
     model.record("validation_cost", iteration, cost)
-    return xp
+
+
+def _stopped(cpu_cell, patience, costs, optimizer="adam"):
+    """An EarlyStopping fed ``costs`` at iterations 0, 10, 20, ... of a fake run whose
+    params change at each record point: ``(model, run, stopper)``."""
+    be = cpu_cell.resolve("float64")
+    model = make_model(be)
+    model.optimizer_state = pnn.core.init_optimizer_state(optimizer, model.params, xp=be.xp)
+    run = fake_run(model)
+    stopper = EarlyStopping(patience)
+    stopper.on_start(run)
+    for i, cost in enumerate(costs):
+        _advance(model, run, 10 * i, cost)
+        stopper.on_record(run)
+    return model, run, stopper
 
 
 class TestEarlyStopping:
     def test_stops_after_patience_and_restores_the_best(self, cpu_cell):
-        model, run = _stepped_run(cpu_cell)
-        stopper = EarlyStopping(2)
-        stopper.on_start(run)
-        kept = {}
-        for i, cost in zip(range(0, 60, 10), [0.9, 0.5, 0.5, 0.6, 0.4, 0.41], strict=False):
-            _advance(model, run, i, cost)
-            if i == 40:
-                kept = host(model), dict(model.optimizer_state)
-            stopper.on_record(run)
-            assert (run.stop_reason is not None) == (i == 30), i  # two after the 0.5 at 10
-            run.stop_reason = None
+        model, run, stopper = _stopped(cpu_cell, 2, [0.9, 0.5, 0.5])
+        assert run.stop_reason is None
+        _advance(model, run, 30, 0.6)
+        stopper.on_record(run)
+        assert run.stop_reason is not None  # two records after the 0.5 at 10
+        run.stop_reason = None
+        _advance(model, run, 40, 0.4)
+        kept = host(model), dict(model.optimizer_state)
+        stopper.on_record(run)
+        _advance(model, run, 50, 0.41)
+        stopper.on_record(run)
+        assert run.stop_reason is None
         assert stopper.best_iteration == 40
         _advance(model, run, 60, 0.7)
         stopper.on_record(run)
@@ -266,59 +272,35 @@ class TestEarlyStopping:
         assert model.metrics["validation_cost"][60] == 0.7  # the records are all kept
 
     def test_equal_cost_is_no_improvement(self, cpu_cell):
-        model, run = _stepped_run(cpu_cell, "gd")
-        stopper = EarlyStopping(1)
-        stopper.on_start(run)
-        _advance(model, run, 0, 0.5)
-        stopper.on_record(run)
-        _advance(model, run, 10, 0.5)
-        stopper.on_record(run)
+        _, run, stopper = _stopped(cpu_cell, 1, [0.5, 0.5], optimizer="gd")
         assert run.stop_reason is not None
         assert stopper.best_iteration == 0
 
     def test_nan_is_no_improvement(self, cpu_cell):
-        model, run = _stepped_run(cpu_cell, "momentum")
-        stopper = EarlyStopping(3)
-        stopper.on_start(run)
-        for i, cost in ((0, math.nan), (10, 0.3), (20, math.nan), (30, math.inf)):
-            _advance(model, run, i, cost)
-            stopper.on_record(run)
+        _, _, stopper = _stopped(cpu_cell, 3, [math.nan, 0.3, math.nan, math.inf], "momentum")
         assert stopper.best_iteration == 10
         assert stopper.waited == 2
 
     def test_copies_not_references(self, cpu_cell):
-        model, run = _stepped_run(cpu_cell)
-        stopper = EarlyStopping(5)
-        stopper.on_start(run)
-        _advance(model, run, 0, 0.5)
-        stopper.on_record(run)
+        model, _, stopper = _stopped(cpu_cell, 5, [0.5])
         best_params, best_state = stopper.best
         for key, value in model.params.items():
             assert best_params[key] is not value
         assert all(best_state[k] is not v for k, v in model.optimizer_state.items() if k != "t")
 
-    def test_finished_and_interrupted_restore(self, cpu_cell):
-        for outcome in ("finished", "interrupted"):
-            model, run = _stepped_run(cpu_cell)
-            stopper = EarlyStopping(10)
-            stopper.on_start(run)
-            _advance(model, run, 0, 0.5)
-            stopper.on_record(run)
-            best = host(model)
-            _advance(model, run, 10, 0.6)
-            stopper.on_record(run)
-            run.outcome = outcome
-            stopper.on_end(run)
-            assert model.iterations == model.best_iteration == 0
-            assert_params_equal(host(model), best)
+    @pytest.mark.parametrize("outcome", ["finished", "interrupted", "stopped"])
+    def test_end_restores_the_best(self, cpu_cell, outcome):
+        model, run, stopper = _stopped(cpu_cell, 10, [0.5])
+        best = host(model)
+        _advance(model, run, 10, 0.6)
+        stopper.on_record(run)
+        run.outcome = outcome
+        stopper.on_end(run)
+        assert model.iterations == model.best_iteration == 0
+        assert_params_equal(host(model), best)
 
     def test_diverged_keeps_the_model(self, cpu_cell):
-        model, run = _stepped_run(cpu_cell)
-        stopper = EarlyStopping(10)
-        stopper.on_start(run)
-        _advance(model, run, 0, 0.5)
-        stopper.on_record(run)
-        _advance(model, run, 10, 0.6)
+        model, run, stopper = _stopped(cpu_cell, 10, [0.5, 0.6])
         reached = host(model)
         run.outcome = "diverged"
         stopper.on_end(run)
@@ -327,18 +309,15 @@ class TestEarlyStopping:
         assert_params_equal(host(model), reached)
 
     def test_no_record_no_change(self, cpu_cell):
-        model, run = _stepped_run(cpu_cell)
-        stopper = EarlyStopping(1)
-        stopper.on_start(run)
+        model, run, stopper = _stopped(cpu_cell, 1, [])
         run.outcome = "finished"
         stopper.on_end(run)
         assert model.best_iteration is None
         assert model.iterations == 0
 
     def test_needs_a_validation_score(self, cpu_cell):
-        _model, run = _stepped_run(cpu_cell)
-        stopper = EarlyStopping(1)
-        stopper.on_start(run)
+        _, run, stopper = _stopped(cpu_cell, 1, [])
+        run.iteration = 10
         with pytest.raises(RuntimeError, match="needs a ValidationScore before it"):
             stopper.on_record(run)
 
