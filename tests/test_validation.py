@@ -299,6 +299,18 @@ class TestEarlyStopping:
         assert model.iterations == model.best_iteration == 0
         assert_params_equal(host(model), best)
 
+    def test_end_moves_to_the_models_backend(self, cpu_cell):
+        model, run, stopper = _stopped(cpu_cell, 10, [0.5])
+        best = host(model)
+        host_backend = pnn.resolve_backend("numpy", None, "float64")
+        stopper.best = ({k: np.asarray(v) for k, v in best.items()}, None)  # as on Dask
+        run.backend = host_backend
+        run.outcome = "finished"
+        stopper.on_end(run)
+        assert_params_equal(host(model), best)
+        library = type(model.xp.zeros(1)).__module__
+        assert {type(value).__module__ for value in model.params.values()} == {library}
+
     def test_diverged_keeps_the_model(self, cpu_cell):
         model, run, stopper = _stopped(cpu_cell, 10, [0.5, 0.6])
         reached = host(model)

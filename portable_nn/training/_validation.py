@@ -274,8 +274,22 @@ class EarlyStopping(Callback):
         if run.outcome == "diverged" or self.best is None:
             return
         model = run.model
-        model.params, model.optimizer_state = self.best
+        params, state = self.best
+        model.params = _moved(params, model.backend_info)
+        model.optimizer_state = _moved(state, model.backend_info)
         model.iterations = model.best_iteration = self.best_iteration
+
+
+def _moved(arrays: Mapping[str, Any] | None, backend: Any) -> dict[str, Any] | None:
+    """The copies, kept on ``run.backend``, back on the model's own backend when it differs.
+
+    On Dask the run keeps host NumPy copies and the model is given Dask arrays again before
+    ``on_end``; elsewhere this hands every array back as it is. Scalars (Adam's ``t``) stay.
+    """
+    if arrays is None:
+        return None
+    return {key: to_backend(value, backend, name=key) if getattr(value, "ndim", 0) else value
+            for key, value in arrays.items()}
 
 
 def _copied(arrays: Mapping[str, Any], xp: Any) -> dict[str, Any]:
