@@ -588,3 +588,22 @@ class TestTrainEarlyStopping:
         loaded = pnn.load(model.save(tmp_path / "m.npz"))
         assert loaded.history == model.history
         assert loaded.best_iteration == model.best_iteration == loaded.iterations
+
+
+@LOOP
+class TestTrainLazy:
+    def test_dask_early_stopping_gives_dask_arrays(self, lazy_cell, overfit_data):
+        (X, Y), (Xv, Yv) = overfit_data
+        options = dict(OVERFIT, num_iterations=300, validation=(Xv, Yv), early_stopping=5,
+                       standardize=True, dtype="float64")
+        eager = pnn.train(X, Y, **options)
+        with pytest.warns(RuntimeWarning, match="backend='dask'"):
+            lazy = pnn.train(X, Y, **on(lazy_cell, **options))
+        assert lazy.best_iteration == eager.best_iteration == lazy.iterations
+        assert lazy.history.keys() == eager.history.keys()
+        np.testing.assert_allclose(list(lazy.metrics["validation_cost"].values()),
+                                   list(eager.metrics["validation_cost"].values()), rtol=1e-12)
+        for key, value in eager.params.items():
+            assert type(lazy.params[key]).__module__.startswith("dask")
+            np.testing.assert_allclose(pnn.to_numpy(lazy.params[key]), value, rtol=1e-10,
+                                       atol=1e-12)
