@@ -198,7 +198,7 @@ class TestValidationScore:
         (lambda X, Y: (X, Y[:, :-1]), r"Y must have shape \(1, 80\)"),
         (lambda X, Y: (X, Y[0]), r"Y must have shape \(1, 80\)"),
         (lambda X, Y: (X[:, :0], Y[:, :0]), "zero samples"),
-        (lambda X, Y: (np.where(X > 1, np.nan, X), Y), "X holds NaN"),
+        (lambda X, Y: (np.where(X > 1, np.nan, X), Y), r"Y_val\): X holds \d+ NaN"),
         (lambda X, Y: (X, Y * 2.0), "only 0 and 1"),
     ])
     def test_refused_against_the_model(self, cpu_cell, small_data, change, message):

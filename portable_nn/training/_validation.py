@@ -22,7 +22,7 @@ from typing import Any
 from portable_nn.backend import to_backend, to_numpy
 from portable_nn.core import cost_from_logits, forward
 from portable_nn.training._callbacks import Callback, Run
-from portable_nn.training._validate import check_features, check_int, check_targets
+from portable_nn.training._validate import check_features, check_int, check_values
 
 __all__ = [
     "EarlyStopping",
@@ -172,8 +172,7 @@ class ValidationScore(Callback):
         with _about_validation():
             check_features(X, model.layer_dims[0])
             _check_targets_shape(Y, model.layer_dims[-1], X.shape[1])
-            _check_finite(X, Y, xp=backend.xp)
-            check_targets(Y, output=model.output, xp=backend.xp)
+            check_values(X, Y, output=model.output, xp=backend.xp)  # finite, valid targets
         if model.standardization is not None:
             mean, std = (to_backend(a, backend, name=f"standardization {part}")
                          for a, part in zip(model.standardization, ("mean", "std"), strict=True))
@@ -209,12 +208,6 @@ def _check_targets_shape(Y: Any, n_y: int, m: int) -> None:
     if Y.ndim != 2 or tuple(Y.shape) != (n_y, m):
         raise ValueError(f"Y must have shape ({n_y}, {m}) to match the model's {n_y} outputs "
                          f"and X's {m} samples, got {tuple(Y.shape)}")
-
-
-def _check_finite(X: Any, Y: Any, *, xp: Any) -> None:
-    for name, array in (("X", X), ("Y", Y)):
-        if not bool(xp.all(xp.isfinite(array))):
-            raise ValueError(f"{name} holds NaN or infinite values; clean the data first")
 
 
 # ------------------------------------------------------------------------ early stopping
