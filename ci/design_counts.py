@@ -8,8 +8,8 @@ Prints, for the ``portable_nn`` package under ``ROOT`` (default: this checkout):
   the name, a numpydoc parameter line (``<name> :``), a command-line flag ``--<name>`` (also
   the CLI's own spellings), and a default value written beside the name. ``core/`` takes the
   hyperparameters as the numerics' own arguments and is left out.
-- **longest functions** in ``training/`` (lines from ``def`` to the last line, nested
-  functions counted inside their parent and on their own).
+- **longest functions** in ``training/``: lines from ``def`` to the last line, and lines of
+  code after the docstring (nested functions counted inside their parent and on their own).
 - **private imports across packages**: ``from portable_nn.<pkg>._<module> import ...`` in a
   file outside ``portable_nn/<pkg>/``.
 
@@ -86,19 +86,25 @@ def _defaults(package: Path, name: str) -> int:
                 pairs = [*zip(positional, args.defaults, strict=True),
                          *zip(args.kwonlyargs, args.kw_defaults, strict=True)]
                 found += sum(1 for a, d in pairs if a.arg == name and d is not None)
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                found += node.target.id == name and node.value is not None  # a spec field
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
                 found += len(re.findall(rf"^\s*[\w, ]*\b{name}\b[\w, ]*:.*default=",
                                         node.value, flags=re.MULTILINE))
     return found
 
 
-def _longest(package: Path, top: int = 5) -> list[tuple[int, str]]:
+def _longest(package: Path, top: int = 5, *, body_only: bool = False) -> list[tuple[int, str]]:
+    """The longest functions: whole (``def`` to the end), or their body after the docstring."""
     lengths = []
     for path in sorted((package / "training").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                length = node.end_lineno - node.lineno + 1
-                lengths.append((length, f"{path.name}:{node.name}"))
+                body = node.body
+                if body_only and ast.get_docstring(node) is not None:
+                    body = body[1:]
+                start = body[0].lineno if body_only and body else node.lineno
+                lengths.append((node.end_lineno - start + 1, f"{path.name}:{node.name}"))
     return sorted(lengths, reverse=True)[:top]
 
 
@@ -134,8 +140,10 @@ def main(argv: list[str]) -> int:
     print(f"defaults written: beta1 {_defaults(package, 'beta1')}, "
           f"learning_rate {_defaults(package, 'learning_rate')}, "
           f"num_iterations {_defaults(package, 'num_iterations')}")
-    print("longest functions in training/: "
+    print("longest functions in training/, whole: "
           + ", ".join(f"{name} {n}" for n, name in _longest(package)))
+    print("longest functions in training/, code after the docstring: "
+          + ", ".join(f"{name} {n}" for n, name in _longest(package, body_only=True)))
     imports = _private_imports(package)
     print(f"private modules imported from another package: {len(imports)}")
     for line in imports:

@@ -67,6 +67,33 @@ def _skip_member(app, what, name, obj, skip, options):
     return None
 
 
+def _myst(text):
+    """A numpydoc text as one MyST table cell: rst roles as MyST roles, one line."""
+    import re
+
+    return re.sub(r":(\w+):`", r"{\1}`", " ".join(text.split()))
+
+
+def options_table():
+    """The training options as a MyST table, generated from their specification."""
+    from portable_nn.training import OPTIONS, TOOL_OPTIONS
+
+    rows = ["| option | default | command line | meaning |", "| --- | --- | --- | --- |"]
+    for spec in (*OPTIONS, *TOOL_OPTIONS):
+        flag = f"`{spec.cli.flag}`" if spec.cli is not None else "-"
+        default = f"`{spec.default!r}`" + ("" if spec in OPTIONS else " (estimators)")
+        rows.append(f"| `{spec.name}` | {default} | {flag} | {_myst(spec.doc)} |")
+    return "\n".join(rows) + "\n"
+
+
+def _write_options_table(app):
+    folder = os.path.join(app.srcdir, "generated")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "training-options.md"), "w") as table:
+        table.write(options_table())
+
+
 def setup(app):
-    """Connect the member filter."""
+    """Connect the member filter and write the generated options table."""
     app.connect("autodoc-skip-member", _skip_member)
+    app.connect("builder-inited", _write_options_table)

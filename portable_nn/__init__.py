@@ -23,6 +23,7 @@ from portable_nn.backend import (
 )
 from portable_nn.core import backward, compute_cost, forward, update
 from portable_nn.training import (
+    Callback,
     Model,
     ModelFileError,
     TrainingDivergedError,
@@ -34,6 +35,7 @@ from portable_nn.training import (
 __all__ = [
     "Backend",
     "BackendUnavailableError",
+    "Callback",
     "Model",
     "ModelFileError",
     "TrainingDivergedError",

@@ -12,7 +12,7 @@ import portable_nn as pnn
 from portable_nn.backend import resolve_backend
 from portable_nn.backend._random import epoch_permutation, mask_sampler
 from portable_nn.core import cost_from_logits, l2_penalty
-from portable_nn.training._train import _Batches
+from portable_nn.training._feed import Batches
 
 
 def _small_problem(seed: int = 0, m: int = 12, n_x: int = 3, n_y: int = 1):
@@ -43,7 +43,7 @@ class TestMiniBatches:
     def test_each_epoch_is_a_permutation_with_a_smaller_last_batch(self):
         be = resolve_backend("numpy")
         X = np.arange(10.0).reshape(1, 10)
-        batches = _Batches(X, X, 4, seed=3, backend=be)
+        batches = Batches(X, X, 4, seed=3, backend=be)
         assert batches.per_epoch == 3
         for epoch in range(2):
             seen = [batches(epoch * 3 + k)[0] for k in range(3)]

@@ -110,10 +110,10 @@ class TestGraphBookkeeping:
 
     def test_params_handed_in_are_never_written(self, planar_data):
         be = pnn.resolve_backend("numpy")
-        from portable_nn.training._train import make_step
+        from portable_nn.training import TrainOptions
+        from portable_nn.training._steps import make_step
 
-        step = make_step(be.xp, hidden_activation="tanh", output="sigmoid", optimizer="gd",
-                         l2=0.0, beta1=0.9, beta2=0.999, epsilon=1e-8)
+        step = make_step(be.xp, TrainOptions())
         X, Y = planar_data
         rng = np.random.default_rng(0)
         params = {"W1": rng.standard_normal((4, 2)) * 0.01, "b1": np.zeros((4, 1)),

@@ -10,17 +10,50 @@ from portable_nn.backend._auto import (
     flops_per_iteration,
     shape_of,
 )
+from portable_nn.backend._columns import ColumnReader, column_chunks, is_out_of_core
+from portable_nn.backend._compile import compile_steps, jax_chunk_loop
 from portable_nn.backend._convert import from_host, to_backend, to_numpy
+from portable_nn.backend._dask_steps import rechunk_columns, warn_if_small
+from portable_nn.backend._dask_steps import sum_over_chunks as dask_sum_over_chunks
 from portable_nn.backend._host_memory import keep_freed_memory_in_process
+from portable_nn.backend._io import NpzArchive, NpzReadError, interrupts_deferred, write_npz_atomic
+from portable_nn.backend._jax_devices import shard_samples
+from portable_nn.backend._random import (
+    chunk_mask_sampler,
+    chunk_masks,
+    epoch_permutation,
+    host_standard_normal,
+    mask_sampler,
+)
 from portable_nn.backend._registry import (
     KNOWN_BACKENDS,
     BackendUnavailableError,
     available_backends,
 )
+from portable_nn.backend._selector import _DTYPE_NAMES as DTYPE_NAMES
 from portable_nn.backend._selector import Backend, dtype_name, resolve_backend
 
 __all__ = [
+    "ColumnReader",
+    "NpzArchive",
+    "NpzReadError",
+    "chunk_mask_sampler",
+    "chunk_masks",
+    "column_chunks",
+    "compile_steps",
+    "dask_sum_over_chunks",
+    "epoch_permutation",
+    "host_standard_normal",
+    "interrupts_deferred",
+    "is_out_of_core",
+    "jax_chunk_loop",
+    "mask_sampler",
+    "rechunk_columns",
+    "shard_samples",
+    "warn_if_small",
+    "write_npz_atomic",
     "CROSSOVER_FLOPS",
+    "DTYPE_NAMES",
     "KNOWN_BACKENDS",
     "Backend",
     "BackendUnavailableError",

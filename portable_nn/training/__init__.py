@@ -4,10 +4,36 @@ It assembles the array-API core (:mod:`portable_nn.core`) with the backend selec
 (:mod:`portable_nn.backend`).
 """
 
+from portable_nn.training._callbacks import Callback, Run
 from portable_nn.training._errors import TrainingDivergedError
 from portable_nn.training._init import init_params
 from portable_nn.training._model import Model
+from portable_nn.training._options import (
+    OPTIONS,
+    TOOL_OPTIONS,
+    Cli,
+    EstimatorParam,
+    Option,
+    TrainOptions,
+    numpydoc_parameters,
+)
 from portable_nn.training._persistence import ModelFileError, load
 from portable_nn.training._train import train
 
-__all__ = ["Model", "ModelFileError", "TrainingDivergedError", "init_params", "load", "train"]
+__all__ = [
+    "OPTIONS",
+    "TOOL_OPTIONS",
+    "Callback",
+    "Cli",
+    "EstimatorParam",
+    "Model",
+    "ModelFileError",
+    "Option",
+    "Run",
+    "TrainOptions",
+    "TrainingDivergedError",
+    "init_params",
+    "load",
+    "numpydoc_parameters",
+    "train",
+]

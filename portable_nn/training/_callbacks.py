@@ -27,7 +27,7 @@ class Run:
     model : Model
         The model being trained. At a record point its ``params``, ``optimizer_state`` and
         ``iterations`` are those whose cost is ``cost``; write metrics with
-        :meth:`Model.record`.
+        :meth:`portable_nn.Model.record`.
     iteration : int
         The record point: the number of updates made so far (``model.iterations``).
     cost : float or None
@@ -42,7 +42,7 @@ class Run:
         for ``backend="dask"`` (whose parameters are sent to the workers each iteration).
     outcome : str or None
         In ``on_end``: ``"finished"``, ``"stopped"`` (by a callback), ``"interrupted"``
-        (Ctrl-C) or ``"diverged"`` (a :class:`TrainingDivergedError` is on its way).
+        (Ctrl-C) or ``"diverged"`` (a :class:`~portable_nn.TrainingDivergedError` is on its way).
     stop_reason : str or None
         Why a callback stopped the run (see :meth:`stop`).
     """

@@ -16,14 +16,21 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from portable_nn.backend import to_backend
-from portable_nn.backend._columns import ColumnReader, column_chunks, is_out_of_core
-from portable_nn.backend._jax_devices import shard_samples
-from portable_nn.backend._random import chunk_mask_sampler
+from portable_nn.backend import (
+    ColumnReader,
+    chunk_mask_sampler,
+    column_chunks,
+    compile_steps,
+    is_out_of_core,
+    jax_chunk_loop,
+    shard_samples,
+    to_backend,
+)
 from portable_nn.core import chunk_gradients, l2_penalty, optimizer_step
 from portable_nn.training import _validate as check
+from portable_nn.training._options import TrainOptions
 
-__all__ = ["auto_chunk_size", "check_chunk_size", "is_streamed", "make_chunked_step",
+__all__ = ["auto_chunk_size", "chunked_steps", "is_streamed", "make_chunked_step",
            "prepare_data", "update_from_sums"]
 
 # a chunk's activations and backprop temporaries: 8 MiB stay in a CPU's last-level cache (32 MiB
@@ -34,16 +41,6 @@ AUTO_MIN, AUTO_MULTIPLE = 256, 64
 CHECK_BYTES = 8 * 2**20
 
 Loop = Callable[..., tuple[dict[str, Any], Any]]
-
-
-def check_chunk_size(chunk_size: Any) -> int | str | None:
-    """``None``, ``"auto"`` or an int >= 1; anything else raises naming ``chunk_size``."""
-    if chunk_size is None or chunk_size == "auto":
-        return chunk_size
-    if isinstance(chunk_size, str):
-        raise ValueError(f"chunk_size={chunk_size!r} is unknown; expected an int >= 1, 'auto' "
-                         "or None")
-    return check.check_int("chunk_size", chunk_size, minimum=1)
 
 
 def auto_chunk_size(layer_dims: tuple[int, ...], itemsize: int, m: int) -> int:
@@ -104,46 +101,36 @@ def is_streamed(array: Any) -> bool:
     return isinstance(array, ColumnReader)
 
 
-def chunked_run_step(
-    backend: Any, X: Any, o: dict[str, Any], *, layer_dims: tuple[int, ...], batch_m: int,
-    options: dict[str, Any],
-) -> tuple[Callable[..., tuple[Any, Any, Any]], Any, int]:
-    """The chunked step of a ``train`` run: ``(step, block, size)``.
+def chunked_steps(
+    backend: Any, X: Any, options: TrainOptions, *, layer_dims: tuple[int, ...], batch_m: int,
+) -> tuple[Callable[..., tuple[Any, Any, Any]], Any]:
+    """The chunked step of a ``train`` run and its compiled block: ``(step, block)``.
 
     ``step`` is compiled when asked, ``block`` runs cost-free iterations compiled (``None``
-    unless compiled) and ``size`` is the chunk size (``"auto"`` resolved).
-
-    Raises a ``ValueError`` for what a chunked run cannot do: compile or mini-batches over
-    out-of-core data (compiled steps take device arrays; shuffled batches would gather rows
-    from the file). ``options`` are ``make_step``'s keyword arguments.
+    unless compiled). Raises a ``ValueError`` for what a chunked run cannot do: compile or
+    mini-batches over out-of-core data (compiled steps take device arrays; shuffled batches
+    would gather rows from the file).
     """
     out_of_core = isinstance(X, ColumnReader)
-    if out_of_core and o["compile"]:
+    if out_of_core and options.compile:
         raise ValueError("compile=True needs X in memory: with out-of-core X (a memmap, h5py or "
                          "zarr array) use compile=False, which streams its chunks")
     if out_of_core and batch_m < X.shape[1]:
         raise ValueError("batch_size needs X in memory: out-of-core X (a memmap, h5py or zarr "
                          "array) trains full-batch, chunk by chunk")
-    size = o["chunk_size"]
+    size = options.chunk_size
     if size == "auto":
         size = auto_chunk_size(layer_dims, _itemsize(backend), batch_m)
     dropout = None
-    if o["keep_prob"] < 1.0 and len(layer_dims) > 2:
-        dropout = (backend, o["seed"], o["keep_prob"], tuple(layer_dims[1:-1]))
-    loop = None
-    if o["compile"] and backend.name == "jax":
-        from portable_nn.backend._compile import jax_chunk_loop
-
-        loop = jax_chunk_loop
-    step = make_chunked_step(backend.xp, size=size, dropout=dropout, loop=loop, **options)
-    if o["compile"]:
-        from portable_nn.backend._compile import compile_steps
-
-        key = (*sorted(options.items()), ("chunk_size", size), ("dropout", dropout is not None,
-                                                                  o["seed"], o["keep_prob"]))
-        compiled = compile_steps(backend, step, key=key)
-        return compiled.step, compiled.block, size
-    return step, None, size
+    if options.keep_prob < 1.0 and len(layer_dims) > 2:
+        dropout = (backend, options.seed, options.keep_prob, tuple(layer_dims[1:-1]))
+    loop = jax_chunk_loop if options.compile and backend.name == "jax" else None
+    step = make_chunked_step(backend.xp, options, size=size, dropout=dropout, loop=loop)
+    if not options.compile:
+        return step, None
+    key = (options.step_key(), size, dropout is not None, options.seed, options.keep_prob)
+    compiled = compile_steps(backend, step, key=key)
+    return compiled.step, compiled.block
 
 
 def _itemsize(backend: Any) -> int:
@@ -152,15 +139,9 @@ def _itemsize(backend: Any) -> int:
 
 def make_chunked_step(
     xp: ModuleType,
+    options: TrainOptions,
     *,
     size: int,
-    hidden_activation: str,
-    output: str,
-    optimizer: str,
-    l2: float,
-    beta1: float,
-    beta2: float,
-    epsilon: float,
     dropout: tuple[Any, int, float, tuple[int, ...]] | None = None,
     loop: Loop | None = None,
 ) -> Callable[..., tuple[Any, Any, Any]]:
@@ -177,6 +158,7 @@ def make_chunked_step(
         backend, seed, keep_prob, hidden_sizes = dropout
         sample = chunk_mask_sampler(backend, seed)
     loop = sum_over_chunks if loop is None else loop
+    activation, output = options.hidden_activation, options.output
 
     def step(params: dict, state: dict, X: Any, Y: Any, lr: Any, iteration: Any,
              with_cost: bool = False) -> tuple[dict, dict, Any]:
@@ -188,36 +170,34 @@ def make_chunked_step(
                 width = Xc.shape[1]
                 drawn = sample(iteration, k, [(n, width) for n in hidden_sizes], keep_prob)
                 masks = dict(enumerate(drawn, start=1))
-            return chunk_gradients(params, Xc, Yc, m_total=m, hidden_activation=hidden_activation,
+            return chunk_gradients(params, Xc, Yc, m_total=m, hidden_activation=activation,
                                    output=output, dropout_masks=masks, with_cost=with_cost, xp=xp)
 
         grads, cost = loop(body, X, Y, size)
         return update_from_sums(params, state, grads, cost, lr, m=m, with_cost=with_cost,
-                                options=update_options, xp=xp)
+                                options=options, xp=xp)
 
-    update_options = {"optimizer": optimizer, "l2": l2, "beta1": beta1, "beta2": beta2,
-                      "epsilon": epsilon}
     return step
 
 
 def update_from_sums(params: dict, state: dict, grads: dict, cost: Any, lr: Any, *, m: int,
-                     with_cost: bool, options: dict[str, Any],
+                     with_cost: bool, options: TrainOptions,
                      xp: ModuleType) -> tuple[dict, dict, Any]:
     """The end of a chunked step: L2 once on the summed chunk gradients, then the update.
 
     ``grads`` and ``cost`` are sums of ``chunk_gradients`` shares over all ``m`` samples (no
-    L2 term); ``options`` holds ``optimizer``, ``l2``, ``beta1``, ``beta2`` and ``epsilon``.
+    L2 term); ``options`` gives ``optimizer``, ``l2``, ``beta1``, ``beta2`` and ``epsilon``.
     Returns ``(new_params, new_state, cost)``, the cost with its L2 penalty when ``with_cost``.
     """
-    l2 = options["l2"]
+    l2 = options.l2
     if l2:
         grads = {k: g + (l2 / m) * params[k[1:]] if k[1] == "W" else g
                  for k, g in grads.items()}
         if with_cost:
             cost = cost + l2_penalty(params, l2, m, xp=xp)
     new_params, new_state = optimizer_step(
-        options["optimizer"], params, grads, state, lr, beta1=options["beta1"],
-        beta2=options["beta2"], epsilon=options["epsilon"], xp=xp)
+        options.optimizer, params, grads, state, lr, beta1=options.beta1, beta2=options.beta2,
+        epsilon=options.epsilon, xp=xp)
     return new_params, new_state, cost
 
 

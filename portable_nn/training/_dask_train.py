@@ -12,12 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from portable_nn.backend import Backend, resolve_backend, to_numpy
-from portable_nn.backend._dask_steps import rechunk_columns, sum_over_chunks, warn_if_small
-from portable_nn.backend._random import chunk_masks
+from portable_nn.backend import (
+    Backend,
+    chunk_masks,
+    dask_sum_over_chunks,
+    rechunk_columns,
+    resolve_backend,
+    to_numpy,
+    warn_if_small,
+)
 from portable_nn.core import chunk_gradients
 from portable_nn.training._chunked import auto_chunk_size, update_from_sums
 from portable_nn.training._chunked import sum_over_chunks as in_pieces
+from portable_nn.training._options import TrainOptions
 
 __all__ = ["DaskSteps"]
 
@@ -70,25 +77,31 @@ class DaskSteps:
     model's there, :meth:`back` returns them to Dask arrays at the end).
     """
 
-    def __init__(self, be: Backend, X: Any, Y: Any, o: dict[str, Any],
+    def __init__(self, be: Backend, X: Any, Y: Any, options: TrainOptions,
                  hidden: tuple[int, ...]) -> None:
         # chunk_size="auto" (or None) on Dask: X's own column chunks, else 8 (see _dask_steps)
-        self.chunk_size = o["chunk_size"] if isinstance(o["chunk_size"], int) else None
+        size = options.chunk_size
+        self.chunk_size = size if isinstance(size, int) else None
         self.X, self.Y, _ = rechunk_columns(X, Y, chunk_size=self.chunk_size)
         self.width = self.X.chunks[1][0]
-        self.host = resolve_backend("numpy", None, be.dtype_name).xp
-        self.o, self.hidden, self.be = o, hidden, be
-        self.blocks = sum_over_chunks.blocks()
+        self.host_backend = resolve_backend("numpy", None, be.dtype_name)
+        self.host = self.host_backend.xp
+        self.options, self.hidden, self.be = options, hidden, be
+        self.blocks = dask_sum_over_chunks.blocks()
         layers = (X.shape[0], *hidden, Y.shape[0])
         macs = sum(a * b for a, b in zip(layers[1:], layers[:-1], strict=False))
         warn_if_small(3.0 * X.shape[1] * macs, stacklevel=4)
 
-    def to_host(self, arrays: dict[str, Any]) -> dict[str, Any]:
+    def to_host(self, arrays: dict[str, Any] | None) -> dict[str, Any] | None:
         """NumPy copies of a model's parameters or optimizer state (Adam's ``t`` kept)."""
+        if arrays is None:
+            return None
         return {k: v if isinstance(v, int) else to_numpy(v) for k, v in arrays.items()}
 
-    def back(self, arrays: dict[str, Any]) -> dict[str, Any]:
+    def back(self, arrays: dict[str, Any] | None) -> dict[str, Any] | None:
         """The arrays as Dask arrays of the run's backend, at the end of the run."""
+        if arrays is None:
+            return None
         xp = self.be.xp
         return {k: v if isinstance(v, int) else xp.asarray(v) for k, v in arrays.items()}
 
@@ -100,12 +113,12 @@ class DaskSteps:
     def step(self, params: dict, state: dict, X: Any, Y: Any, lr: float, iteration: int,
              with_cost: bool = False) -> tuple[dict, dict, Any]:
         """One iteration: the chunks' gradients summed on the workers, the update here."""
-        o, m = self.o, X.shape[1]
+        o, m = self.options, X.shape[1]
         if X is not self.X:
             X, Y = self.batch(X, Y)
-        fn = _ChunkGradients(m, o["hidden_activation"], o["output"], self.hidden,
-                             o["keep_prob"], o["seed"], iteration, with_cost)
-        grads = sum_over_chunks(fn, X, Y, params, blocks=self.blocks)
+        fn = _ChunkGradients(m, o.hidden_activation, o.output, self.hidden, o.keep_prob, o.seed,
+                             iteration, with_cost)
+        grads = dask_sum_over_chunks(fn, X, Y, params, blocks=self.blocks)
         cost = grads.pop("cost", None)
         return update_from_sums(params, state, grads, cost, lr, m=m, with_cost=with_cost,
                                 options=o, xp=self.host)

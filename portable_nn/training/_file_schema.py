@@ -10,10 +10,11 @@ the file.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from portable_nn.core import ACTIVATIONS, OPTIMIZERS, OUTPUTS
+from portable_nn.core import ACTIVATIONS, OUTPUTS
+from portable_nn.training._options import check_recorded
 
 __all__ = ["DTYPES", "FieldError", "check_metadata", "decode_metrics", "encode_metrics",
            "state_keys"]
@@ -71,33 +72,17 @@ def _check_counts(meta: Mapping[str, Any]) -> None:
         _need(isinstance(meta.get(key, ""), str), key, f"is {_short(meta.get(key))}, not a string")
 
 
-# config keys a run reads back: each value's check (absent keys are fine)
-_CONFIG: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "optimizer": (lambda v: isinstance(v, str) and v in OPTIMIZERS, f"one of {list(OPTIMIZERS)}"),
-    "num_iterations": (_is_int, "an int >= 0"),
-    "cost_every": (lambda v: _is_int(v, 1), "an int >= 1"),
-    "seed": (_is_int, "an int >= 0"),
-    "batch_size": (lambda v: v is None or _is_int(v, 1), "null or an int >= 1"),
-    "l2": (lambda v: _is_real(v) and v >= 0, "a finite number >= 0"),
-    "keep_prob": (lambda v: _is_real(v) and 0 < v <= 1, "a number in (0, 1]"),
-    "beta1": (lambda v: _is_real(v) and 0 <= v < 1, "a number in [0, 1)"),
-    "beta2": (lambda v: _is_real(v) and 0 <= v < 1, "a number in [0, 1)"),
-    "epsilon": (lambda v: _is_real(v) and v > 0, "a finite number > 0"),
-    "learning_rate": (lambda v: isinstance(v, str) or (_is_real(v) and v > 0),
-                      "a positive number (or a schedule's description)"),
-    "hidden": (lambda v: isinstance(v, list) and all(_is_int(n, 1) for n in v),
-               "a list of positive ints"),
-}
-
-
 def _check_config(meta: Mapping[str, Any]) -> None:
+    """The recorded training options, each by the option's own check (see ``_options``)."""
     config = meta.get("config")
     if config is None:
         return
     _need(isinstance(config, dict), "config", f"is {_short(config)}, not an object")
-    for key, (ok, wanted) in _CONFIG.items():
-        if key in config:
-            _need(ok(config[key]), f"config.{key}", f"is {_short(config[key])}, not {wanted}")
+    for key, value in config.items():
+        try:
+            check_recorded(key, value)
+        except (TypeError, ValueError) as exc:
+            raise FieldError(f"config.{key}", f"is {_short(value)}: {exc}") from None
 
 
 def state_keys(optimizer: str, layer_dims: list[int]) -> tuple[list[str], list[str]]:

@@ -28,6 +28,7 @@ from portable_nn.backend._io import (
     interrupts_deferred,
     write_npz_atomic,
 )
+from portable_nn.training._callbacks import Callback, Run
 from portable_nn.training._errors import TrainingDivergedError
 from portable_nn.training._file_schema import (
     FieldError,
@@ -373,8 +374,12 @@ def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = 
 # ------------------------------------------------------------------- checkpoints and resume
 
 
-class Checkpointer:
-    """Saves a run's model every ``every`` iterations, and when the run ends or is interrupted.
+class Checkpointer(Callback):
+    """A callback saving a run's model every ``every`` iterations, and when the run ends.
+
+    Saves at the record points ``i % every == 0`` (the model after ``i`` updates, whose cost
+    was just found finite) and in ``on_end`` (the end of the run, an early stop or a Ctrl-C),
+    never after a divergence: the last good checkpoint is kept.
 
     Parameters
     ----------
@@ -386,30 +391,33 @@ class Checkpointer:
         The number of training samples (recorded, and checked on resume).
     total : int
         ``num_iterations`` of the run (recorded).
-    learning_rate : float or callable
-        For the divergence message when the parameters are no longer finite.
     """
 
-    def __init__(self, path: str | os.PathLike[str], every: int | None, m: int, total: int,
-                 learning_rate: Any) -> None:
+    def __init__(self, path: str | os.PathLike[str], every: int | None, m: int,
+                 total: int) -> None:
         self.path = path
         self.every = every
+        self.period = every
         self.m = m
         self.total = total
-        self.learning_rate = learning_rate
         self.saved_at: int | None = None
+        self.started_at: int | None = None
 
-    def next_due(self, i: int) -> int:
-        """The first iteration count after ``i`` at which a checkpoint is due."""
-        if self.every is None:
-            return self.total
-        return (i // self.every + 1) * self.every
+    def on_start(self, run: Run) -> None:
+        """Note where the run starts: that state (initial, or resumed) is not saved again."""
+        self.started_at = run.model.iterations
 
-    def due(self, i: int) -> bool:
-        """Whether a checkpoint is due now that ``i`` iterations are done."""
-        return self.every is not None and i % self.every == 0 and i != self.saved_at
+    def on_record(self, run: Run) -> None:
+        """Save at every multiple of ``every`` (called there; nothing without ``every``)."""
+        if self.period is not None and run.iteration != self.started_at:
+            self.save(run.model, run.last_finite, run.learning_rate)
 
-    def save(self, model: Model, last_finite: float | None) -> None:
+    def on_end(self, run: Run) -> None:
+        """Save what the run reached, unless it diverged."""
+        if run.outcome != "diverged":
+            self.save(run.model, run.last_finite, run.learning_rate)
+
+    def save(self, model: Model, last_finite: float | None, learning_rate: Any) -> None:
         """Save ``model`` (params, optimizer state, costs, iterations) unless already saved.
 
         Raises
@@ -422,7 +430,7 @@ class Checkpointer:
         xp = model.xp
         with interrupts_deferred():  # a second Ctrl-C waits until the checkpoint is written
             if not all(bool(xp.all(xp.isfinite(p))) for p in model.params.values()):
-                raise TrainingDivergedError(model.iterations, last_finite, self.learning_rate)
+                raise TrainingDivergedError(model.iterations, last_finite, learning_rate)
             save_model(model, self.path, checkpoint={"m": self.m, "num_iterations": self.total})
             self.saved_at = model.iterations
 
@@ -432,8 +440,7 @@ def checkpoint_dtype(path: str | os.PathLike[str]) -> str:
     return _read(path).meta["dtype"]
 
 
-def resume_into(model: Model, path: str | os.PathLike[str], *, m: int,
-                options: Mapping[str, Any]) -> None:
+def resume_into(model: Model, path: str | os.PathLike[str], *, m: int, options: Any) -> None:
     """Replace ``model``'s state with the checkpoint at ``path``, after checking it fits the run.
 
     ``model`` is the freshly initialised model of the run (its backend, dtype, layer sizes and
@@ -459,19 +466,19 @@ def resume_into(model: Model, path: str | os.PathLike[str], *, m: int,
             raise ValueError(f"resume={name!r} was trained with {key}={meta[key]!r}, but this "
                              f"run has {key}={getattr(model, key)!r}")
     optimizer = (meta.get("config") or {}).get("optimizer", "gd")
-    if optimizer != options["optimizer"]:
+    if optimizer != options.optimizer:
         raise ValueError(f"resume={name!r} was trained with optimizer={optimizer!r}, but this "
-                         f"run has optimizer={options['optimizer']!r}")
+                         f"run has optimizer={options.optimizer!r}")
     recorded_m = (meta.get("checkpoint") or {}).get("m")
     if recorded_m is not None and recorded_m != m:
         raise ValueError(
             f"resume={name!r} was trained on {recorded_m} samples, but X has {m} columns; to "
             f"start a new run from its weights use init=pnn.load({name!r}).params"
         )
-    if meta["iterations"] > options["num_iterations"]:
+    if meta["iterations"] > options.num_iterations:
         raise ValueError(
             f"resume={name!r} has already done {meta['iterations']} iterations, more than "
-            f"num_iterations={options['num_iterations']}"
+            f"num_iterations={options.num_iterations}"
         )
     restored = saved.to_model(model.backend_info)
     model.params = restored.params

@@ -1,0 +1,84 @@
+"""What each iteration trains on: its samples, its dropout masks and its learning rate."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from portable_nn.backend import Backend, epoch_permutation, mask_sampler
+from portable_nn.training._options import TrainOptions
+
+__all__ = ["Batches", "Feed"]
+
+
+class Batches:
+    """Mini-batch ``k`` of iteration ``i``: epoch ``i // n``, reshuffled from ``(seed, epoch)``."""
+
+    def __init__(self, X: Any, Y: Any, batch_size: int, seed: int, backend: Backend) -> None:
+        self.X, self.Y, self.size, self.seed, self.backend = X, Y, batch_size, seed, backend
+        self.m = X.shape[1]
+        self.per_epoch = math.ceil(self.m / batch_size)
+        self._epoch, self._order = -1, None
+
+    def __call__(self, iteration: int) -> tuple[Any, Any]:
+        epoch, k = divmod(iteration, self.per_epoch)
+        if epoch != self._epoch:
+            self._epoch = epoch
+            self._order = epoch_permutation(self.seed, epoch, self.m, self.backend)
+        idx = self._order[k * self.size : min((k + 1) * self.size, self.m)]
+        xp = self.backend.xp
+        return xp.take(self.X, idx, axis=1), xp.take(self.Y, idx, axis=1)
+
+
+class Feed:
+    """``feed(i) -> (X_i, Y_i, masks_i)`` and ``feed.rate(i)`` for iteration ``i``.
+
+    ``fixed`` is True when every iteration sees the same samples and no dropout (full batch):
+    only then may a compiled block run several iterations at once. With
+    ``masks_from_iteration`` (chunked and Dask steps draw their own masks per chunk) the masks
+    are the iteration number.
+    """
+
+    def __init__(self, X: Any, Y: Any, options: TrainOptions, backend: Backend,
+                 hidden_sizes: tuple[int, ...], masks_from_iteration: bool) -> None:
+        self.X, self.Y = X, Y
+        size = options.batch_size
+        self.batches = Batches(X, Y, size, options.seed, backend) if (
+            size is not None and size < X.shape[1]) else None
+        dropout = options.keep_prob < 1.0 and len(hidden_sizes) > 0
+        self.keep_prob, self.hidden_sizes = options.keep_prob, hidden_sizes
+        self.sample = mask_sampler(backend, options.seed) if (
+            dropout and not masks_from_iteration) else None
+        self.masks_from_iteration = masks_from_iteration
+        self.fixed = self.batches is None and not dropout
+        self.learning_rate = options.learning_rate
+        self.rate: Callable[[int], Any] = self._schedule if callable(
+            options.learning_rate) else self._constant
+
+    def __call__(self, i: int) -> tuple[Any, Any, Any]:
+        X, Y = (self.X, self.Y) if self.batches is None else self.batches(i)
+        if self.masks_from_iteration:
+            return X, Y, i
+        if self.sample is None:
+            return X, Y, None
+        drawn = self.sample(i, [(n, X.shape[1]) for n in self.hidden_sizes], self.keep_prob)
+        return X, Y, dict(enumerate(drawn, start=1))
+
+    def rates(self, start: int, stop: int) -> list[float]:
+        """The learning rates of iterations ``start .. stop - 1``."""
+        return [self.rate(i) for i in range(start, stop)]
+
+    def _constant(self, i: int) -> Any:
+        return self.learning_rate
+
+    def _schedule(self, i: int) -> float:
+        rate = self.learning_rate(i)
+        try:
+            value = float(rate)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"learning_rate({i}) returned {rate!r}; a schedule must return a "
+                             "positive finite float")
+        return value

@@ -1,0 +1,466 @@
+"""The training options, each written once: type, default, constraint, documentation, flag.
+
+:class:`TrainOptions` is the specification. Each field is one option of
+:func:`portable_nn.train`: its annotation is the type, ``option(...)`` holds the default, the
+check (run by ``TrainOptions(...)``, which raises naming the option), the numpydoc text, the
+command-line flag (if any) and whether the scikit-learn estimators take it. Everything else is
+derived from it: ``train``'s documented parameters, the estimators' ``__init__`` parameters and
+their documentation, the command line's flags, defaults and choices, and the ``config`` a model
+records. ``tests/test_options.py`` checks ``train``'s signature, both estimators and the parser
+against it. :data:`TOOL_OPTIONS` adds the few options only the command line and the estimators
+have (they split validation data off the training set; ``train`` takes the data).
+
+Adding an option is one ``option(...)`` field here plus its implementation.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
+from typing import Any
+
+from portable_nn.backend import DTYPE_NAMES
+from portable_nn.core import ACTIVATIONS, OPTIMIZERS, OUTPUTS
+from portable_nn.training import _validate as check
+from portable_nn.training._callbacks import Callback
+from portable_nn.training._init import INITS
+
+__all__ = ["OPTIONS", "TOOL_OPTIONS", "Cli", "EstimatorParam", "Option", "TrainOptions",
+           "check_recorded", "numpydoc_parameters"]
+
+Check = Callable[[str, Any], Any]
+
+#: ``print_cost=True`` prints the cost every this many iterations.
+PRINT_EVERY = 1000
+
+
+@dataclass(frozen=True)
+class Cli:
+    """How an option appears on the command line (``portable-nn train``).
+
+    ``text`` names how the flag's text is read (``"int"``, ``"real"``, ``"sizes"``,
+    ``"int_or_auto"``, ``"str"``, ``"device"``, ``"switch"`` for a flag without a value); the
+    option's own check then validates the value. ``default`` and ``choices`` are given only
+    where the command line differs from ``train`` (``--output auto``, ``--no-progress``).
+    """
+
+    flag: str
+    help: str
+    text: str = "str"
+    metavar: str | None = None
+    default: Any = "same"
+    choices: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class EstimatorParam:
+    """An estimator parameter that replaces a ``train`` option of the same name."""
+
+    default: Any
+    kind: str
+    doc: str
+    check: Check
+
+
+@dataclass(frozen=True)
+class Option:
+    """One training option: everything every interface needs to know about it."""
+
+    name: str
+    default: Any
+    kind: str
+    doc: str
+    check: Check | None = None
+    choices: tuple[str, ...] | None = None
+    cli: Cli | None = None
+    estimator: bool | EstimatorParam = True
+    record: bool = True
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` checked (and normalised); raise naming the option otherwise."""
+        if self.choices is not None:
+            value = check.check_choice(self.name, value, self.choices)
+        return value if self.check is None else self.check(self.name, value)
+
+    @property
+    def cli_default(self) -> Any:
+        """The command line's default: ``cli.default`` when it is given, else ``default``."""
+        return self.default if self.cli is None or self.cli.default == "same" else \
+            self.cli.default
+
+    def numpydoc(self, *, with_default: bool = False) -> str:
+        """The option's entry in a numpydoc ``Parameters`` section (4-space indented)."""
+        default = f", default={self.default!r}" if with_default else ""
+        text = "\n".join(f"        {line}" if line else "" for line in self.doc.splitlines())
+        return f"    {self.name} : {self.kind}{default}\n{text}\n"
+
+
+def option(default: Any, kind: str, doc: str, **spec: Any) -> Any:
+    """A :class:`TrainOptions` field: the default, plus the :class:`Option` in its metadata."""
+    return field(default=default, metadata=MappingProxyType(
+        {"option": Option(name="", default=default, kind=kind, doc=doc.strip(), **spec)}))
+
+
+# ------------------------------------------------------------------------- the checks
+
+
+def integer(minimum: int, *, optional: bool = False) -> Check:
+    """A check: an int ``>= minimum`` (or ``None`` when ``optional``)."""
+
+    def check_value(name: str, value: Any) -> Any:
+        if optional and value is None:
+            return None
+        return check.check_int(name, value, minimum=minimum)
+
+    return check_value
+
+
+def real(low: float, high: float = math.inf, *, low_open: bool = False,
+         high_open: bool = False) -> Check:
+    """A check: a finite real number in the interval, returned as a float."""
+    return lambda name, value: check.check_real(name, value, low=low, high=high,
+                                                low_open=low_open, high_open=high_open)
+
+
+def boolean(name: str, value: Any) -> bool:
+    """A check: exactly ``True`` or ``False``."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def _hidden(name: str, value: Any) -> tuple[int, ...]:
+    return check.check_hidden(value)
+
+
+def _learning_rate(name: str, value: Any) -> Any:
+    return check.check_learning_rate(value)
+
+
+def _init(name: str, value: Any) -> Any:
+    return value if isinstance(value, Mapping) else check.check_choice(name, value, INITS)
+
+
+def _chunk_size(name: str, value: Any) -> Any:
+    if value is None or value == "auto":
+        return value
+    if isinstance(value, str):
+        raise ValueError(f"{name}={value!r} is unknown; expected an int >= 1, 'auto' or None")
+    return check.check_int(name, value, minimum=1)
+
+
+def _checkpoint(name: str, value: Any) -> Any:
+    return None if value is None else check.check_writable_target(name, value)
+
+
+def _resume(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    path = check.check_path(name, value)
+    if not os.path.lexists(path):
+        raise FileNotFoundError(f"{name}={path!r}: no checkpoint file there")
+    return path
+
+
+# placeholders until training/_validation.py lands (the validation callbacks' own checks)
+def check_validation(name: str, value: Any) -> Any:
+    """A check: ``None`` or a pair ``(X_val, Y_val)``."""
+    if value is not None and (not isinstance(value, (tuple, list)) or len(value) != 2):
+        raise TypeError(f"{name} must be None or a pair (X_val, Y_val), got {value!r}")
+    return None if value is None else tuple(value)
+
+
+def check_patience(name: str, value: Any) -> Any:
+    """A check: ``None`` or an int ``>= 1``."""
+    return None if value is None else check.check_int(name, value, minimum=1)
+
+
+def check_early_stopping_needs_validation(validation: Any, early_stopping: Any) -> None:
+    """``early_stopping`` needs ``validation``."""
+    if early_stopping is not None and validation is None:
+        raise ValueError("early_stopping needs validation=(X_val, Y_val)")
+
+
+def _callbacks(name: str, value: Any) -> tuple[Callback, ...]:
+    if isinstance(value, Callback) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a list of portable_nn.Callback objects, got {value!r}")
+    for item in value:
+        if not isinstance(item, Callback):
+            raise TypeError(f"{name} must hold portable_nn.Callback objects (subclass it), got "
+                            f"{type(item).__name__}: {item!r}")
+        every = item.every
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int)
+                                  or every < 1):
+            raise ValueError(f"{name}: {type(item).__name__}.every must be None or an int "
+                             f">= 1, got {every!r}")
+    return tuple(value)
+
+
+# ------------------------------------------------------------------------ the specification
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """The options of one :func:`portable_nn.train` call, checked and normalised.
+
+    ``TrainOptions(**options)`` checks every option (naming it on error) and the rules that
+    join two options; the fields then hold normalised values (``hidden`` as a tuple, paths as
+    strings). The field definitions below are the specification every interface derives from.
+    """
+
+    hidden: tuple[int, ...] = option(
+        4, "int or sequence of int", """
+One hidden layer of that many units, several layers (``(20, 7, 5)``), or ``0`` / ``()`` for
+none (logistic regression).""", check=_hidden,
+        cli=Cli("--hidden", "hidden layer sizes, comma-separated: 4, 20,7,5, or 0 for none "
+                "(logistic regression)", text="sizes", metavar="SIZES"))
+    hidden_activation: str = option(
+        "tanh", "str", """
+Activation of every hidden layer: ``"tanh"``, ``"relu"``, ``"leaky_relu"`` (slope 0.01) or
+``"sigmoid"``.""", choices=tuple(ACTIVATIONS),
+        cli=Cli("--activation", "activation of the hidden layers"))
+    output: str = option(
+        "sigmoid", "str", """
+Output layer and cost: ``"sigmoid"`` (binary cross-entropy), ``"softmax"`` (categorical
+cross-entropy over one-hot ``Y``) or ``"linear"`` (regression, half mean squared error).""",
+        choices=tuple(OUTPUTS), estimator=False,
+        cli=Cli("--output", "output layer and cost: sigmoid (binary cross-entropy), softmax "
+                "(categorical cross-entropy), linear (regression, mean squared error), or auto "
+                "(from the targets)", default="auto", choices=("auto", *OUTPUTS)))
+    learning_rate: float = option(
+        1.2, "float or callable", """
+The step size, or a schedule ``iteration -> rate``.""", check=_learning_rate,
+        cli=Cli("--learning-rate", "gradient step size (1.2 is the lesson's)", text="real",
+                metavar="RATE"))
+    num_iterations: int = option(
+        10_000, "int", """
+Number of parameter updates. With ``batch_size`` each mini-batch is one iteration, so an epoch
+is ``ceil(m / batch_size)`` iterations.""", check=integer(0),
+        cli=Cli("--iterations", "number of parameter updates; with --batch-size each "
+                "mini-batch is one", text="int", metavar="N"))
+    init: str = option(
+        "small", "str or mapping", """
+``"small"`` (``N(0,1) * 0.01``, the lesson's), ``"he"``, ``"xavier"``, or starting parameters
+``{"W1": ..., "b1": ..., ...}`` (see :func:`portable_nn.init_params`).""", check=_init,
+        record=False, cli=Cli("--init", "weight initialisation (small: N(0,1)*0.01)",
+                              choices=INITS))
+    seed: int = option(
+        0, "int", """
+Seeds the host draws of the starting weights and the mini-batch order, and the device draws
+of dropout masks: two runs with the same options and data give the same model.""",
+        check=integer(0), cli=Cli("--seed", "seed of the initial weights, batch order and "
+                                  "dropout", text="int"))
+    backend: Any = option(
+        "numpy", "str or module", """
+``"numpy"``, ``"torch"``, ``"jax"``, ``"cupy"``, ``"dask"``, ``"array_api_strict"``, an
+array-API namespace, or ``"auto"``: CuPy when a CUDA device is usable and one iteration costs
+at least :data:`portable_nn.backend.CROSSOVER_FLOPS` floating-point operations (the crossover
+measured on an H200), NumPy otherwise; ``model.config["backend_choice"]`` says why. See
+:func:`portable_nn.backend.resolve_backend`.""", record=False,
+        cli=Cli("--backend", "array backend: numpy, torch, jax, cupy, dask, "
+                "array_api_strict, or auto (CuPy when a CUDA GPU is usable and the work per "
+                "iteration is past the measured GPU crossover, else NumPy)"))
+    device: Any = option(
+        None, "object", """
+A device of the backend (``"cuda:0"``, ``0``, ``"cpu"``, ...); ``None``: its default. Every
+array of the run lives on it.""", record=False,
+        cli=Cli("--device", "device of the backend, such as cpu, cuda:0 (torch) or 0 (cupy)",
+                text="device"))
+    dtype: Any = option(
+        None, "str or dtype", """
+``"float32"`` or ``"float64"`` (or a dtype of the backend); ``None``: the backend's default
+(with ``resume``, the checkpoint's). Every array of the run has it.""", record=False,
+        cli=Cli("--dtype", "floating dtype of every array (predict: default the model's)",
+                choices=DTYPE_NAMES))
+    cost_every: int = option(
+        100, "int", """
+The cost of iteration ``i``'s forward pass (before its update; the mini-batch's cost with
+``batch_size``) is recorded in ``model.costs`` at ``i = 0`` and every ``cost_every``
+iterations; callbacks without their own ``every`` are called there.""", check=integer(1),
+        cli=Cli("--cost-every", "record the cost every N iterations", text="int", metavar="N"))
+    print_cost: bool = option(
+        False, "bool", f"""
+Print ``Cost after iteration i: c`` every {PRINT_EVERY} iterations.""", check=boolean)
+    batch_size: int | None = option(
+        None, "int or None", """
+Mini-batch size; ``None`` (or ``>= m``) is full-batch gradient descent. Samples are reshuffled
+every epoch from ``seed``; the last batch may be smaller.""", check=integer(1, optional=True),
+        cli=Cli("--batch-size", "mini-batch size, reshuffled every epoch (default: the full "
+                "batch)", text="int", metavar="B"))
+    optimizer: str = option(
+        "gd", "str", """
+``"gd"`` (plain gradient descent), ``"momentum"`` (``beta1``) or ``"adam"`` (``beta1``,
+``beta2``, ``epsilon``).""", choices=tuple(OPTIMIZERS),
+        cli=Cli("--optimizer", "update rule (gd: plain gradient descent)"))
+    beta1: float = option(
+        0.9, "float", """
+Momentum's and Adam's first-moment decay, in ``[0, 1)``.""",
+        check=real(0.0, 1.0, high_open=True))
+    beta2: float = option(
+        0.999, "float", """
+Adam's second-moment decay, in ``[0, 1)``.""", check=real(0.0, 1.0, high_open=True))
+    epsilon: float = option(
+        1e-8, "float", """
+Adam's denominator guard, ``> 0``.""", check=real(0.0, low_open=True))
+    l2: float = option(
+        0.0, "float", """
+L2 regularization: adds ``l2 / (2m) * sum(W**2)`` to the cost (biases are not penalised).""",
+        check=real(0.0), cli=Cli("--l2", "L2 regularization strength", text="real",
+                                 metavar="LAMBDA"))
+    keep_prob: float = option(
+        1.0, "float", """
+Inverted dropout on the hidden layers during training, keeping each unit with this
+probability (``1.0``: none).""", check=real(0.0, 1.0, low_open=True),
+        cli=Cli("--keep-prob", "dropout keep probability on hidden layers (1: no dropout)",
+                text="real", metavar="P"))
+    progress: bool = option(
+        False, "bool", """
+Show a tqdm progress bar, updated where a cost is recorded.""", check=boolean,
+        cli=Cli("--no-progress", "do not show the progress bar", text="switch", default=True))
+    compile: bool = option(
+        False, "bool", """
+Compile or capture the training step: ``jax.jit`` with a scanned block of iterations on JAX;
+CUDA graphs of the iterations between two record points on PyTorch with a CUDA device. Same
+results within float tolerance. Other backends (NumPy, array-api-strict, PyTorch on the CPU,
+CuPy) raise a ``ValueError`` naming the reason.""", check=boolean)
+    checkpoint: str | None = option(
+        None, "str or path-like or None", """
+Save the run (parameters, optimizer state, costs, iterations reached) to this ``.npz`` file,
+atomically, every ``checkpoint_every`` iterations, when the run ends and when it is
+interrupted. Load it with :func:`portable_nn.load`. Inside cross-validation or a grid search
+every fit writes the same file: leave it ``None`` there.""", check=_checkpoint)
+    checkpoint_every: int | None = option(
+        None, "int or None", """
+Checkpoint period in iterations (needs ``checkpoint``); ``None``: only at the end.""",
+        check=integer(1, optional=True))
+    resume: str | None = option(
+        None, "str or path-like or None", """
+A checkpoint (or saved model) of this run to continue from, up to ``num_iterations``. Its
+layers, activations, output, optimizer and sample count must match the run's; ``dtype=None``
+means the checkpoint's dtype. Full-batch runs resume bit-identically.""", check=_resume)
+    standardize: bool = option(
+        False, "bool", """
+Scale every feature to zero mean and unit standard deviation over the training samples
+(``axis=1``); constant features keep a scale of 1. The statistics are stored in
+``model.standardization`` (and saved with the model), and the model applies them to every
+``X`` it is given: pass raw features to the trained model. Features on scales far from 1
+(centimetres, milligrams, ...) train badly without it: the cost can stay at chance level.""",
+        check=boolean, cli=Cli("--standardize", "scale every feature to mean 0 and standard "
+                               "deviation 1 over the training samples; the model stores the "
+                               "scaling and applies it in predict", text="switch"))
+    chunk_size: int | str | None = option(
+        None, "int or \"auto\" or None", """
+Compute each step's gradient over chunks of this many samples (columns) and sum it: the same
+update (to rounding), with only one chunk's activations in memory. ``"auto"`` fits a chunk's
+activations into 8 MiB (see ``docs/scaling.md``). Dropout masks are then drawn per chunk, so
+results depend on the chunking (and are deterministic for it). With ``chunk_size``, ``X`` and
+``Y`` may also be out-of-core array-likes (NumPy ``memmap``, h5py dataset, zarr array): read
+one chunk at a time, never whole.""", check=_chunk_size,
+        cli=Cli("--chunk-size", "compute each step's gradient over chunks of C samples (or "
+                "'auto') and sum it: less memory, same result", text="int_or_auto",
+                metavar="C"))
+    validation: tuple[Any, Any] | None = option(
+        None, "(X_val, Y_val) or None", """
+Validation data in the layout of ``X`` and ``Y``. Its cost (without the L2 term) and, for
+sigmoid and softmax outputs, its accuracy are recorded in ``model.history`` at every
+``cost_every`` iterations, beside the training cost.""", check=check_validation,
+        record=False, estimator=False)
+    early_stopping: int | None = option(
+        None, "int or None", """
+Patience, in record points (every ``cost_every`` iterations): stop when the validation cost has
+not improved for that many record points, and return the parameters of the best one
+(``model.best_iteration``). Needs ``validation``.""", check=check_patience,
+        estimator=EstimatorParam(False, "bool", """
+Hold out ``validation_fraction`` of the training samples (stratified for the classifier),
+record their cost, stop when it has not improved for ``n_iter_no_change`` record points (every
+``cost_every`` iterations) and keep the best parameters.""", boolean),
+        cli=Cli("--early-stopping", "stop when the validation cost (on --validation-fraction of "
+                "the samples, 0.1 if not given) has not improved for N record points, and keep "
+                "the best parameters", text="int", metavar="N"))
+    callbacks: tuple[Callback, ...] = option(
+        (), "sequence of Callback", """
+Called where a cost is recorded and when the run ends, after the built-in ones (validation,
+early stopping); any may stop training. See :class:`portable_nn.Callback`.""",
+        check=_callbacks, record=False, estimator=False)
+
+    def __post_init__(self) -> None:
+        for spec in OPTIONS_BY_NAME.values():
+            if spec.name in self.__dataclass_fields__:
+                object.__setattr__(self, spec.name, spec.validate(getattr(self, spec.name)))
+        if self.checkpoint_every is not None and self.checkpoint is None:
+            raise ValueError(f"checkpoint_every={self.checkpoint_every!r} needs "
+                             "checkpoint=<file path> (where to save)")
+        check_early_stopping_needs_validation(self.validation, self.early_stopping)
+
+    @classmethod
+    def from_arguments(cls, arguments: Mapping[str, Any]) -> TrainOptions:
+        """The options among ``arguments`` (``train``'s ``locals()``), checked."""
+        return cls(**{name: arguments[name] for name in cls.__dataclass_fields__})
+
+    def step_key(self) -> tuple[Any, ...]:
+        """What a training step is built from: equal keys can share a compiled step."""
+        return (self.hidden_activation, self.output, self.optimizer, self.l2, self.beta1,
+                self.beta2, self.epsilon)
+
+    def to_config(self) -> dict[str, Any]:
+        """The options a model records (``model.config``, saved in its file), as JSON values."""
+        config = {spec.name: getattr(self, spec.name) for spec in OPTIONS if spec.record}
+        config["hidden"] = list(self.hidden)
+        if callable(self.learning_rate):
+            config["learning_rate"] = repr(self.learning_rate)
+        return config
+
+
+def _specs() -> dict[str, Option]:
+    specs = {}
+    for spec_field in fields(TrainOptions):
+        spec = spec_field.metadata["option"]
+        specs[spec_field.name] = replace(spec, name=spec_field.name)
+    return specs
+
+
+OPTIONS_BY_NAME: dict[str, Option] = _specs()
+
+#: Options only the command line and the estimators have: they split validation data off the
+#: training samples, where ``train`` takes ``validation=(X_val, Y_val)``.
+TOOL_OPTIONS: tuple[Option, ...] = (
+    Option("validation_fraction", 0.1, "float", """\
+The fraction of the training samples held out as validation data (stratified for the
+classifier) when ``early_stopping`` is on.""", check=real(0.0, 1.0, low_open=True,
+                                                         high_open=True),
+           cli=Cli("--validation-fraction", "hold out this fraction of the training samples "
+                   "(stratified, from --seed) and record their cost and accuracy beside the "
+                   "training cost", text="real", metavar="F", default=None)),
+    Option("n_iter_no_change", 10, "int", """\
+Early stopping's patience, in record points (every ``cost_every`` iterations).""",
+           check=integer(1), cli=None),
+)
+
+#: Every ``train`` option, in ``train``'s order.
+OPTIONS: tuple[Option, ...] = tuple(OPTIONS_BY_NAME.values())
+
+
+def check_recorded(name: str, value: Any) -> None:
+    """Check an option recorded in a model file's ``config`` with the option's own check.
+
+    Keys that are not recorded options (``backend_choice``, ``classes``, ...) pass; a
+    schedule's ``learning_rate`` is recorded as its text; recorded paths (``checkpoint``,
+    ``resume``) are only checked to be text, since the file need not exist where the model
+    is loaded. Raises the option's ``TypeError`` or ``ValueError``.
+    """
+    spec = OPTIONS_BY_NAME.get(name)
+    if spec is None or not spec.record:
+        return
+    if name in ("checkpoint", "resume") or (name == "learning_rate" and isinstance(value, str)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be text or null, got {value!r}")
+        return
+    spec.validate(value)
+
+
+def numpydoc_parameters(specs: Sequence[Option], *, with_default: bool = False) -> str:
+    """The numpydoc ``Parameters`` entries of ``specs``, in order."""
+    return "".join(spec.numpydoc(with_default=with_default) for spec in specs)
