@@ -27,6 +27,11 @@ from portable_nn.core import ACTIVATIONS, OPTIMIZERS, OUTPUTS
 from portable_nn.training import _validate as check
 from portable_nn.training._callbacks import Callback
 from portable_nn.training._init import INITS
+from portable_nn.training._validation import (
+    check_early_stopping_needs_validation,
+    check_patience,
+    check_validation,
+)
 
 __all__ = ["OPTIONS", "TOOL_OPTIONS", "Cli", "EstimatorParam", "Option", "TrainOptions",
            "check_recorded", "numpydoc_parameters"]
@@ -163,13 +168,6 @@ def _resume(name: str, value: Any) -> Any:
     if not os.path.lexists(path):
         raise FileNotFoundError(f"{name}={path!r}: no checkpoint file there")
     return path
-
-
-from portable_nn.training._validation import (  # noqa: E402
-    check_early_stopping_needs_validation,
-    check_patience,
-    check_validation,
-)
 
 
 def _callbacks(name: str, value: Any) -> tuple[Callback, ...]:
