@@ -6,7 +6,6 @@ Unit tests drive the callbacks with a hand-made ``Run``; the integration tests g
 
 from __future__ import annotations
 
-import inspect
 import math
 import pickle
 
@@ -506,10 +505,6 @@ class TestPlotCosts:
 
 # ---------------------------------------------------------------------------- through train
 
-LOOP = pytest.mark.skipif("validation" not in inspect.signature(pnn.train).parameters,
-                          reason="train has no validation= yet (the callback loop lands later)")
-
-
 @pytest.fixture(scope="module")
 def overfit_data():
     """60 noisy training points of the planar flower (15% labels flipped) and 200 held out."""
@@ -526,7 +521,6 @@ def overfit_data():
 OVERFIT = dict(hidden=50, init="xavier", learning_rate=1.2, cost_every=10)
 
 
-@LOOP
 class TestTrainValidation:
     def test_recorded_at_every_cost(self, cpu_cell, small_data):
         (X, Y), (Xv, Yv) = split(small_data)
@@ -554,7 +548,6 @@ class TestTrainValidation:
             pnn.train(X, Y, num_iterations=5, early_stopping=3)
 
 
-@LOOP
 class TestTrainEarlyStopping:
     def test_stops_early_with_the_best_params(self, cpu_cell, overfit_data):
         (X, Y), (Xv, Yv) = overfit_data
@@ -590,7 +583,6 @@ class TestTrainEarlyStopping:
         assert loaded.best_iteration == model.best_iteration == loaded.iterations
 
 
-@LOOP
 class TestTrainLazy:
     def test_dask_early_stopping_gives_dask_arrays(self, lazy_cell, overfit_data):
         (X, Y), (Xv, Yv) = overfit_data
