@@ -12,7 +12,8 @@ Run from the repository root::
     python ci/report_figures.py            # every usable CPU backend
     python ci/report_figures.py --quick    # skip the 10,000-iteration runs
 
-It reuses the helpers of ``tests/test_core.py``, so the figures are those the tests check.
+The computations are those of ``ci/core_reference.py``, which ``tests/test_core.py`` asserts
+on, so the figures are those the tests check.
 """
 
 from __future__ import annotations
@@ -25,11 +26,9 @@ from pathlib import Path
 os.environ.setdefault("JAX_ENABLE_X64", "True")  # float64 cells; before any JAX import
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))  # portable_nn and ci.core_reference from this checkout
 
-import test_core as tc  # noqa: E402
-from conftest import STRICT_API_VERSION  # noqa: E402
-
+import ci.core_reference as ref  # noqa: E402
 import portable_nn as pnn  # noqa: E402
 
 CPU_BACKENDS = {"numpy": None, "array_api_strict": None, "torch": "cpu", "jax": None}
@@ -41,7 +40,7 @@ def usable_backends() -> dict[str, object]:
     if report["array_api_strict"]["usable"]:
         import array_api_strict
 
-        array_api_strict.set_array_api_strict_flags(api_version=STRICT_API_VERSION)
+        array_api_strict.set_array_api_strict_flags(api_version=ref.STRICT_API_VERSION)
     return {name: dev for name, dev in CPU_BACKENDS.items() if report[name]["usable"]}
 
 
@@ -52,11 +51,11 @@ def lesson_figures(backends: dict[str, object]) -> None:
         default = pnn.resolve_backend(name, device).dtype_name
         dtypes = ["float64"] if default == "float64" else ["float64", default]
         for dtype in dtypes:
-            accuracy = tc.lesson_accuracy(name, device, dtype)
+            accuracy = ref.lesson_accuracy(name, device, dtype)
             print(f"  {name:17s} {dtype}: {accuracy:.4f}")
     print("no hidden layer (logistic regression), 10,000 iterations: training accuracy")
     for name, device in backends.items():
-        accuracy = tc.lesson_accuracy(name, device, "float64", hidden=0)
+        accuracy = ref.lesson_accuracy(name, device, "float64", hidden=0)
         print(f"  {name:17s} float64: {accuracy:.4f}")
 
 
@@ -64,11 +63,11 @@ def gradient_figures(backends: dict[str, object]) -> None:
     """Print the largest gradient-check relative difference over every case."""
     worst, worst_case, cases = 0.0, "", 0
     for name, device in backends.items():
-        for hidden_activation in tc.HIDDEN_ACTIVATIONS:
-            for output in tc.OUTPUTS:
+        for hidden_activation in ref.HIDDEN_ACTIVATIONS:
+            for output in ref.OUTPUTS:
                 n_y = 3 if output == "softmax" else 1
                 for dims in ((3, 4, n_y), (3, 5, 4, 3, n_y)):
-                    diffs = tc.gradient_check(name, dims, hidden_activation, output,
+                    diffs = ref.gradient_check(name, dims, hidden_activation, output,
                                               device=device)
                     cases += 1
                     if max(diffs.values()) > worst:
@@ -80,16 +79,16 @@ def gradient_figures(backends: dict[str, object]) -> None:
 
 def parity_figures(backends: dict[str, object]) -> None:
     """Print each backend's relative parameter difference from NumPy float64 after 1,000 its."""
-    reference = {k: pnn.to_numpy(v) for k, v in tc.parity_params("numpy").items()}
-    print(f"parameters after {tc.PARITY_ITERATIONS} planar iterations vs NumPy float64 "
+    reference = {k: pnn.to_numpy(v) for k, v in ref.parity_params("numpy").items()}
+    print(f"parameters after {ref.PARITY_ITERATIONS} planar iterations vs NumPy float64 "
           "(max over parameters of ||p - p_ref|| / ||p_ref||)")
     for dtype in ("float64", "float32"):
         worst = 0.0
         for name, device in backends.items():
-            diff = tc.parity_difference(tc.parity_params(name, device, dtype), reference)
+            diff = ref.parity_difference(ref.parity_params(name, device, dtype), reference)
             worst = max(worst, diff)
             print(f"  {name:17s} {dtype}: {diff:.3e}")
-        print(f"  largest {dtype}: {worst:.3e} (tolerance {tc.PARITY_TOLERANCE[dtype]:g})")
+        print(f"  largest {dtype}: {worst:.3e} (tolerance {ref.PARITY_TOLERANCE[dtype]:g})")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,11 @@
 
 It turns ``backend=``, ``device=`` and ``dtype=`` into a :class:`Backend` (an array-API
 namespace, a device and a dtype), moves data in and out, and says what is usable here.
+
+The other packages of portable_nn use the names exported here and nothing of the private
+modules: besides the selector, the training layer's building blocks (compiled step blocks,
+host random streams and dropout masks, out-of-core column chunks, JAX sample sharding, the
+Dask chunk sums) and the checked ``.npz`` reader and atomic writer.
 """
 
 from portable_nn.backend._auto import (
@@ -16,7 +21,13 @@ from portable_nn.backend._convert import from_host, to_backend, to_numpy
 from portable_nn.backend._dask_steps import rechunk_columns, warn_if_small
 from portable_nn.backend._dask_steps import sum_over_chunks as dask_sum_over_chunks
 from portable_nn.backend._host_memory import keep_freed_memory_in_process
-from portable_nn.backend._io import NpzArchive, NpzReadError, interrupts_deferred, write_npz_atomic
+from portable_nn.backend._io import (
+    NpzArchive,
+    NpzReadError,
+    interrupts_deferred,
+    read_npz,
+    write_npz_atomic,
+)
 from portable_nn.backend._jax_devices import shard_samples
 from portable_nn.backend._random import (
     chunk_mask_sampler,
@@ -30,41 +41,48 @@ from portable_nn.backend._registry import (
     BackendUnavailableError,
     available_backends,
 )
-from portable_nn.backend._selector import _DTYPE_NAMES as DTYPE_NAMES
-from portable_nn.backend._selector import Backend, dtype_name, resolve_backend
+from portable_nn.backend._selector import (
+    DTYPE_NAMES,
+    Backend,
+    device_name,
+    dtype_name,
+    resolve_backend,
+)
 
 __all__ = [
-    "ColumnReader",
-    "NpzArchive",
-    "NpzReadError",
-    "chunk_mask_sampler",
-    "chunk_masks",
-    "column_chunks",
-    "compile_steps",
-    "dask_sum_over_chunks",
-    "epoch_permutation",
-    "host_standard_normal",
-    "interrupts_deferred",
-    "is_out_of_core",
-    "jax_chunk_loop",
-    "mask_sampler",
-    "rechunk_columns",
-    "shard_samples",
-    "warn_if_small",
-    "write_npz_atomic",
     "CROSSOVER_FLOPS",
     "DTYPE_NAMES",
     "KNOWN_BACKENDS",
     "Backend",
     "BackendUnavailableError",
+    "ColumnReader",
+    "NpzArchive",
+    "NpzReadError",
     "available_backends",
     "choose_auto_backend",
+    "chunk_mask_sampler",
+    "chunk_masks",
+    "column_chunks",
+    "compile_steps",
+    "dask_sum_over_chunks",
+    "device_name",
     "dtype_name",
+    "epoch_permutation",
     "flops_per_iteration",
     "from_host",
+    "host_standard_normal",
+    "interrupts_deferred",
+    "is_out_of_core",
+    "jax_chunk_loop",
     "keep_freed_memory_in_process",
+    "mask_sampler",
+    "read_npz",
+    "rechunk_columns",
     "resolve_backend",
     "shape_of",
+    "shard_samples",
     "to_backend",
     "to_numpy",
+    "warn_if_small",
+    "write_npz_atomic",
 ]

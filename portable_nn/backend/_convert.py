@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from array_api_compat import is_array_api_obj, to_device
 
-from portable_nn.backend._selector import Backend, dtype_name
+from portable_nn.backend._selector import DTYPE_NAMES, Backend, dtype_name
 
 __all__ = ["check_input", "from_host", "to_backend", "to_numpy"]
 
@@ -59,9 +59,6 @@ def _kind_error(name: str, arr_dtype: Any) -> None:
     )
 
 
-_FLOAT_NAMES = ("float32", "float64")
-
-
 def _unsupported_dtype(name: str, dtype: Any) -> None:
     raise TypeError(
         f"{name} has dtype {dtype}, which portable_nn does not train on: give float32 or "
@@ -76,7 +73,7 @@ def _check_host_dtype(name: str, dtype: np.dtype) -> None:
     float16, longdouble, bfloat16 (an ``ml_dtypes`` void-kind dtype), complex, strings and
     objects raise :class:`TypeError` naming ``name``.
     """
-    if dtype.kind in "iub" or (dtype.kind == "f" and dtype.name in _FLOAT_NAMES):
+    if dtype.kind in "iub" or (dtype.kind == "f" and dtype.name in DTYPE_NAMES):
         return
     if dtype.kind == "f" or (dtype.kind == "V" and "float" in dtype.name):
         _unsupported_dtype(name, dtype)
@@ -208,7 +205,7 @@ def _check_array_dtype(array: Any, name: str) -> None:
     kind = _array_kind(ns, array)
     if kind not in ("real floating", "integral", "bool"):
         _kind_error(name, array.dtype)
-    if kind == "real floating" and dtype_name(ns, array.dtype) not in _FLOAT_NAMES:
+    if kind == "real floating" and dtype_name(ns, array.dtype) not in DTYPE_NAMES:
         _unsupported_dtype(name, array.dtype)
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "NpzReadError",
     "interrupts_deferred",
     "open_regular_file",
+    "read_npz",
     "remove_stale_temporaries",
     "write_npz_atomic",
 ]
@@ -222,6 +223,7 @@ _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 _NPY_MAGIC = b"\x93NUMPY"
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
 _MAX_NPY_HEADER = 10_000  # bytes; NumPy's own limit for a trusted header
+_MAX_DEFLATE_RATIO = 1032  # deflate never inflates one compressed byte to more than this
 _CHUNK = 1 << 20  # members are inflated and copied this many bytes at a time
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
@@ -234,29 +236,30 @@ def _describe_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def _refuse_special(name: str, mode: int) -> None:
+def _refuse_special(name: str, mode: int, what: str) -> None:
     if stat.S_ISDIR(mode):
-        raise NpzReadError(f"{name!r} is a folder, not a model file")
+        raise NpzReadError(f"{name!r} is a folder, not a {what}")
     if not stat.S_ISREG(mode):
         raise NpzReadError(f"{name!r} is {_describe_kind(mode)}, not a regular file: only "
                            "regular files are read")
 
 
-def _os_problem(name: str, exc: OSError) -> Exception:
+def _os_problem(name: str, exc: OSError, what: str) -> Exception:
     if isinstance(exc, FileNotFoundError):
-        return FileNotFoundError(f"no model file at {name!r}")
+        return FileNotFoundError(f"no {what} at {name!r}")
     if isinstance(exc, PermissionError):
-        return PermissionError(exc.errno, f"cannot read model file {name!r}: permission denied "
+        return PermissionError(exc.errno, f"cannot read {what} {name!r}: permission denied "
                                           "(check the file's and its folders' permissions)")
     return NpzReadError(f"{name!r} cannot be opened: {exc.strerror or exc}")
 
 
-def open_regular_file(name: str) -> IO[bytes]:
+def open_regular_file(name: str, *, what: str = "model file") -> IO[bytes]:
     """Open ``name`` for binary reading if, and only if, it is a regular file.
 
     The path is checked with :func:`os.stat` before opening and the open descriptor with
     :func:`os.fstat` after (a file swapped in between is caught); the open itself uses
-    ``O_NONBLOCK`` where the platform has it, so a FIFO never blocks.
+    ``O_NONBLOCK`` where the platform has it, so a FIFO never blocks. Messages call the file
+    ``what`` (``"model file"``, ``"data file"``).
 
     Raises
     ------
@@ -268,30 +271,30 @@ def open_regular_file(name: str) -> IO[bytes]:
         When ``name`` is a folder, a FIFO, a device or a socket, or cannot be opened.
     """
     try:
-        _refuse_special(name, os.stat(name).st_mode)
+        _refuse_special(name, os.stat(name).st_mode, what)
         fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
                      | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
-        raise _os_problem(name, exc) from exc
+        raise _os_problem(name, exc, what) from exc
     try:
-        _refuse_special(name, os.fstat(fd).st_mode)
+        _refuse_special(name, os.fstat(fd).st_mode, what)
     except BaseException:
         os.close(fd)
         raise
     return os.fdopen(fd, "rb")
 
 
-def _check_zip_magic(name: str, head: bytes) -> None:
+def _check_zip_magic(name: str, head: bytes, what: str) -> None:
     if head[:4] in _ZIP_MAGICS:
         return
     if not head:
-        raise NpzReadError(f"{name!r} is empty (0 bytes), not a model file (truncated?)")
+        raise NpzReadError(f"{name!r} is empty (0 bytes), not a {what} (truncated?)")
     if head.startswith(_NPY_MAGIC):
         raise NpzReadError(f"{name!r} holds a single array (.npy), not an .npz archive")
     if head[:1] == b"\x80":
         raise NpzReadError(f"{name!r} holds pickled data, not an .npz archive; loading it would "
                            "need unpickling, which portable_nn never does")
-    raise NpzReadError(f"{name!r} is not a zip archive (a model file is an .npz, which is a zip "
+    raise NpzReadError(f"{name!r} is not a zip archive (a {what} is an .npz, which is a zip "
                        f"archive); it starts with {head[:16]!r}")
 
 
@@ -308,13 +311,15 @@ class NpzArchive:
     ----------
     path : str or path-like
         A regular file (see :func:`open_regular_file`).
+    what : str
+        What the file is, for messages: ``"model file"`` (the default) or ``"data file"``.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, what: str = "model file") -> None:
         self.name = os.fspath(path)
-        self._handle = open_regular_file(self.name)
+        self._handle = open_regular_file(self.name, what=what)
         try:
-            _check_zip_magic(self.name, self._handle.read(16))
+            _check_zip_magic(self.name, self._handle.read(16), what)
             self._handle.seek(0)
             self._zip = zipfile.ZipFile(self._handle)
             self._infos = {info.filename: info for info in self._zip.infolist()}
@@ -336,6 +341,11 @@ class NpzArchive:
     def names(self) -> list[str]:
         """Entry names as ``np.load`` gives them (``"W1"`` for the member ``W1.npy``)."""
         return [key[:-4] if key.endswith(".npy") else key for key in self._infos]
+
+    @property
+    def array_names(self) -> list[str]:
+        """The names of the archive's arrays (its ``.npy`` members), in the archive's order."""
+        return [key[:-4] for key in self._infos if key.endswith(".npy")]
 
     def read_text(self, key: str, *, max_bytes: int) -> str:
         """The 0-d unicode entry ``key``, at most ``max_bytes`` bytes uncompressed."""
@@ -362,6 +372,19 @@ class NpzArchive:
                                    f"needs {shape}")
             data = self._data(handle, key, found, shape, fortran)
         return np.ascontiguousarray(data, dtype=wanted)
+
+    def read_stored(self, key: str) -> np.ndarray:
+        """The entry ``key`` as it was saved: any shape and any dtype but objects.
+
+        Nothing is known beforehand of its size, so its declared uncompressed size may be at
+        most what its compressed bytes can hold (their size when stored, 1032 times it when
+        deflated: deflate's largest ratio); its NPY header must then agree with that size.
+        """
+        info = self._infos.get(key + ".npy")
+        limit = 0 if info is None else info.compress_size * (
+            1 if info.compress_type == zipfile.ZIP_STORED else _MAX_DEFLATE_RATIO)
+        with self._member(key, limit) as (handle, dtype, shape, fortran):
+            return self._data(handle, key, dtype, shape, fortran)
 
     @contextlib.contextmanager
     def _member(self, key: str, limit: int) -> Iterator[tuple[IO[bytes], np.dtype, tuple, bool]]:
@@ -431,3 +454,44 @@ def _read_problem(name: str, exc: BaseException, key: str | None = None) -> str:
     where = repr(name) if key is None else f"{name!r} (entry {key!r})"
     return f"{where} is not a readable .npz archive (truncated or corrupted?): " \
            f"{type(exc).__name__}: {text}"
+
+
+def read_npz(path: str | os.PathLike[str], *, what: str = "data file") -> dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` file, as :func:`numpy.load` would, but checked.
+
+    Only a regular file is opened (a FIFO or a device is refused without blocking), nothing is
+    unpickled (object arrays are refused), and no entry may declare more bytes than its
+    compressed data can hold (see :meth:`NpzArchive.read_stored`).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.npz`` file.
+    what : str
+        What the file is, for messages (``"data file"`` by default).
+
+    Returns
+    -------
+    dict
+        ``{name: numpy.ndarray}`` for every ``.npy`` entry of the archive, in the archive's
+        order.
+
+    Raises
+    ------
+    FileNotFoundError, PermissionError
+        When the file is absent or may not be read.
+    NpzReadError
+        When it is not a regular file, not an ``.npz`` archive, or an entry is corrupted,
+        truncated or an object array.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "data.npz")
+    >>> np.savez(path, X=np.zeros((2, 3)), Y=np.ones((1, 3), dtype=np.int64))
+    >>> {key: value.shape for key, value in read_npz(path).items()}
+    {'X': (2, 3), 'Y': (1, 3)}
+    """
+    with NpzArchive(path, what=what) as archive:
+        return {key: archive.read_stored(key) for key in archive.array_names}

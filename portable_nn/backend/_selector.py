@@ -13,9 +13,10 @@ from typing import Any
 from portable_nn.backend._jax_devices import is_device_group, replicated_sharding
 from portable_nn.backend._registry import KNOWN_BACKENDS, BackendUnavailableError
 
-__all__ = ["Backend", "resolve_backend"]
+__all__ = ["DTYPE_NAMES", "Backend", "device_name", "dtype_name", "resolve_backend"]
 
-_DTYPE_NAMES = ("float32", "float64")
+#: The floating dtypes portable_nn trains in, by name: the one list every check and choice uses.
+DTYPE_NAMES = ("float32", "float64")
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def _float_warnings_silenced() -> Iterator[None]:
 
 def dtype_name(xp: ModuleType, dtype: Any) -> str:
     """Return ``"float32"`` or ``"float64"`` for a floating dtype of ``xp``."""
-    for name in _DTYPE_NAMES:
+    for name in DTYPE_NAMES:
         if hasattr(xp, name) and dtype == getattr(xp, name):
             return name
     return str(dtype)
@@ -173,7 +174,7 @@ def _resolve_device(name: str, xp: ModuleType, device: Any) -> Any:
         if isinstance(device, str) and getattr(candidate, "platform", None) == device:
             return candidate
     for candidate in devices:  # a bare device name: "device1" for Device('device1')
-        if isinstance(device, str) and _bare_name(candidate) == device:
+        if isinstance(device, str) and device_name(candidate) == device:
             return candidate
     raise ValueError(
         f"device={device!r} is not a device of backend={name!r}; "
@@ -204,10 +205,32 @@ def _check_torch_device(device: Any) -> Any:
     return device
 
 
-def _bare_name(device: Any) -> str | None:
-    """``"device1"`` for array-api-strict's ``Device('device1')``; None for other devices."""
-    match = re.fullmatch(r"[\w.]*Device\('([^']+)'\)", str(device))
-    return match.group(1) if match else None
+def device_name(device: Any) -> str:
+    """Return a device's name as a user writes it in ``device=``.
+
+    array-api-strict's devices print as ``Device('device1')``: their name is the quoted part.
+    Every other device is named by its ``str`` (``cpu``, ``cuda:0``, ``TFRT_CPU_0``, ...).
+
+    Parameters
+    ----------
+    device : object
+        A device of any backend.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import array_api_strict
+    >>> device_name(array_api_strict.Device("device1"))
+    'device1'
+    >>> device_name("cuda:0")
+    'cuda:0'
+    """
+    text = str(device)
+    quoted = re.fullmatch(r"[\w.]*Device\('([^']+)'\)", text)
+    return quoted.group(1) if quoted else text
 
 
 def _cuda_index(device: Any) -> Any:
@@ -220,12 +243,13 @@ def _resolve_dtype(name: str, xp: ModuleType, device: Any, dtype: Any) -> Any:
     if dtype is None:
         return info.default_dtypes(device=device)["real floating"]
     if isinstance(dtype, str):
-        if dtype not in _DTYPE_NAMES:
-            raise ValueError(f"dtype={dtype!r} is not supported; expected 'float32' or 'float64'")
+        if dtype not in DTYPE_NAMES:
+            raise ValueError(f"dtype={dtype!r} is not supported; expected one of "
+                             f"{list(DTYPE_NAMES)}")
         wanted = dtype
     else:
         wanted = next((n for n, d in supported.items() if d == dtype), None)
-        if wanted is None and dtype_name(xp, dtype) not in _DTYPE_NAMES:
+        if wanted is None and dtype_name(xp, dtype) not in DTYPE_NAMES:
             raise ValueError(
                 f"dtype={dtype!r} is not a real floating dtype; expected float32 or float64"
             )

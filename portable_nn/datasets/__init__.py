@@ -9,11 +9,12 @@
 - Your own data: :func:`from_csv` (a CSV file) and :func:`from_samples` (arrays in
   scikit-learn's ``(n_samples, n_features)`` layout) return a :class:`Dataset`, which unpacks
   as ``X, Y`` and maps predictions back to the original labels; :func:`one_hot` encodes class
-  indices.
+  indices; :func:`read_features` reads samples to predict on (and their labels, if any).
 - :func:`load` looks any of them up by name; :data:`DATASETS` maps the names to the functions.
 """
 
 from portable_nn.datasets._encoding import one_hot
+from portable_nn.datasets._features import read_features
 from portable_nn.datasets._own import Dataset, from_csv, from_samples
 from portable_nn.datasets._planar import planar
 from portable_nn.datasets._real import breast_cancer, digits
@@ -34,4 +35,5 @@ __all__ = [
     "noisy_moons",
     "one_hot",
     "planar",
+    "read_features",
 ]

@@ -26,14 +26,16 @@ def planar(m: int = 400, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     X : numpy.ndarray, shape (2, m)
-    Y : numpy.ndarray, shape (1, m), dtype uint8, 0 or 1
+    Y : numpy.ndarray, shape (1, m), dtype uint8
+        The label ``j`` the point was drawn for: 0 for the angles ``t`` in ``[0, 3.12]``, 1
+        for those in ``[3.12, 6.24]`` (before the noise).
 
     Examples
     --------
-    >>> import portable_nn as pnn
-    >>> X, Y = pnn.datasets.planar()
-    >>> X.shape, Y.shape
-    ((2, 400), (1, 400))
+    >>> from portable_nn.datasets import planar
+    >>> X, Y = planar()
+    >>> X.shape, Y.shape, sorted(set(Y.ravel().tolist()))
+    ((2, 400), (1, 400), [0, 1])
     """
     if isinstance(m, bool) or not isinstance(m, int) or m < 2 or m % 2:
         raise ValueError(f"m must be an even int >= 2, got {m!r}")

@@ -82,15 +82,15 @@ def digits(*, one_hot: bool = True, scale: bool = True) -> tuple[np.ndarray, np.
     Raises
     ------
     ImportError
-        When scikit-learn (the ``datasets`` extra) is not installed.
+        When scikit-learn, whose bundled copy is read, is not installed (the ``datasets``
+        extra installs it).
 
     Examples
     --------
-    >>> import portable_nn as pnn
-    >>> X, Y = pnn.datasets.digits()
-    >>> X.shape, Y.shape
-    ((64, 1797), (10, 1797))
-    >>> pnn.datasets.digits(one_hot=False)[1].shape
+    >>> from portable_nn.datasets import digits
+    >>> [array.shape for array in digits()]
+    [(64, 1797), (10, 1797)]
+    >>> digits(one_hot=False)[1].shape
     (1, 1797)
 
     """

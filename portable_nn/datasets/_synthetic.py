@@ -7,6 +7,8 @@ dependency is needed. Every generator is seeded and leaves NumPy's global random
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 __all__ = ["blobs", "gaussian_quantiles", "noisy_circles", "noisy_moons"]
@@ -38,6 +40,31 @@ def _finish(
     return X, Y
 
 
+def _two_curves(m: int, curve_0: Callable[[np.ndarray], np.ndarray],
+                curve_1: Callable[[np.ndarray], np.ndarray], noise: float,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``m // 2`` points of ``curve_0`` (label 0) and the rest of ``curve_1`` (label 1).
+
+    Each curve maps ``n`` to its ``(n, 2)`` points; then :func:`_finish` adds the noise.
+    """
+    n_0 = m // 2
+    points = np.vstack([curve_0(n_0), curve_1(m - n_0)])
+    labels = np.r_[np.zeros(n_0), np.ones(m - n_0)]
+    return _finish(points, labels, noise, rng)
+
+
+def _circle(n: int, radius: float) -> np.ndarray:
+    t = np.linspace(0.0, 2 * np.pi, n, endpoint=False)
+    return radius * np.column_stack([np.cos(t), np.sin(t)])
+
+
+def _half_circle(n: int, flipped: bool) -> np.ndarray:
+    t = np.linspace(0.0, np.pi, n)
+    if flipped:  # the lower moon: shifted right and down, opening upwards
+        return np.column_stack([1.0 - np.cos(t), 0.5 - np.sin(t)])
+    return np.column_stack([np.cos(t), np.sin(t)])
+
+
 def noisy_circles(
     m: int = 200, *, noise: float = 0.3, factor: float = 0.5, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -57,7 +84,8 @@ def noisy_circles(
     Returns
     -------
     X : numpy.ndarray, shape (2, m)
-    Y : numpy.ndarray, shape (1, m), dtype uint8, 0 or 1
+    Y : numpy.ndarray, shape (1, m), dtype uint8
+        0 for a point of the outer circle, 1 for one of the inner circle.
 
     Examples
     --------
@@ -72,17 +100,8 @@ def noisy_circles(
     factor = _check_nonnegative("factor", factor)
     if not 0 < factor < 1:
         raise ValueError(f"factor must be in (0, 1), got {factor!r}")
-    rng = np.random.default_rng(seed)
-    n_out = m // 2
-    n_in = m - n_out
-    t_out = np.linspace(0.0, 2 * np.pi, n_out, endpoint=False)
-    t_in = np.linspace(0.0, 2 * np.pi, n_in, endpoint=False)
-    points = np.vstack([
-        np.column_stack([np.cos(t_out), np.sin(t_out)]),
-        factor * np.column_stack([np.cos(t_in), np.sin(t_in)]),
-    ])
-    labels = np.r_[np.zeros(n_out), np.ones(n_in)]
-    return _finish(points, labels, noise, rng)
+    return _two_curves(m, lambda n: _circle(n, 1.0), lambda n: _circle(n, factor), noise,
+                       np.random.default_rng(seed))
 
 
 def noisy_moons(
@@ -93,38 +112,29 @@ def noisy_moons(
     Parameters
     ----------
     m : int
-        Number of points (the upper moon gets ``m // 2``).
+        Number of points: ``m // 2`` on the upper moon, the others on the lower one.
     noise : float
         Standard deviation of the Gaussian noise (lesson: 0.2).
     seed : int
-        Seed of the NumPy generator.
+        Seed of the NumPy generator that draws the noise and the order.
 
     Returns
     -------
     X : numpy.ndarray, shape (2, m)
-    Y : numpy.ndarray, shape (1, m), dtype uint8, 0 or 1
+    Y : numpy.ndarray, shape (1, m), dtype uint8
+        0 on the upper moon, 1 on the lower moon.
 
     Examples
     --------
-    >>> import portable_nn as pnn
-    >>> X, Y = pnn.datasets.noisy_moons(100)
-    >>> sorted(set(Y.ravel().tolist()))
+    >>> from portable_nn.datasets import noisy_moons
+    >>> sorted(set(noisy_moons(100)[1].ravel().tolist()))
     [0, 1]
 
     """
     m = _check_count("m", m, 2)
     noise = _check_nonnegative("noise", noise)
-    rng = np.random.default_rng(seed)
-    n_out = m // 2
-    n_in = m - n_out
-    t_out = np.linspace(0.0, np.pi, n_out)
-    t_in = np.linspace(0.0, np.pi, n_in)
-    points = np.vstack([
-        np.column_stack([np.cos(t_out), np.sin(t_out)]),
-        np.column_stack([1.0 - np.cos(t_in), 0.5 - np.sin(t_in)]),
-    ])
-    labels = np.r_[np.zeros(n_out), np.ones(n_in)]
-    return _finish(points, labels, noise, rng)
+    return _two_curves(m, lambda n: _half_circle(n, flipped=False),
+                       lambda n: _half_circle(n, flipped=True), noise, np.random.default_rng(seed))
 
 
 def blobs(
@@ -157,7 +167,8 @@ def blobs(
     Returns
     -------
     X : numpy.ndarray, shape (2, m)
-    Y : numpy.ndarray, shape (1, m), dtype uint8, labels ``0 .. n_classes - 1``
+    Y : numpy.ndarray, shape (1, m), dtype uint8
+        The label ``k % n_classes`` of each point's blob ``k``.
 
     Examples
     --------
@@ -199,18 +210,19 @@ def gaussian_quantiles(
     n_classes : int
         Number of labels (nested rings).
     seed : int
-        Seed of the NumPy generator.
+        Seed of the NumPy generator that draws the points.
 
     Returns
     -------
     X : numpy.ndarray, shape (2, m)
-    Y : numpy.ndarray, shape (1, m), dtype uint8, labels ``0 .. n_classes - 1``
+    Y : numpy.ndarray, shape (1, m), dtype uint8
+        The ring of each point: 0 for the nearest ``m / n_classes`` points, up to
+        ``n_classes - 1``.
 
     Examples
     --------
-    >>> import portable_nn as pnn
-    >>> X, Y = pnn.datasets.gaussian_quantiles(100)
-    >>> int(Y.sum())
+    >>> from portable_nn.datasets import gaussian_quantiles
+    >>> int(gaussian_quantiles(100)[1].sum())
     50
 
     """

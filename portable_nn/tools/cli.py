@@ -11,7 +11,6 @@ import argparse
 import json
 import math
 import platform
-import re
 import sys
 import time
 import warnings
@@ -22,7 +21,6 @@ from typing import Any, NoReturn, TextIO
 import numpy as np
 
 import portable_nn as pnn
-from portable_nn.datasets._table import numeric_columns, parse_number, read_table
 
 __all__ = ["build_parser", "main"]
 
@@ -217,7 +215,7 @@ def _add_backend_options(sub: argparse.ArgumentParser) -> None:
     group.add_argument("--device", type=_device, default=None,
                        help="device of the backend, such as cpu, cuda:0 (torch) or 0 (cupy); "
                             "default: the backend's default device")
-    group.add_argument("--dtype", choices=["float32", "float64"], default=None,
+    group.add_argument("--dtype", choices=pnn.backend.DTYPE_NAMES, default=None,
                        help="floating dtype of every array; default: the backend's default "
                             "(predict: the dtype the model was saved in)")
 
@@ -302,8 +300,7 @@ def _add_predict(commands: Any, names: str) -> None:
 
 def _read_npz(path: Path, *, need_y: bool) -> tuple[np.ndarray, np.ndarray | None]:
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
+        arrays = pnn.backend.read_npz(path)
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path}: not a readable .npz file ({exc})") from None
     if "X" not in arrays or (need_y and "Y" not in arrays):
@@ -395,26 +392,16 @@ def load_prediction_data(spec: str, n_features: int) -> tuple[np.ndarray, np.nda
     Raises
     ------
     UsageError
-        For an unreadable file or a wrong number of columns.
+        For an unreadable file.
+    ValueError
+        For a .csv file with a wrong number of columns or cells that are not numbers.
     """
     if spec in pnn.datasets.DATASETS:
         return pnn.datasets.load(spec)
     path = _data_path(spec)
     if path.suffix.lower() == ".npz":
         return _read_npz(path, need_y=False)
-    table = read_table(path, header="infer", delimiter=",",
-                       feature_columns=lambda width: list(range(min(width, n_features))))
-    if table.n_columns not in (n_features, n_features + 1):
-        raise UsageError(f"{path}: the model takes {n_features} features, so each row needs "
-                         f"{n_features} numbers (or one more, the label); found "
-                         f"{table.n_columns}")
-    X = numeric_columns(table, list(range(n_features)))
-    if table.n_columns == n_features:
-        return np.ascontiguousarray(X.T), None
-    cells = [row[-1] for row in table.rows]
-    numbers = [parse_number(cell) for cell in cells]
-    labels = np.asarray(numbers if None not in numbers else cells)
-    return np.ascontiguousarray(X.T), labels.reshape(1, -1)
+    return pnn.datasets.read_features(path, n_features)
 
 
 def _split(data: pnn.datasets.Dataset, fraction: float,
@@ -602,12 +589,6 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _device_name(device: Any) -> str:
-    text = str(device)
-    quoted = re.fullmatch(r"[\w.]*Device\('(.+)'\)", text)  # array_api_strict.Device('x')
-    return quoted.group(1) if quoted else text
-
-
 def _devices(name: str) -> list[str]:
     try:
         with warnings.catch_warnings():
@@ -616,7 +597,7 @@ def _devices(name: str) -> list[str]:
             devices = xp.__array_namespace_info__().devices()
     except Exception:  # a usable backend without the inspection API still gets listed
         return []
-    return [_device_name(d) for d in devices if d is not None and str(d) != "meta"]
+    return [pnn.backend.device_name(d) for d in devices if d is not None and str(d) != "meta"]
 
 
 def backend_report() -> dict[str, dict[str, Any]]:

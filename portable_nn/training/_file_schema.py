@@ -13,13 +13,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from portable_nn.backend import DTYPE_NAMES
 from portable_nn.core import ACTIVATIONS, OUTPUTS
 from portable_nn.training._options import check_recorded
 
-__all__ = ["DTYPES", "FieldError", "check_metadata", "decode_metrics", "encode_metrics",
-           "state_keys"]
+__all__ = ["FieldError", "check_metadata", "decode_metrics", "encode_metrics", "state_keys"]
 
-DTYPES = ("float32", "float64")
 MAX_COUNT = 2**62  # iterations, samples, Adam's step: far beyond any run, far below overflow
 
 
@@ -52,7 +51,7 @@ def _check_layer_dims(meta: Mapping[str, Any]) -> None:
 
 def _check_choices(meta: Mapping[str, Any]) -> None:
     for key, choices in (("hidden_activation", tuple(ACTIVATIONS)), ("output", tuple(OUTPUTS)),
-                         ("dtype", DTYPES)):
+                         ("dtype", DTYPE_NAMES)):
         value = meta.get(key)
         _need(isinstance(value, str) and value in choices, key,
               f"is {_short(value)}, not one of {list(choices)}")

@@ -7,8 +7,14 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from portable_nn.backend import Backend, from_host, resolve_backend, to_backend
-from portable_nn.backend._random import host_standard_normal
+from portable_nn.backend import (
+    Backend,
+    from_host,
+    host_standard_normal,
+    resolve_backend,
+    to_backend,
+)
+from portable_nn.training._validate import check_init_mapping, param_shapes
 
 __all__ = ["INITS", "init_params"]
 
@@ -39,26 +45,12 @@ def check_layer_dims(layer_dims: Sequence[int]) -> tuple[int, ...]:
 
 
 def _from_mapping(init: Mapping[str, Any], dims: tuple[int, ...], backend: Backend) -> dict:
-    expected = {}
-    for layer in range(1, len(dims)):
-        expected[f"W{layer}"] = (dims[layer], dims[layer - 1])
-        expected[f"b{layer}"] = (dims[layer], 1)
-    missing = sorted(set(expected) - set(init))
-    extra = sorted(set(init) - set(expected))
-    if missing or extra:
-        raise ValueError(
-            f"init mapping does not fit layer_dims={dims}: missing keys {missing}, "
-            f"unexpected keys {extra}"
-        )
-    params = {}
-    for key, shape in expected.items():
-        value = to_backend(init[key], backend, name=f"init[{key!r}]")
-        if tuple(value.shape) != shape:
-            raise ValueError(
-                f"init[{key!r}] has shape {tuple(value.shape)}, expected {shape} "
-                f"for layer_dims={dims}"
-            )
-        params[key] = value
+    """Check ``init`` against ``dims`` (once: :func:`check_init_mapping`), then convert it."""
+    check_init_mapping(init, dims)
+    params = {key: to_backend(init[key], backend, name=f"init[{key!r}]")
+              for key in param_shapes(dims)}
+    if any(getattr(init[key], "shape", None) is None for key in params):
+        check_init_mapping(params, dims)  # nested lists: their shapes are known only now
     return params
 
 

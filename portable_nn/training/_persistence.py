@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from portable_nn._version import __version__
-from portable_nn.backend import Backend, from_host, resolve_backend
-from portable_nn.backend._io import (
+from portable_nn.backend import (
+    Backend,
     NpzArchive,
     NpzReadError,
+    from_host,
     interrupts_deferred,
+    resolve_backend,
     write_npz_atomic,
 )
 from portable_nn.training._callbacks import Callback, Run
@@ -359,10 +361,8 @@ def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = 
     --------
     >>> import os, tempfile
     >>> import portable_nn as pnn
-    >>> X, Y = pnn.datasets.planar()
-    >>> model = pnn.train(X, Y, num_iterations=10)
     >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
-    >>> _ = model.save(path)
+    >>> _ = pnn.train(*pnn.datasets.planar(), num_iterations=10).save(path)
     >>> pnn.load(path).layer_dims
     (2, 4, 1)
     """

@@ -1,0 +1,68 @@
+"""Read a CSV file of samples to predict on: the model's features, and maybe a label column."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from portable_nn.datasets._table import numeric_columns, parse_number, read_table
+
+__all__ = ["read_features"]
+
+
+def read_features(path: str | os.PathLike[str], n_features: int, *,
+                  delimiter: str = ",") -> tuple[np.ndarray, np.ndarray | None]:
+    r"""Read samples for a trained model from a CSV file: ``(X, labels or None)``.
+
+    Each row is one sample: exactly ``n_features`` numbers, or one more cell, the sample's
+    label (used to score predictions). A first row whose feature cells are not numbers is a
+    header.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file.
+    n_features : int
+        The model's number of input features.
+    delimiter : str
+        The cell separator.
+
+    Returns
+    -------
+    X : numpy.ndarray, shape (n_features, m), float64
+        One column per sample.
+    labels : numpy.ndarray or None
+        The label column, shape ``(1, m)``: numbers when every cell is one, else the cells'
+        text; None when the file has no label column.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no such file.
+    ValueError
+        For a wrong number of columns, ragged rows or a feature cell that is not a number
+        (naming the row and column).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "new.csv")
+    >>> _ = open(path, "w").write("x1,x2,kind\n0.5,1.0,cat\n1.5,0.0,dog\n")
+    >>> X, labels = read_features(path, 2)
+    >>> X.shape, labels.tolist()
+    ((2, 2), [['cat', 'dog']])
+    """
+    table = read_table(path, header="infer", delimiter=delimiter,
+                       feature_columns=lambda width: list(range(min(width, n_features))))
+    if table.n_columns not in (n_features, n_features + 1):
+        raise ValueError(f"{table.path}: the model takes {n_features} features, so each row "
+                         f"needs {n_features} numbers (or one more, the label); found "
+                         f"{table.n_columns}")
+    X = np.ascontiguousarray(numeric_columns(table, list(range(n_features))).T)
+    if table.n_columns == n_features:
+        return X, None
+    cells = [row[-1] for row in table.rows]
+    numbers = [parse_number(cell) for cell in cells]
+    labels = np.asarray(numbers if None not in numbers else cells)
+    return X, labels.reshape(1, -1)
