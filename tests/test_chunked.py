@@ -8,7 +8,7 @@ import pytest
 
 import portable_nn as pnn
 from portable_nn.backend import from_host
-from portable_nn.core import chunk_gradients, cost_from_logits, l2_penalty
+from portable_nn.core import backward_fused, chunk_gradients, cost_from_logits, l2_penalty
 
 HIDDEN_ACTIVATIONS = ["tanh", "relu", "leaky_relu", "sigmoid"]
 OUTPUTS = ["sigmoid", "softmax", "linear"]
@@ -87,12 +87,12 @@ class TestChunkGradients:
                                   hidden_activation="tanh", output="sigmoid")
         assert cost is None
 
-    def test_one_chunk_is_backward_exactly(self):
+    def test_one_chunk_is_backward_fused_exactly(self):
         params, X, Y, _ = _problem("softmax")
         grads, _ = chunk_gradients(params, X, Y, m_total=X.shape[1],
                                    hidden_activation="relu", output="softmax")
         _, cache = pnn.forward(params, X, hidden_activation="relu", output="softmax")
-        full = pnn.backward(params, cache, Y, hidden_activation="relu", output="softmax")
+        full = backward_fused(params, cache, Y, hidden_activation="relu", output="softmax")
         for key in full:
             assert np.array_equal(grads[key], full[key]), key
 

@@ -2,7 +2,9 @@
 
 Activations and their derivatives, forward propagation, costs, backward propagation and
 parameter updates. Every function takes the arrays it needs and an array namespace ``xp``
-(inferred from the arrays when omitted), so the same code runs on any array-API library.
+(inferred from *all* the arrays when omitted; arrays of different libraries are a
+``TypeError``), so the same code runs on any array-API library. :func:`backward` is the
+lesson's formulas line by line; :func:`backward_fused` is the training loop's faster form.
 """
 
 from portable_nn.core._activations import (
@@ -11,6 +13,7 @@ from portable_nn.core._activations import (
     activation,
     activation_derivative,
 )
+from portable_nn.core._backward_fused import backward_fused
 from portable_nn.core._chunks import chunk_gradients
 from portable_nn.core._network import backward, forward, num_layers
 from portable_nn.core._optimizers import OPTIMIZERS, init_optimizer_state, optimizer_step, update
@@ -32,6 +35,7 @@ __all__ = [
     "activation_derivative",
     "compute_cost",
     "backward",
+    "backward_fused",
     "chunk_gradients",
     "cost_from_logits",
     "cost_from_probabilities",

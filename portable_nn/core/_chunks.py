@@ -2,9 +2,9 @@
 
 The mean cost over ``m_total`` samples is a sum over the samples, so its gradient is the sum,
 over any split of the columns of ``X`` into chunks, of each chunk's summed gradient divided by
-``m_total``. :func:`chunk_gradients` runs the core's own :func:`forward` and :func:`backward`
-on one chunk and returns that share: only one chunk's activations exist at a time, on whatever
-array library holds the chunk.
+``m_total``. :func:`chunk_gradients` runs the core's own :func:`forward` and
+:func:`backward_fused` (its ``scale`` the chunk's share) on one chunk and returns that share:
+only one chunk's activations exist at a time, on whatever array library holds the chunk.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import operator
 from types import ModuleType
 from typing import Any
 
-from array_api_compat import array_namespace
-
-from portable_nn.core._network import backward, forward, num_layers
+from portable_nn.core._backward_fused import backward_fused
+from portable_nn.core._namespace import infer_namespace
+from portable_nn.core._network import forward, num_layers
 from portable_nn.core._outputs import cost_from_logits
 
 __all__ = ["chunk_gradients"]
@@ -54,7 +54,8 @@ def chunk_gradients(
     with_cost : bool
         Also return the chunk's share of the cost.
     xp : namespace, optional
-        The array namespace; inferred from ``X`` when omitted.
+        The array namespace; inferred from every array (``params``, ``X``, ``Y``, the masks;
+        ``TypeError`` when they mix libraries) when omitted, unchecked when given.
 
     Returns
     -------
@@ -81,17 +82,18 @@ def chunk_gradients(
     True
     """
     m_total = _check_m_total(m_total, X)
-    xp = array_namespace(X) if xp is None else xp
+    if xp is None:
+        xp = infer_namespace(X=X, Y=Y, params=params, dropout_masks=dropout_masks)
     m_chunk = X.shape[1]
-    share = m_chunk / m_total  # backward divides by m_chunk: scale its mean into a share
+    share = m_chunk / m_total  # backprop divides by m_chunk: scale its mean into a share
     _, cache = forward(params, X, hidden_activation=hidden_activation, output=output,
                        dropout_masks=dropout_masks, xp=xp)
     cost = None
     if with_cost:
         ZL = cache[f"Z{num_layers(params)}"]
         cost = cost_from_logits(ZL, Y, output=output, xp=xp) * share
-    grads = backward(params, cache, Y, hidden_activation=hidden_activation, output=output,
-                     scale=share, xp=xp)
+    grads = backward_fused(params, cache, Y, hidden_activation=hidden_activation, output=output,
+                           scale=share, xp=xp)
     return grads, cost
 
 

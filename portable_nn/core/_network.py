@@ -9,6 +9,10 @@ Shapes (``m`` samples, layer sizes ``n_0 = n_x, n_1, ..., n_L``):
 The cache holds ``A0 ... AL`` and ``Z{L}`` (the output's pre-activation, for a stable cost).
 Hidden derivatives are read off ``A{l}``, so hidden ``Z{l}`` need not be kept. With dropout the
 cache also holds the scaled masks ``D{l}``; ``A{l}`` stays the unmasked activation.
+
+:func:`backward` is the lesson's backpropagation, one line per formula; the training loop runs
+:func:`portable_nn.core.backward_fused`, the same gradients with four rewrites for speed
+(listed in its module), and a test proves the two equal.
 """
 
 from __future__ import annotations
@@ -16,9 +20,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from array_api_compat import array_namespace
-
 from portable_nn.core._activations import activation, activation_derivative
+from portable_nn.core._namespace import infer_namespace
 from portable_nn.core._outputs import output_function
 
 __all__ = ["backward", "forward", "num_layers"]
@@ -58,7 +61,9 @@ def forward(
         ``{l: D}`` for hidden layers ``l``: ``A[l] * D`` is what layer ``l + 1`` sees
         (inverted dropout: ``D`` holds ``0`` or ``1 / keep_prob``).
     xp : namespace, optional
-        The array namespace; inferred from ``X`` when omitted.
+        The array namespace. When omitted it is inferred from ``X``, every parameter and every
+        mask, and arrays of different libraries are a ``TypeError``; when given, nothing is
+        checked (the caller vouches that every array belongs to ``xp``).
 
     Returns
     -------
@@ -66,6 +71,11 @@ def forward(
         Output of shape ``(n_L, m)``.
     cache : dict
         ``A0 ... AL`` (each ``(n_l, m)``), ``Z{L}`` and, with dropout, ``D{l}``.
+
+    Raises
+    ------
+    TypeError
+        Without ``xp``, when the arrays come from more than one library.
 
     Examples
     --------
@@ -76,25 +86,25 @@ def forward(
     >>> AL.shape, cache["A1"].shape
     ((1, 5), (4, 5))
     """
-    xp = array_namespace(X) if xp is None else xp
+    if xp is None:
+        xp = infer_namespace(X=X, params=params, dropout_masks=dropout_masks)
     g = activation(hidden_activation)
     L = num_layers(params)
-    keys = _keys(L)
     cache: dict[str, Array] = {"A0": X}
     A = X
     for layer in range(1, L):
-        Z = params[keys.W[layer]] @ A
-        Z += params[keys.b[layer]]  # in place on the fresh product: one (n_l, m) temporary fewer
+        Z = params[f"W{layer}"] @ A
+        Z += params[f"b{layer}"]  # in place on the fresh product: one (n_l, m) temporary fewer
         A = g(Z, xp=xp)
-        cache[keys.A[layer]] = A
+        cache[f"A{layer}"] = A
         if dropout_masks is not None and layer in dropout_masks:
-            cache[keys.D[layer]] = dropout_masks[layer]
+            cache[f"D{layer}"] = dropout_masks[layer]
             A = A * dropout_masks[layer]
-    ZL = params[keys.W[L]] @ A
-    ZL += params[keys.b[L]]
+    ZL = params[f"W{L}"] @ A
+    ZL += params[f"b{L}"]
     AL = output_function(output)(ZL, xp=xp)
-    cache[keys.Z[L]] = ZL
-    cache[keys.A[L]] = AL
+    cache[f"Z{L}"] = ZL
+    cache[f"A{L}"] = AL
     return AL, cache
 
 
@@ -107,16 +117,18 @@ def backward(
     hidden_activation: str = "tanh",
     output: str = "sigmoid",
     l2: float = 0.0,
-    scale: Any = 1.0,
     xp: ModuleType | None = None,
 ) -> dict[str, Array]:
-    """Backward propagation of the mean cost through the whole network.
+    """Backward propagation of the mean cost, written as the lesson's formulas.
 
     ``dZ[L] = A[L] - Y`` (true for sigmoid + cross-entropy, softmax + categorical
     cross-entropy and linear + half squared error), then for ``l = L ... 1``:
     ``dW[l] = (1/m) dZ[l] A[l-1]^T (+ (l2/m) W[l])``,
     ``db[l] = (1/m) sum(dZ[l], axis=1, keepdims=True)``,
-    ``dZ[l-1] = W[l]^T dZ[l] * g'(A[l-1])``.
+    ``dZ[l-1] = W[l]^T dZ[l] (* D[l-1] with dropout) * g'(A[l-1])``.
+    With dropout, ``A[l-1]`` in ``dW[l]`` is what layer ``l`` saw, ``A[l-1] * D[l-1]``.
+    :func:`portable_nn.core.backward_fused` computes the same gradients faster (the training
+    loop's form); ``update(params, backward(...), lr)`` is one step of plain gradient descent.
 
     Parameters
     ----------
@@ -130,17 +142,20 @@ def backward(
         As given to :func:`forward`.
     l2 : float
         L2 regularization strength (``0.0``: none).
-    scale : float or 0-d array
-        Every gradient is multiplied by ``scale`` (default 1). ``train`` passes the learning
-        rate of plain gradient descent: one multiplication of the output error replaces one
-        per parameter.
     xp : namespace, optional
-        The array namespace; inferred from ``Y`` when omitted.
+        The array namespace. When omitted it is inferred from every parameter, every cache
+        array and ``Y`` (arrays of different libraries are a ``TypeError``); when given,
+        nothing is checked.
 
     Returns
     -------
     dict
-        ``{"dW1": ..., "db1": ..., ...}``, each the shape of its parameter (times ``scale``).
+        ``{"dW1": ..., "db1": ..., ...}``, each the shape of its parameter.
+
+    Raises
+    ------
+    TypeError
+        Without ``xp``, when the arrays come from more than one library.
 
     Examples
     --------
@@ -153,76 +168,27 @@ def backward(
     >>> grads["dW1"].shape, grads["db2"].shape
     ((3, 2), (1, 1))
     """
-    xp = array_namespace(Y) if xp is None else xp
+    if xp is None:
+        xp = infer_namespace(params=params, cache=cache, Y=Y)
     g_prime = activation_derivative(hidden_activation)
-    times_g_prime = _TIMES_DERIVATIVE.get(hidden_activation)
     L = num_layers(params)
     m = Y.shape[1]
-    inv_m = 1.0 / m
     grads: dict[str, Array] = {}
-    # dZ carries the 1/m of the mean cost from the top: scaling the (n_L, m) output error once
-    # makes every dW, db and lower dZ come out already divided by m (no per-layer scaling).
-    keys = _keys(L)
-    dZ = cache[keys.A[L]] - Y
-    dZ *= inv_m * scale
-    # db = sum(dZ, axis=1) as dZ @ ones: one matrix-vector product is cheaper than a reduction
-    ones = xp.ones_like(dZ[:1, :]).T
-    for layer in range(L, 0, -1):
-        A_prev = cache[keys.A[layer - 1]]
-        mask = cache.get(keys.D[layer - 1])
-        seen = A_prev if mask is None else A_prev * mask
-        W = params[keys.W[layer]]
-        dW = dZ @ seen.T
+    dZ = cache[f"A{L}"] - Y  # dZ[L] = A[L] - Y
+    for l in range(L, 0, -1):  # noqa: E741 (the lesson's layer index)
+        W, A_prev, D = params[f"W{l}"], cache[f"A{l - 1}"], cache.get(f"D{l - 1}")
+        A_seen = A_prev if D is None else A_prev * D  # what layer l saw: A[l-1] (* D[l-1])
+        dW = (1 / m) * (dZ @ A_seen.T)  # dW[l] = (1/m) dZ[l] A[l-1]^T
         if l2:
-            dW = dW + ((l2 * inv_m) * scale) * W
-        grads[keys.dW[layer]] = dW
-        grads[keys.db[layer]] = dZ @ ones
-        if layer > 1:
-            # dA is a fresh product owned here, so it is updated in place (standard in-place
-            # operators; JAX rebinds): no (n_l, m) temporaries beyond the derivative's.
-            dA = W.T @ dZ
-            if mask is not None:
-                dA *= mask
-            if times_g_prime is not None:
-                dZ = times_g_prime(dA, A_prev)
-            else:
-                dA *= g_prime(A_prev, xp=xp)
-                dZ = dA
-    return {key: grads[key] for key in keys.grad_order}
+            dW = dW + (l2 / m) * W  # (+ (l2/m) W[l])
+        grads[f"dW{l}"] = dW
+        grads[f"db{l}"] = (1 / m) * xp.sum(dZ, axis=1, keepdims=True)  # db[l] = (1/m) sum(dZ[l])
+        if l > 1:
+            dA = W.T @ dZ if D is None else (W.T @ dZ) * D  # dA[l-1] = W[l]^T dZ[l] (* D[l-1])
+            dZ = dA * g_prime(A_prev, xp=xp)  # dZ[l-1] = dA[l-1] * g'(A[l-1])
+    return _in_layer_order(grads, L)
 
 
-class _Keys:
-    """The dict keys of an ``L``-layer network, built once per depth (no f-strings per step)."""
-
-    def __init__(self, L: int) -> None:
-        layers = range(L + 1)
-        self.W = [f"W{i}" for i in layers]
-        self.b = [f"b{i}" for i in layers]
-        self.A = [f"A{i}" for i in layers]
-        self.Z = [f"Z{i}" for i in layers]
-        self.D = [f"D{i}" for i in layers]
-        self.dW = [f"dW{i}" for i in layers]
-        self.db = [f"db{i}" for i in layers]
-        self.grad_order = [key for i in range(1, L + 1) for key in (self.dW[i], self.db[i])]
-
-
-_KEYS: dict[int, _Keys] = {}
-
-
-def _keys(L: int) -> _Keys:
-    keys = _KEYS.get(L)
-    if keys is None:
-        keys = _KEYS[L] = _Keys(L)
-    return keys
-
-
-def _times_tanh_derivative(dA: Array, a: Array) -> Array:
-    """``dA * (1 - a**2)`` as ``dA - (dA a) a``, overwriting ``dA``: one temporary, not three."""
-    t = dA * a
-    t *= a
-    dA -= t
-    return dA
-
-
-# dA * g'(a) for activations with a cheaper fused form; the others use activation_derivative.
-_TIMES_DERIVATIVE = {"tanh": _times_tanh_derivative}
+def _in_layer_order(grads: dict[str, Array], L: int) -> dict[str, Array]:
+    """``grads`` reordered ``dW1, db1, ..., dWL, dbL`` (backprop fills them from the top)."""
+    return {key: grads[key] for layer in range(1, L + 1) for key in (f"dW{layer}", f"db{layer}")}

@@ -3,11 +3,15 @@
 Every update is functional (``W = W - lr * dW``): it returns new arrays and never writes into
 the old ones, so it works on immutable arrays (JAX) as well as mutable ones. Optimizer state
 is a plain dict of arrays on the parameters' device (plus the step count ``t`` for Adam).
+Without ``xp``, the namespace is inferred from every array given (parameters, gradients,
+state); arrays of different libraries are a ``TypeError`` naming them.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from portable_nn.core._namespace import infer_namespace
 
 __all__ = ["OPTIMIZERS", "init_optimizer_state", "optimizer_step", "update"]
 
@@ -34,6 +38,11 @@ def update(params: Params, grads: dict[str, Array], learning_rate: float) -> Par
     dict
         New parameters; the old arrays are left untouched.
 
+    Raises
+    ------
+    TypeError
+        When the parameters and gradients come from more than one array library.
+
     Examples
     --------
     >>> import numpy as np
@@ -42,13 +51,31 @@ def update(params: Params, grads: dict[str, Array], learning_rate: float) -> Par
     ...            {"dW1": np.ones((1, 1)), "db1": np.ones((1, 1))}, 0.5)["W1"]
     array([[0.5]])
     """
+    infer_namespace(params=params, grads=grads)
+    return _descend(params, grads, learning_rate)
+
+
+def _descend(params: Params, grads: dict[str, Array], learning_rate: Any) -> Params:
     return {key: value - learning_rate * grads[f"d{key}"] for key, value in params.items()}
 
 
-def init_optimizer_state(optimizer: str, params: Params, /, *, xp: Any) -> dict[str, Any]:
-    """Zero state for ``optimizer`` on the parameters' device and dtype."""
+def init_optimizer_state(optimizer: str, params: Params, /, *, xp: Any = None) -> dict[str, Any]:
+    """Zero state for ``optimizer`` on the parameters' device and dtype.
+
+    ``xp`` is inferred from the parameters when omitted. ``"gd"`` has no state (``{}``);
+    ``"momentum"`` has ``v{key}``; ``"adam"`` has ``v{key}``, ``s{key}`` and the step count
+    ``t`` (a Python int).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sorted(init_optimizer_state("adam", {"W1": np.ones((1, 2)), "b1": np.zeros((1, 1))}))
+    ['sW1', 'sb1', 't', 'vW1', 'vb1']
+    """
     if optimizer == "gd":
         return {}
+    if xp is None:
+        xp = infer_namespace(params=params)
     zeros = {f"v{key}": xp.zeros_like(value) for key, value in params.items()}
     if optimizer == "momentum":
         return zeros
@@ -77,9 +104,24 @@ def optimizer_step(
     - ``"momentum"``: ``v = beta1 v + (1 - beta1) dW``; ``W = W - lr v``.
     - ``"adam"``: ``v`` as momentum, ``s = beta2 s + (1 - beta2) dW**2``, bias-corrected
       ``v / (1 - beta1**t)`` and ``s / (1 - beta2**t)``; ``W = W - lr v_hat / (sqrt(s_hat) + eps)``.
+
+    ``xp`` is the array namespace: inferred from the parameters, gradients and state arrays
+    when omitted (``TypeError`` when they mix libraries), unchecked when given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> params = {"W1": np.ones((1, 1)), "b1": np.zeros((1, 1))}
+    >>> grads = {"dW1": np.ones((1, 1)), "db1": np.ones((1, 1))}
+    >>> state = init_optimizer_state("adam", params)
+    >>> new, state = optimizer_step("adam", params, grads, state, 0.1)
+    >>> new["W1"].round(6), state["t"]
+    (array([[0.9]]), 1)
     """
+    if xp is None:
+        xp = infer_namespace(params=params, grads=grads, state=state)
     if optimizer == "gd":
-        return update(params, grads, learning_rate), state
+        return _descend(params, grads, learning_rate), state
     new_params: Params = {}
     new_state: dict[str, Any] = {}
     if optimizer == "momentum":

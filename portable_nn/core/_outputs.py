@@ -13,9 +13,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from array_api_compat import array_namespace
-
 from portable_nn.core._activations import sigmoid
+from portable_nn.core._namespace import infer_namespace
 
 __all__ = [
     "OUTPUTS",
@@ -145,7 +144,7 @@ def compute_cost(
     >>> round(pnn.compute_cost(np.array([[0.5, 0.5]]), np.array([[1.0, 0.0]])), 6)
     0.693147
     """
-    xp = array_namespace(AL, Y)
+    xp = infer_namespace(AL=AL, Y=Y, logits=logits, params=params)
     if tuple(AL.shape) != tuple(Y.shape):
         raise ValueError(f"AL and Y must have the same shape, got {tuple(AL.shape)} and "
                          f"{tuple(Y.shape)}")

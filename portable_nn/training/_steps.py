@@ -15,7 +15,13 @@ from types import ModuleType
 from typing import Any
 
 from portable_nn.backend import Backend, compile_steps
-from portable_nn.core import backward, cost_from_logits, forward, l2_penalty, optimizer_step
+from portable_nn.core import (
+    backward_fused,
+    cost_from_logits,
+    forward,
+    l2_penalty,
+    optimizer_step,
+)
 from portable_nn.training import _chunked
 from portable_nn.training._dask_train import DaskSteps
 from portable_nn.training._options import TrainOptions
@@ -43,8 +49,8 @@ def make_step(xp: ModuleType, options: TrainOptions) -> Step:
                            dropout_masks=masks, xp=xp)
         cost = _cost(params, cache, Y, output, l2, xp) if with_cost else None
         scale = lr if plain_gd else 1.0
-        grads = backward(params, cache, Y, hidden_activation=activation, output=output, l2=l2,
-                         scale=scale, xp=xp)
+        grads = backward_fused(params, cache, Y, hidden_activation=activation, output=output,
+                               l2=l2, scale=scale, xp=xp)
         if plain_gd:
             return {key: value - grads[f"d{key}"] for key, value in params.items()}, state, cost
         new_params, new_state = optimizer_step(options.optimizer, params, grads, state, lr,
