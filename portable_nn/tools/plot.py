@@ -188,6 +188,10 @@ def decision_boundary(
 def costs(model: pnn.Model, ax: Axes | None = None) -> Axes:
     """Plot the recorded cost against the iteration (the lesson's learning curve).
 
+    With ``train(..., validation=(X_val, Y_val))`` the validation cost
+    (``model.metrics["validation_cost"]``) is drawn beside the training cost, with a legend
+    (``ax.lines[0]`` is the training cost, ``ax.lines[1]`` the validation cost).
+
     Parameters
     ----------
     model : portable_nn.Model
@@ -219,9 +223,14 @@ def costs(model: pnn.Model, ax: Axes | None = None) -> Axes:
     _check_model(model)
     if not model.costs:
         raise ValueError("the model recorded no cost (was it trained for 0 iterations?)")
-    iterations = sorted(model.costs)
     ax = _new_axes() if ax is None else ax
-    ax.plot(iterations, [model.costs[i] for i in iterations])
+    validation = model.metrics.get("validation_cost")
+    for values, label in ((model.costs, "training"), (validation, "validation")):
+        if values:
+            iterations = sorted(values)
+            ax.plot(iterations, [values[i] for i in iterations], label=label)
+    if validation:
+        ax.legend()
     ax.set_xlabel("iteration")
     ax.set_ylabel("cost")
     rate = model.config.get("learning_rate")

@@ -158,6 +158,8 @@ def _model_to_host(model: pnn.Model) -> dict[str, Any]:
         "dtype": model.backend_info.dtype_name,
         "standardization": None if model.standardization is None else
         tuple(np.array(pnn.to_numpy(a)) for a in model.standardization),
+        "metrics": {name: dict(values) for name, values in model.metrics.items()},
+        "best_iteration": model.best_iteration,
     }
 
 
@@ -167,7 +169,8 @@ def _model_from_host(saved: dict[str, Any], self_device: Any) -> pnn.Model:
                       hidden_activation=saved["hidden_activation"], output=saved["output"],
                       backend=host, costs=saved["costs"], iterations=saved["iterations"],
                       interrupted=saved["interrupted"], config=saved["config"],
-                      standardization=saved.get("standardization"))
+                      standardization=saved.get("standardization"),
+                      metrics=saved.get("metrics"), best_iteration=saved.get("best_iteration"))
     if saved["backend"] == "numpy":
         return model
     return model.to(saved["backend"], self_device, saved["dtype"])

@@ -17,7 +17,7 @@ from portable_nn.backend import DTYPE_NAMES
 from portable_nn.core import ACTIVATIONS, OUTPUTS
 from portable_nn.training._options import check_recorded
 
-__all__ = ["FieldError", "check_metadata", "state_keys"]
+__all__ = ["FieldError", "check_metadata", "decode_metrics", "encode_metrics", "state_keys"]
 
 MAX_COUNT = 2**62  # iterations, samples, Adam's step: far beyond any run, far below overflow
 
@@ -130,6 +130,55 @@ def _check_checkpoint(meta: Mapping[str, Any]) -> None:
           f"is {_short(info.get('num_iterations'))}, not an int >= 0")
 
 
+# non-finite metric values (a diverging validation cost) as JSON strings, which float() reads
+NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def encode_metrics(metrics: Mapping[str, Mapping[int, float]]) -> dict[str, list[list[Any]]]:
+    """``{name: {iteration: value}}`` as JSON: ``{name: [[iteration, value], ...]}``.
+
+    Finite values are numbers; NaN and infinities (a validation cost can diverge while the
+    training cost does not) are the strings ``"nan"``, ``"inf"`` and ``"-inf"``: strict JSON
+    has no such numbers, and the file must still be written.
+
+    Examples
+    --------
+    >>> encode_metrics({"validation_cost": {0: 0.5, 100: float("nan")}})
+    {'validation_cost': [[0, 0.5], [100, 'nan']]}
+    """
+    def encoded(value: float) -> float | str:
+        value = float(value)
+        return value if math.isfinite(value) else str(value)
+
+    return {str(name): [[int(i), encoded(v)] for i, v in values.items()]
+            for name, values in metrics.items()}
+
+
+def decode_metrics(saved: Mapping[str, list[list[Any]]] | None) -> dict[str, dict[int, float]]:
+    """The inverse of :func:`encode_metrics` (on metadata :func:`check_metadata` accepted)."""
+    return {name: {int(i): float(v) for i, v in pairs} for name, pairs in (saved or {}).items()}
+
+
+def _is_metric_value(value: Any) -> bool:
+    return _is_real(value) or (isinstance(value, str) and value in NON_FINITE)
+
+
+def _check_history(meta: Mapping[str, Any]) -> None:
+    """The optional ``metrics`` and ``best_iteration`` fields (absent in older files)."""
+    metrics = meta.get("metrics", {})
+    _need(isinstance(metrics, dict), "metrics", f"is {_short(metrics)}, not an object")
+    for name, pairs in metrics.items():
+        _need(name != "cost" and name != "", f"metrics.{name}",
+              "is a reserved name (the training cost is 'costs')")
+        _need(isinstance(pairs, list) and all(
+            isinstance(p, list) and len(p) == 2 and _is_int(p[0]) and _is_metric_value(p[1])
+            for p in pairs), f"metrics.{name}",
+            "is not a list of [iteration, value] pairs (a number, 'nan', 'inf' or '-inf')")
+    best = meta.get("best_iteration")
+    _need(best is None or _is_int(best), "best_iteration",
+          f"is {_short(best)}, not null or an int >= 0")
+
+
 def check_metadata(meta: Mapping[str, Any]) -> None:
     """Check every field of a model file's metadata (after ``format``/``format_version``).
 
@@ -146,8 +195,8 @@ def check_metadata(meta: Mapping[str, Any]) -> None:
     ...
     portable_nn.training._file_schema.FieldError: metadata field 'iterations' is -1, not an int >= 0
     """
-    for check in (_check_layer_dims, _check_choices, _check_counts, _check_config,
-                  _check_optimizer_state, _check_checkpoint):
+    for check in (_check_layer_dims, _check_choices, _check_counts, _check_history,
+                  _check_config, _check_optimizer_state, _check_checkpoint):
         check(meta)
 
 

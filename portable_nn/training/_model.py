@@ -42,6 +42,13 @@ class Model:
         when the model was trained with ``standardize=True``: every ``X`` given to the model
         is used as ``(X - mean) / std`` (``std`` is 1 for features that were constant). None
         when inputs are used as they are.
+    metrics : dict
+        ``{name: {iteration: value}}``: what callbacks recorded beside the cost with
+        :meth:`record`, such as ``"validation_cost"`` and ``"validation_accuracy"`` (Python
+        floats; a validation cost may be NaN or infinite). See also :attr:`history`.
+    best_iteration : int or None
+        With ``early_stopping``: the iteration whose parameters the model holds, the one of the
+        lowest validation cost (``iterations`` equals it). None otherwise.
     """
 
     def __init__(
@@ -58,6 +65,8 @@ class Model:
         config: dict[str, Any] | None = None,
         optimizer_state: dict[str, Any] | None = None,
         standardization: tuple[Any, Any] | None = None,
+        metrics: dict[str, dict[int, float]] | None = None,
+        best_iteration: int | None = None,
     ) -> None:
         self.params = params
         self.layer_dims = tuple(layer_dims)
@@ -69,7 +78,52 @@ class Model:
         self.config = dict(config or {})
         self.optimizer_state = optimizer_state
         self.standardization = standardization
+        self.metrics = {name: dict(values) for name, values in (metrics or {}).items()}
+        self.best_iteration = best_iteration
         self._backend = backend
+
+    def record(self, name: str, iteration: int, value: float) -> None:
+        """Record ``value`` of the metric ``name`` at ``iteration`` in ``model.metrics``.
+
+        Callbacks call it at their record points (see ``portable_nn.Callback``).
+
+        Parameters
+        ----------
+        name : str
+            The metric, such as ``"validation_cost"``; ``"cost"`` is the training cost's
+            (``model.costs``) and cannot be recorded here.
+        iteration : int
+            The record point, ``run.iteration``.
+        value : float
+            Stored as a Python float (NaN and infinities are kept).
+
+        Examples
+        --------
+        >>> import portable_nn as pnn
+        >>> X, Y = pnn.datasets.planar()
+        >>> model = pnn.train(X, Y, num_iterations=1)
+        >>> model.record("my_metric", 0, 0.5)
+        >>> model.history["my_metric"]
+        {0: 0.5}
+        """
+        if not isinstance(name, str) or not name or name == "cost":
+            raise ValueError(f"a metric name must be a non-empty string other than 'cost' "
+                             f"(model.costs), got {name!r}")
+        if isinstance(iteration, bool) or not isinstance(iteration, int) or iteration < 0:
+            raise TypeError(f"iteration must be an int >= 0, got {iteration!r}")
+        self.metrics.setdefault(name, {})[iteration] = float(value)
+
+    @property
+    def history(self) -> dict[str, dict[int, float]]:
+        """Everything recorded during training: ``{"cost": model.costs, **model.metrics}``.
+
+        Each entry is ``{iteration: value}``; with ``validation=(X_val, Y_val)`` it holds
+        ``"validation_cost"`` (and ``"validation_accuracy"`` for sigmoid and softmax outputs)
+        at the iterations of ``"cost"``. A fresh dict of copies: changing it changes nothing.
+        """
+        history = {"cost": dict(self.costs)}
+        history.update({name: dict(values) for name, values in self.metrics.items()})
+        return history
 
     @property
     def backend(self) -> str:
@@ -221,10 +275,10 @@ class Model:
 
         The file holds every parameter plus JSON metadata (format and package version,
         ``layer_dims``, activations, output, dtype, the backend and device trained on, costs,
-        iterations, training options) and the optimizer state. It is written to a temporary
-        file in the same folder, flushed and fsynced, then renamed over ``path``: a crash leaves
-        the old file or the new one, never a torn file. Load it with :func:`portable_nn.load`
-        on any backend.
+        metrics, iterations, ``best_iteration``, training options) and the optimizer state.
+        It is written to a temporary file in the same folder, flushed and fsynced, then
+        renamed over ``path``: a crash leaves the old file or the new one, never a torn file.
+        Load it with :func:`portable_nn.load` on any backend.
 
         Parameters
         ----------
@@ -282,4 +336,5 @@ class Model:
         return Model(params, layer_dims=self.layer_dims, hidden_activation=self.hidden_activation,
                      output=self.output, backend=target, costs=self.costs,
                      iterations=self.iterations, interrupted=self.interrupted, config=self.config,
-                     optimizer_state=state, standardization=scaling)
+                     optimizer_state=state, standardization=scaling, metrics=self.metrics,
+                     best_iteration=self.best_iteration)

@@ -27,6 +27,11 @@ from portable_nn.core import ACTIVATIONS, OPTIMIZERS, OUTPUTS
 from portable_nn.training import _validate as check
 from portable_nn.training._callbacks import Callback
 from portable_nn.training._init import INITS
+from portable_nn.training._validation import (
+    check_early_stopping_needs_validation,
+    check_patience,
+    check_validation,
+)
 
 __all__ = ["OPTIONS", "TOOL_OPTIONS", "Cli", "EstimatorParam", "Option", "TrainOptions",
            "check_recorded", "numpydoc_parameters"]
@@ -163,25 +168,6 @@ def _resume(name: str, value: Any) -> Any:
     if not os.path.lexists(path):
         raise FileNotFoundError(f"{name}={path!r}: no checkpoint file there")
     return path
-
-
-# placeholders until training/_validation.py lands (the validation callbacks' own checks)
-def check_validation(name: str, value: Any) -> Any:
-    """A check: ``None`` or a pair ``(X_val, Y_val)``."""
-    if value is not None and (not isinstance(value, (tuple, list)) or len(value) != 2):
-        raise TypeError(f"{name} must be None or a pair (X_val, Y_val), got {value!r}")
-    return None if value is None else tuple(value)
-
-
-def check_patience(name: str, value: Any) -> Any:
-    """A check: ``None`` or an int ``>= 1``."""
-    return None if value is None else check.check_int(name, value, minimum=1)
-
-
-def check_early_stopping_needs_validation(validation: Any, early_stopping: Any) -> None:
-    """``early_stopping`` needs ``validation``."""
-    if early_stopping is not None and validation is None:
-        raise ValueError("early_stopping needs validation=(X_val, Y_val)")
 
 
 def _callbacks(name: str, value: Any) -> tuple[Callback, ...]:

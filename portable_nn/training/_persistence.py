@@ -32,7 +32,12 @@ from portable_nn.backend import (
 )
 from portable_nn.training._callbacks import Callback, Run
 from portable_nn.training._errors import TrainingDivergedError
-from portable_nn.training._file_schema import FieldError, check_metadata
+from portable_nn.training._file_schema import (
+    FieldError,
+    check_metadata,
+    decode_metrics,
+    encode_metrics,
+)
 from portable_nn.training._model import Model
 from portable_nn.training._validate import check_path as _check_path
 from portable_nn.training._validate import check_writable_target, param_shapes
@@ -132,6 +137,8 @@ def _metadata(model: Model, state_arrays: Mapping[str, Any], scalars: Mapping[st
         "optimizer_state": {"arrays": sorted(state_arrays), "scalars": dict(scalars)},
         "checkpoint": None if checkpoint is None else dict(checkpoint),
         "standardize": getattr(model, "standardization", None) is not None,
+        "metrics": encode_metrics(model.metrics),  # non-finite values as "nan", "inf", "-inf"
+        "best_iteration": model.best_iteration,
     }
 
 
@@ -233,7 +240,9 @@ class _SavedModel:
                       iterations=int(self.meta["iterations"]),
                       interrupted=bool(self.meta.get("interrupted", False)),
                       config=self.meta.get("config") or {},
-                      optimizer_state=self.optimizer_state(backend))
+                      optimizer_state=self.optimizer_state(backend),
+                      metrics=decode_metrics(self.meta.get("metrics")),
+                      best_iteration=self.meta.get("best_iteration"))
         model.standardization = self.standardization(backend)
         return model
 
@@ -474,6 +483,7 @@ def resume_into(model: Model, path: str | os.PathLike[str], *, m: int, options: 
     restored = saved.to_model(model.backend_info)
     model.params = restored.params
     model.costs = restored.costs
+    model.metrics = restored.metrics  # validation scores so far: the history goes on
     model.iterations = restored.iterations
     model.optimizer_state = restored.optimizer_state
     if restored.standardization is not None:  # the checkpoint's (mean, std) of the run's X

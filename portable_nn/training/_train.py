@@ -31,6 +31,7 @@ from portable_nn.training._model import Model
 from portable_nn.training._options import OPTIONS, TrainOptions, numpydoc_parameters
 from portable_nn.training._reporting import CostPrinter, ProgressBar
 from portable_nn.training._steps import build_steps
+from portable_nn.training._validation import validation_callbacks
 
 __all__ = ["train"]
 
@@ -191,8 +192,3 @@ def _callbacks(options: TrainOptions, m: int) -> list[Callback]:
     return callbacks
 
 
-def validation_callbacks(validation: Any, early_stopping: Any) -> list[Callback]:
-    """Placeholder until training/_validation.py lands."""
-    if validation is not None:
-        raise NotImplementedError("validation= lands with training/_validation.py")
-    return []

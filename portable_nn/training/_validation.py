@@ -1,0 +1,297 @@
+"""Validation data and early stopping, two training callbacks (see ``docs/callbacks.md``).
+
+``train(..., validation=(X_val, Y_val))`` adds a :class:`ValidationScore`: at every record
+point it scores the parameters of that point on the held-out data and records
+``model.metrics["validation_cost"]`` (and ``"validation_accuracy"`` for a sigmoid or softmax
+output). ``early_stopping=patience`` adds an :class:`EarlyStopping` after it: training stops
+after ``patience`` record points without a strictly lower validation cost, and the model ends
+with the parameters (and optimizer state) of the best one.
+
+The validation cost is the cost of the network on the held-out samples computed stably from
+``Z[L]``, *without* the L2 penalty (the penalty does not depend on the data; the training
+cost in ``model.costs`` includes it). Dropout is never applied to validation data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from portable_nn.backend import to_backend, to_numpy
+from portable_nn.core import cost_from_logits, forward
+from portable_nn.training._callbacks import Callback, Run
+from portable_nn.training._validate import check_features, check_int, check_values
+
+__all__ = [
+    "EarlyStopping",
+    "ValidationScore",
+    "check_early_stopping_needs_validation",
+    "check_patience",
+    "check_validation",
+    "validation_callbacks",
+]
+
+VALIDATION_COST = "validation_cost"
+VALIDATION_ACCURACY = "validation_accuracy"
+
+
+# ------------------------------------------------------------------------ option checks
+
+
+def check_validation(name: str, value: Any) -> tuple[Any, Any] | None:
+    """Return ``None`` or the pair ``(X_val, Y_val)``; refuse anything else, naming ``name``.
+
+    A tuple, a list or any other iterable of exactly two items (a ``datasets.Dataset``
+    unpacks so) is a pair. An array is refused, not unpacked row by row. The shapes and values
+    are checked against the model when training starts (:meth:`ValidationScore.on_start`).
+
+    Examples
+    --------
+    >>> check_validation("validation", None) is None
+    True
+    >>> check_validation("validation", [[[0.0]], [[1.0]]])
+    ([[0.0]], [[1.0]])
+    >>> check_validation("validation", "data.csv")
+    Traceback (most recent call last):
+    ...
+    TypeError: validation must be a pair (X_val, Y_val), got str: 'data.csv'
+    """
+    if value is None:
+        return None
+    wanted = f"{name} must be a pair (X_val, Y_val), got {type(value).__name__}"
+    if hasattr(value, "shape") or isinstance(value, (str, bytes, Mapping)):
+        raise TypeError(f"{wanted}: {_short(value)}")
+    try:
+        items = tuple(value)
+    except TypeError as exc:
+        raise TypeError(f"{wanted}: {_short(value)}") from exc
+    if len(items) != 2:
+        raise ValueError(f"{name} must be a pair (X_val, Y_val), got {len(items)} item(s)")
+    for part, item in zip(("X_val", "Y_val"), items, strict=True):
+        if item is None:
+            raise TypeError(f"{name}=(X_val, Y_val): {part} is None; give an array")
+    return items[0], items[1]
+
+
+def check_patience(name: str, value: Any) -> int | None:
+    """Return ``None`` or ``value`` as an int ``>= 1`` (record points without improvement).
+
+    Examples
+    --------
+    >>> check_patience("early_stopping", 5)
+    5
+    >>> check_patience("early_stopping", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: early_stopping must be >= 1, got 0
+    """
+    return None if value is None else check_int(name, value, minimum=1)
+
+
+def check_early_stopping_needs_validation(validation: Any, early_stopping: Any) -> None:
+    """Refuse ``early_stopping`` without ``validation`` (it watches the validation cost).
+
+    Examples
+    --------
+    >>> check_early_stopping_needs_validation(None, 5)
+    Traceback (most recent call last):
+    ...
+    ValueError: early_stopping=5 needs validation=(X_val, Y_val): it stops on the validation cost
+    """
+    if early_stopping is not None and validation is None:
+        raise ValueError(f"early_stopping={early_stopping!r} needs validation=(X_val, Y_val): "
+                         "it stops on the validation cost")
+
+
+def validation_callbacks(validation: tuple[Any, Any] | None,
+                         early_stopping: int | None) -> list[Callback]:
+    """The callbacks of ``train``'s ``validation`` and ``early_stopping`` options, in order.
+
+    ``[]`` without validation; ``[ValidationScore]``; or ``[ValidationScore, EarlyStopping]``.
+    The arguments are those returned by the checks above.
+    """
+    check_early_stopping_needs_validation(validation, early_stopping)
+    if validation is None:
+        return []
+    callbacks: list[Callback] = [ValidationScore(*validation)]
+    if early_stopping is not None:
+        callbacks.append(EarlyStopping(early_stopping))
+    return callbacks
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---------------------------------------------------------------------- validation score
+
+
+@contextmanager
+def _about_validation() -> Iterator[None]:
+    """Say that a shape or value problem is one of the validation data."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ValueError(f"validation=(X_val, Y_val): {exc}") from None
+
+
+class ValidationScore(Callback):
+    """Record the cost (and accuracy) of the parameters on held-out data at every record point.
+
+    Parameters
+    ----------
+    X : array-like, shape (n_x, m_val)
+        Held-out inputs, one column per sample, raw (the model's standardization is applied).
+    Y : array-like, shape (n_y, m_val)
+        Their targets, as for training: 0/1 (sigmoid), one-hot (softmax) or values (linear).
+
+    Notes
+    -----
+    The data are converted to the run's backend, checked and standardised once, in
+    :meth:`on_start`. At each record point one forward pass gives ``validation_cost`` (from
+    ``Z[L]``, without the L2 penalty) and, for sigmoid and softmax outputs,
+    ``validation_accuracy`` (the fraction of correct labels, as ``Model.accuracy``), fetched
+    from the device together, once, and written with :meth:`Model.record`.
+    """
+
+    def __init__(self, X: Any, Y: Any) -> None:
+        self.data = (X, Y)
+        self.X: Any = None
+        self.Y: Any = None
+        self.labels: Any = None  # the targets' labels (sigmoid, softmax)
+        self.count = 0  # how many labels an accuracy counts
+
+    def on_start(self, run: Run) -> None:
+        """Convert, check and standardise the validation data on ``run.backend``, once."""
+        model, backend = run.model, run.backend
+        X = to_backend(self.data[0], backend, name="validation X")
+        Y = to_backend(self.data[1], backend, name="validation Y")
+        with _about_validation():
+            check_features(X, model.layer_dims[0])
+            _check_targets_shape(Y, model.layer_dims[-1], X.shape[1])
+            check_values(X, Y, output=model.output, xp=backend.xp)  # finite, valid targets
+        if model.standardization is not None:
+            mean, std = (to_backend(a, backend, name=f"standardization {part}")
+                         for a, part in zip(model.standardization, ("mean", "std"), strict=True))
+            X = (X - mean) / std
+        self.X, self.Y = X, Y
+        if model.output != "linear":
+            self.labels = _labels(Y, model.output, backend.xp)
+            self.count = Y.shape[1] * (Y.shape[0] if model.output == "sigmoid" else 1)
+
+    def on_record(self, run: Run) -> None:
+        """Score ``run.model.params`` on the validation data; record the cost and accuracy."""
+        model, xp = run.model, run.backend.xp
+        AL, cache = forward(model.params, self.X, hidden_activation=model.hidden_activation,
+                            output=model.output, xp=xp)
+        cost = cost_from_logits(cache[f"Z{len(model.layer_dims) - 1}"], self.Y,
+                                output=model.output, xp=xp)
+        if model.output == "linear":
+            model.record(VALIDATION_COST, run.iteration, float(cost))
+            return
+        hits = _labels(AL, model.output, xp) == self.labels
+        correct = xp.sum(xp.astype(hits, cost.dtype))  # exact: counts below 2**24 in float32
+        host = to_numpy(xp.stack([cost, correct]))  # one device -> host fetch
+        model.record(VALIDATION_COST, run.iteration, float(host[0]))
+        model.record(VALIDATION_ACCURACY, run.iteration, float(host[1]) / self.count)
+
+
+def _labels(A: Any, output: str, xp: Any) -> Any:
+    """Sigmoid: ``A > 0.5``; softmax: the class index of each column (``argmax``)."""
+    return A > 0.5 if output == "sigmoid" else xp.argmax(A, axis=0)
+
+
+def _check_targets_shape(Y: Any, n_y: int, m: int) -> None:
+    if Y.ndim != 2 or tuple(Y.shape) != (n_y, m):
+        raise ValueError(f"Y must have shape ({n_y}, {m}) to match the model's {n_y} outputs "
+                         f"and X's {m} samples, got {tuple(Y.shape)}")
+
+
+# ------------------------------------------------------------------------ early stopping
+
+
+class EarlyStopping(Callback):
+    """Stop after ``patience`` record points without a lower validation cost; keep the best.
+
+    Put it after a :class:`ValidationScore` (``train`` does): at each record point it reads
+    ``run.model.metrics["validation_cost"][run.iteration]``. A strictly lower cost than the
+    best so far is an improvement: the parameters and optimizer state of that point are copied.
+    After ``patience`` record points in a row without one, it calls ``run.stop``. When the run
+    ends (finished, stopped or interrupted; not when it diverged) the model gets the best
+    point's parameters and optimizer state, ``model.iterations`` and ``model.best_iteration``
+    become that point's iteration. ``model.costs`` and ``model.metrics`` keep every record.
+
+    Parameters
+    ----------
+    patience : int
+        Record points (every ``cost_every`` iterations) without improvement before stopping.
+    """
+
+    def __init__(self, patience: int) -> None:
+        self.patience = check_int("early_stopping", patience, minimum=1)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best_cost = math.inf
+        self.best_iteration: int | None = None
+        self.best: tuple[dict[str, Any], Any] | None = None
+        self.waited = 0
+
+    def on_start(self, run: Run) -> None:
+        """Forget any earlier run."""
+        self._reset()
+
+    def on_record(self, run: Run) -> None:
+        """Keep the parameters if the validation cost improved; stop when patience runs out."""
+        costs = run.model.metrics.get(VALIDATION_COST, {})
+        if run.iteration not in costs:
+            raise RuntimeError("EarlyStopping needs a ValidationScore before it in the run's "
+                               f"callbacks: no validation cost at iteration {run.iteration}")
+        cost = costs[run.iteration]
+        if cost < self.best_cost:  # NaN is never an improvement
+            self.best_cost, self.best_iteration, self.waited = cost, run.iteration, 0
+            self.best = _copied(run.model.params, run.backend.xp), _copied_state(
+                run.model.optimizer_state, run.backend.xp)
+            return
+        self.waited += 1
+        if self.waited >= self.patience:
+            run.stop(f"early stopping: no lower validation cost in {self.patience} record "
+                     f"points; the best, {self.best_cost:.6g}, was at iteration "
+                     f"{self.best_iteration}")
+
+    def on_end(self, run: Run) -> None:
+        """Give the model the best point's parameters, state and iteration (unless diverged)."""
+        if run.outcome == "diverged" or self.best is None:
+            return
+        model = run.model
+        params, state = self.best
+        model.params = _moved(params, model.backend_info)
+        model.optimizer_state = _moved(state, model.backend_info)
+        model.iterations = model.best_iteration = self.best_iteration
+
+
+def _moved(arrays: Mapping[str, Any] | None, backend: Any) -> dict[str, Any] | None:
+    """The copies, kept on ``run.backend``, back on the model's own backend when it differs.
+
+    On Dask the run keeps host NumPy copies and the model is given Dask arrays again before
+    ``on_end``; elsewhere this hands every array back as it is. Scalars (Adam's ``t``) stay.
+    """
+    if arrays is None:
+        return None
+    return {key: to_backend(value, backend, name=key) if getattr(value, "ndim", 0) else value
+            for key, value in arrays.items()}
+
+
+def _copied(arrays: Mapping[str, Any], xp: Any) -> dict[str, Any]:
+    return {key: xp.asarray(value, copy=True) for key, value in arrays.items()}
+
+
+def _copied_state(state: Mapping[str, Any] | None, xp: Any) -> dict[str, Any] | None:
+    """The optimizer state with its arrays copied; Python scalars (Adam's ``t``) as they are."""
+    if state is None:
+        return None
+    return {key: xp.asarray(value, copy=True) if hasattr(value, "shape") else value
+            for key, value in state.items()}
