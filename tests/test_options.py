@@ -13,14 +13,7 @@ import pytest
 
 import portable_nn as pnn
 from portable_nn.tools import cli
-from portable_nn.training import (
-    OPTIONS,
-    TOOL_OPTIONS,
-    Cli,
-    EstimatorParam,
-    Option,
-    TrainOptions,
-)
+from portable_nn.training import OPTIONS, TOOL_OPTIONS, Cli, EstimatorParam, Option, TrainOptions
 
 #: The estimators' documented defaults that differ from the specification's.
 ESTIMATOR_OVERRIDES = {"NeuralNetClassifier": {}, "NeuralNetRegressor": {"learning_rate": 0.1}}

@@ -130,6 +130,27 @@ def make_init(specs: Sequence[Option]) -> Callable[..., None]:
     return init
 
 
+#: The fitted attributes both estimators document (``<score>``: what the scores are).
+_FITTED_ATTRIBUTES = """    model_ : portable_nn.Model
+        The trained network, on the chosen backend and device.
+    costs_ : dict
+        ``{iteration: cost}`` recorded while fitting.
+    loss_curve_ : list of float
+        The recorded costs in iteration order.
+    n_iter_ : int
+        Number of parameter updates of the returned model (with ``early_stopping``, those of
+        the best record point).
+    best_loss_ : float or None
+        The lowest recorded training cost; ``None`` with ``early_stopping``.
+    validation_scores_ : list of float or None
+        With ``early_stopping``, the score on the held-out samples at each record point
+        (<score>); ``None`` otherwise.
+    best_validation_score_ : float or None
+        With ``early_stopping``, the validation score of the model kept (the record point of
+        the lowest validation cost); ``None`` otherwise.
+"""
+
+
 class _NeuralNetBase(BaseEstimator):
     """The parameters and training shared by the classifier and the regressor.
 
@@ -138,6 +159,8 @@ class _NeuralNetBase(BaseEstimator):
     """
 
     _default_overrides: ClassVar[dict[str, Any]] = {}
+    #: What ``validation_scores_`` holds (written into ``<fitted attributes>``).
+    _score = "the score"
     _parameters: tuple[Option, ...] = estimator_parameters()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -148,8 +171,10 @@ class _NeuralNetBase(BaseEstimator):
             init.__qualname__ = f"{cls.__qualname__}.__init__"
             cls.__init__ = init  # type: ignore[method-assign]
         if cls.__doc__ is not None:
-            cls.__doc__ = cls.__doc__.replace(
-                "    <parameters>\n", numpydoc_parameters(cls._parameters, with_default=True))
+            parameters = numpydoc_parameters(cls._parameters, with_default=True)
+            attributes = _FITTED_ATTRIBUTES.replace("<score>", cls._score)
+            cls.__doc__ = cls.__doc__.replace("    <parameters>\n", parameters).replace(
+                "    <fitted attributes>\n", attributes)
 
     def _checked(self, name: str) -> Any:
         """The parameter ``name``, checked by its specification (raises naming it)."""
@@ -272,23 +297,7 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
         The class labels, sorted; ``predict_proba``'s columns follow this order.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    model_ : portable_nn.Model
-        The trained network, on the chosen backend and device.
-    costs_ : dict
-        ``{iteration: cost}`` recorded while fitting.
-    loss_curve_ : list of float
-        The recorded costs in iteration order.
-    n_iter_ : int
-        Number of parameter updates of the returned model (with ``early_stopping``, those of
-        the best record point).
-    best_loss_ : float or None
-        The lowest recorded training cost; ``None`` with ``early_stopping``.
-    validation_scores_ : list of float or None
-        With ``early_stopping``, the score on the held-out samples at each record point
-        (the accuracy); ``None`` otherwise.
-    best_validation_score_ : float or None
-        With ``early_stopping``, the validation score of the model kept (the record point of
-        the lowest validation cost); ``None`` otherwise.
+    <fitted attributes>
 
     Examples
     --------
@@ -303,6 +312,8 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
     ['yes', 'no']
 
     """
+
+    _score = "the accuracy"
 
     def fit(self, X: Any, y: Any) -> NeuralNetClassifier:
         """Train the network on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,).
@@ -404,23 +415,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
         Number of features seen in ``fit``.
     n_outputs_ : int
         Number of targets.
-    model_ : portable_nn.Model
-        The trained network, on the chosen backend and device.
-    costs_ : dict
-        ``{iteration: cost}`` recorded while fitting.
-    loss_curve_ : list of float
-        The recorded costs in iteration order.
-    n_iter_ : int
-        Number of parameter updates of the returned model (with ``early_stopping``, those of
-        the best record point).
-    best_loss_ : float or None
-        The lowest recorded training cost; ``None`` with ``early_stopping``.
-    validation_scores_ : list of float or None
-        With ``early_stopping``, the score on the held-out samples at each record point
-        (R^2, from the validation cost); ``None`` otherwise.
-    best_validation_score_ : float or None
-        With ``early_stopping``, the validation score of the model kept (the record point of
-        the lowest validation cost); ``None`` otherwise.
+    <fitted attributes>
 
     Examples
     --------
@@ -436,6 +431,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
     """
 
     _default_overrides: ClassVar[dict[str, Any]] = {"learning_rate": 0.1}
+    _score = "R^2, from the validation cost"
 
     def fit(self, X: Any, y: Any) -> NeuralNetRegressor:
         """Train the network on ``X`` (n_samples, n_features) and targets ``y``.
