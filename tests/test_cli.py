@@ -416,8 +416,9 @@ class TestValidationRuns:
         assert status == 0
         assert "(320 samples)" in out
         line = next(x for x in out.splitlines() if x.startswith("validation "))
-        assert "(80 held-out samples), last recorded validation cost" in line
-        assert "at iteration 200" in line
+        assert line.startswith("validation accuracy ")
+        assert ", cost " in line
+        assert line.endswith("(80 held-out samples)")
         assert "early stopping" not in out
 
     @VALIDATION_PENDING
@@ -428,10 +429,18 @@ class TestValidationRuns:
                                          "--no-progress")
         assert status == 0
         assert "(40 held-out samples)" in out
-        line = next(x for x in out.splitlines() if x.startswith("early stopping"))
-        assert "(patience 2 records)" in line
-        assert "kept the best model, iteration" in line
-        assert "stopped at iteration" in line or "ran to the end" in line
+        line = next(x for x in out.splitlines() if x.startswith("early stopping: "))
+        stopped = int(line.split("stopped at iteration ")[1].split(":")[0])
+        best = int(line.split("kept the model of iteration ")[1].split(",")[0])
+        assert stopped == best + 2 * 50
+        assert f"trained {best} iterations, recorded cost" in out
+
+    @VALIDATION_PENDING
+    def test_early_stopping_that_runs_to_the_end(self, capsys):
+        status, out, _ = main_in_process(capsys, "train", "planar", "--iterations", "300",
+                                         "--early-stopping", "50", "--no-progress")
+        assert status == 0
+        assert "early stopping: ran all 300 iterations; kept the model of iteration 200" in out
 
 
 class TestInfoInProcess:

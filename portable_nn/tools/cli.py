@@ -568,6 +568,8 @@ def _summary(args: argparse.Namespace, model: pnn.Model, data: pnn.datasets.Data
         print("inputs standardized: mean 0, standard deviation 1 per feature over the training "
               "samples (stored in the model)", file=out)
     last = f", last recorded cost {costs[-1]:.6g}" if costs else ""
+    if model.iterations in model.costs and model.iterations != max(model.costs):
+        last = f", recorded cost {model.costs[model.iterations]:.6g} there"  # early stopping
     stopped = " (interrupted with Ctrl-C)" if model.interrupted else ""
     print(f"trained {model.iterations} iterations{last}{stopped}", file=out)
     print(f"training {_quality(model, train.X, train.Y)} ({train.X.shape[1]} samples)", file=out)
@@ -595,18 +597,20 @@ class _Ending(Callback):
 
 def _validation_summary(args: argparse.Namespace, model: pnn.Model,
                         held: pnn.datasets.Dataset, ending: _Ending, out: TextIO) -> None:
-    """The validation lines: the returned model on the held-out samples; early stopping."""
-    scores = model.history.get("validation_cost", {})
-    print(f"validation {_quality(model, held.X, held.Y)} ({held.X.shape[1]} held-out samples)"
-          + (f", last recorded validation cost {scores[max(scores)]:.6g} at iteration "
-             f"{max(scores)}" if scores else ""), file=out)
+    """The returned model on the validation samples; with early stopping, where it stopped."""
+    print(f"validation {_quality(model, held.X, held.Y)}, cost {model.cost(held.X, held.Y):.6g} "
+          f"({held.X.shape[1]} held-out samples)", file=out)
     if args.early_stopping is None or model.best_iteration is None:
         return
-    best = model.best_iteration
-    where = (f"stopped at iteration {ending.last_record} ({ending.stop_reason})"
-             if ending.outcome == "stopped" else f"ran to the end ({ending.outcome})")
-    print(f"early stopping (patience {args.early_stopping} records): {where}; kept the best "
-          f"model, iteration {best}, validation cost {scores[best]:.6g}", file=out)
+    if ending.outcome == "stopped":
+        where = (f"stopped at iteration {ending.last_record}: no lower validation cost in "
+                 f"{args.early_stopping} record points")
+    elif ending.outcome == "finished":
+        where = f"ran all {args.num_iterations} iterations"
+    else:
+        where = f"{ending.outcome} at iteration {ending.last_record}"
+    print(f"early stopping: {where}; kept the model of iteration {model.best_iteration}, the "
+          "lowest validation cost", file=out)
 
 
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
