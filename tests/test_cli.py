@@ -408,14 +408,23 @@ VALIDATION_PENDING = pytest.mark.xfail(strict=False,
                                        reason="validation callbacks land with branch c-valid")
 
 
+def train_planar(capsys, *args):
+    """``train planar ARGS --no-progress`` in-process: its summary (status 0 asserted)."""
+    status, out, _ = main_in_process(capsys, "train", "planar", *args, "--no-progress")
+    assert status == 0
+    return out
+
+
+def line_starting(text, prefix):
+    return next(line for line in text.splitlines() if line.startswith(prefix))
+
+
 class TestValidationRuns:
     @VALIDATION_PENDING
     def test_validation_summary(self, capsys):
-        status, out, _ = main_in_process(capsys, "train", "planar", "--iterations", "300",
-                                         "--validation-fraction", "0.2", "--no-progress")
-        assert status == 0
+        out = train_planar(capsys, "--iterations", "300", "--validation-fraction", "0.2")
         assert "(320 samples)" in out
-        line = next(x for x in out.splitlines() if x.startswith("validation "))
+        line = line_starting(out, "validation ")
         assert line.startswith("validation accuracy ")
         assert ", cost " in line
         assert line.endswith("(80 held-out samples)")
@@ -423,13 +432,10 @@ class TestValidationRuns:
 
     @VALIDATION_PENDING
     def test_early_stopping_summary(self, capsys):
-        status, out, _ = main_in_process(capsys, "train", "planar", "--iterations", "20000",
-                                         "--learning-rate", "5", "--hidden", "20",
-                                         "--cost-every", "50", "--early-stopping", "2",
-                                         "--no-progress")
-        assert status == 0
+        out = train_planar(capsys, "--iterations", "20000", "--learning-rate", "5", "--hidden",
+                           "20", "--cost-every", "50", "--early-stopping", "2")
         assert "(40 held-out samples)" in out
-        line = next(x for x in out.splitlines() if x.startswith("early stopping: "))
+        line = line_starting(out, "early stopping: ")
         stopped = int(line.split("stopped at iteration ")[1].split(":")[0])
         best = int(line.split("kept the model of iteration ")[1].split(",")[0])
         assert stopped == best + 2 * 50
@@ -437,9 +443,7 @@ class TestValidationRuns:
 
     @VALIDATION_PENDING
     def test_early_stopping_that_runs_to_the_end(self, capsys):
-        status, out, _ = main_in_process(capsys, "train", "planar", "--iterations", "300",
-                                         "--early-stopping", "50", "--no-progress")
-        assert status == 0
+        out = train_planar(capsys, "--iterations", "300", "--early-stopping", "50")
         assert "early stopping: ran all 300 iterations; kept the model of iteration 200" in out
 
 
