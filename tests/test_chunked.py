@@ -293,7 +293,7 @@ class TestFrontEnds:
         capsys.readouterr()
         with pytest.raises(SystemExit):
             cli.main(["train", str(data), "--chunk-size", "0"])
-        assert "positive integer or 'auto'" in capsys.readouterr().err
+        assert "argument --chunk-size: chunk_size must be >= 1" in capsys.readouterr().err
 
     def test_estimator_chunk_size(self, small_data):
         from portable_nn.tools.sklearn import NeuralNetClassifier

@@ -299,6 +299,147 @@ class TestErrorsInProcess:
         assert len(err.strip().splitlines()) == 1
 
 
+class TestGeneratedFlags:
+    @pytest.mark.parametrize(("args", "message"), [
+        (["--keep-prob", "0"], "argument --keep-prob: keep_prob must be a finite number in"),
+        (["--iterations", "-1"], "argument --iterations: num_iterations"),
+        (["--cost-every", "0"], "argument --cost-every: cost_every"),
+        (["--batch-size", "0"], "argument --batch-size: batch_size"),
+        (["--chunk-size", "0"], "argument --chunk-size: chunk_size"),
+        (["--chunk-size", "many"], "expected an integer or 'auto'"),
+        (["--hidden", "4,0"], "layer sizes must be positive"),
+        (["--learning-rate", "-1"], "argument --learning-rate: learning_rate"),
+        (["--validation-fraction", "1"], "argument --validation-fraction: validation_fraction"),
+        (["--early-stopping", "0"], "argument --early-stopping: early_stopping"),
+        (["--seed", "x"], "expected an integer, got 'x'"),
+    ])
+    def test_checked_by_the_option_at_parse_time(self, capsys, args, message):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.build_parser().parse_args(["train", "planar", *args])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2
+        assert len(err.strip().splitlines()) == 1
+        assert message in err
+
+    def test_values_are_normalised_by_the_option(self):
+        args = cli.build_parser().parse_args(["train", "planar", "--hidden", "5,3",
+                                              "--chunk-size", "auto", "--device", "0"])
+        assert args.hidden == (5, 3)
+        assert args.chunk_size == "auto"
+        assert args.device == 0
+
+    def test_switches(self):
+        parser = cli.build_parser()
+        assert parser.parse_args(["train", "planar"]).progress is True
+        assert parser.parse_args(["train", "planar", "--no-progress"]).progress is False
+        assert parser.parse_args(["train", "planar"]).standardize is False
+        assert parser.parse_args(["train", "planar", "--standardize"]).standardize is True
+
+    def test_predict_has_only_the_backend_flags(self):
+        args = cli.build_parser().parse_args(["predict", "m.npz", "planar", "--dtype",
+                                              "float32"])
+        assert (args.backend, args.device, args.dtype) == ("numpy", None, "float32")
+        assert not hasattr(args, "hidden")
+
+
+class _Captured(Exception):
+    pass
+
+
+@pytest.fixture
+def train_options(monkeypatch):
+    """Run ``cmd_train`` up to ``pnn.train`` and return the options it was given."""
+    seen = {}
+
+    def fake_train(X, Y, **options):
+        seen.update(X=X, Y=Y, **options)
+        raise _Captured
+
+    monkeypatch.setattr(pnn, "train", fake_train)
+
+    def run_until_train(*args):
+        with pytest.raises(_Captured):
+            cli.main(["train", *args])
+        return seen
+
+    return run_until_train
+
+
+class TestTrainOptionsPassed:
+    def test_every_flag_reaches_train_under_its_option_name(self, train_options):
+        seen = train_options("planar", "--hidden", "3,2", "--activation", "relu",
+                             "--iterations", "7", "--learning-rate", "0.5", "--optimizer",
+                             "adam", "--seed", "4", "--l2", "0.1", "--keep-prob", "0.9",
+                             "--no-progress", "--standardize", "--chunk-size", "auto")
+        expected = {"hidden": (3, 2), "hidden_activation": "relu", "num_iterations": 7,
+                    "learning_rate": 0.5, "optimizer": "adam", "seed": 4, "l2": 0.1,
+                    "keep_prob": 0.9, "progress": False, "standardize": True,
+                    "chunk_size": "auto", "output": "sigmoid", "validation": None,
+                    "early_stopping": None, "backend": "numpy", "cost_every": 100}
+        for name, value in expected.items():
+            assert seen[name] == value, name
+        assert "validation_fraction" not in seen  # a command-line option, not train's
+
+    def test_validation_fraction_holds_out_stratified_training_samples(self, train_options):
+        seen = train_options("planar", "--validation-fraction", "0.25",
+                             "--test-fraction", "0.2")
+        X_val, Y_val = seen["validation"]
+        assert seen["X"].shape == (2, 240)
+        assert X_val.shape == (2, 80)
+        assert Y_val.mean() == 0.5  # planar has as many of each class: kept in both parts
+        columns = {tuple(c) for c in seen["X"].T}
+        assert not columns & {tuple(c) for c in X_val.T}
+        assert seen["early_stopping"] is None
+
+    def test_early_stopping_alone_holds_out_a_tenth(self, train_options):
+        seen = train_options("planar", "--early-stopping", "3")
+        assert seen["early_stopping"] == 3
+        assert seen["validation"][0].shape == (2, 40)
+        assert seen["X"].shape == (2, 360)
+
+    def test_validation_fraction_too_small(self, capsys):
+        status, _, err = main_in_process(capsys, "train", "planar", "--validation-fraction",
+                                         "0.001")
+        assert status == 2
+        assert "--validation-fraction 0.001:" in err
+
+
+def train_planar(capsys, *args):
+    """``train planar ARGS --no-progress`` in-process: its summary (status 0 asserted)."""
+    status, out, _ = main_in_process(capsys, "train", "planar", *args, "--no-progress")
+    assert status == 0
+    return out
+
+
+def line_starting(text, prefix):
+    return next(line for line in text.splitlines() if line.startswith(prefix))
+
+
+class TestValidationRuns:
+    def test_validation_summary(self, capsys):
+        out = train_planar(capsys, "--iterations", "300", "--validation-fraction", "0.2")
+        assert "(320 samples)" in out
+        line = line_starting(out, "validation ")
+        assert line.startswith("validation accuracy ")
+        assert ", cost " in line
+        assert line.endswith("(80 held-out samples)")
+        assert "early stopping" not in out
+
+    def test_early_stopping_summary(self, capsys):
+        out = train_planar(capsys, "--iterations", "20000", "--learning-rate", "5", "--hidden",
+                           "20", "--cost-every", "50", "--early-stopping", "2")
+        assert "(40 held-out samples)" in out
+        line = line_starting(out, "early stopping: ")
+        stopped = int(line.split("stopped at iteration ")[1].split(":")[0])
+        best = int(line.split("kept the model of iteration ")[1].split(",")[0])
+        assert stopped == best + 2 * 50
+        assert f"trained {best} iterations, recorded cost" in out
+
+    def test_early_stopping_that_runs_to_the_end(self, capsys):
+        out = train_planar(capsys, "--iterations", "300", "--early-stopping", "50")
+        assert "early stopping: ran all 300 iterations; kept the model of iteration 200" in out
+
+
 class TestInfoInProcess:
     def test_json(self, capsys):
         status, out, _ = main_in_process(capsys, "info", "--json")

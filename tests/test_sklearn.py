@@ -47,18 +47,41 @@ class TestScikitLearnChecks:
 class TestParameters:
     @pytest.mark.parametrize("cls", [NeuralNetClassifier, NeuralNetRegressor])
     def test_every_train_option_is_a_parameter(self, cls):
-        train_options = set(inspect.signature(pnn.train).parameters) - {"X", "Y", "output"}
-        assert set(cls().get_params()) == train_options
+        train_options = set(inspect.signature(pnn.train).parameters) - {
+            "X", "Y", "output", "validation", "callbacks"}
+        tool_options = {"validation_fraction", "n_iter_no_change"}
+        assert set(cls().get_params()) == train_options | tool_options
 
     @pytest.mark.parametrize("cls", [NeuralNetClassifier, NeuralNetRegressor])
     def test_defaults_match_train(self, cls):
         train_defaults = {name: p.default
                           for name, p in inspect.signature(pnn.train).parameters.items()}
+        own = {"early_stopping": False, "validation_fraction": 0.1, "n_iter_no_change": 10}
+        if cls is NeuralNetRegressor:
+            own["learning_rate"] = 0.1
         for name, value in cls().get_params().items():
-            if cls is NeuralNetRegressor and name == "learning_rate":
-                assert value == 0.1
-            else:
-                assert value == train_defaults[name], name
+            assert value == own.get(name, train_defaults.get(name)), name
+
+    def test_unknown_parameter_is_a_type_error(self):
+        with pytest.raises(TypeError, match=r"NeuralNetRegressor got unexpected parameter\(s\) "
+                                            r"\['hiden'\]"):
+            NeuralNetRegressor(hiden=4)
+        with pytest.raises(TypeError):
+            NeuralNetClassifier(4)  # keyword-only, as the signature says
+
+    def test_signature_is_keyword_only_with_defaults(self):
+        parameters = list(inspect.signature(NeuralNetRegressor).parameters.values())
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
+        assert parameters[0].name == "hidden"
+        assert [p.name for p in parameters[-3:]] == ["early_stopping", "validation_fraction",
+                                                      "n_iter_no_change"]
+        assert NeuralNetRegressor().learning_rate == 0.1
+        assert NeuralNetClassifier().learning_rate == 1.2
+
+    def test_repr_shows_only_changed_parameters(self):
+        assert repr(NeuralNetRegressor(hidden=3)) == "NeuralNetRegressor(hidden=3)"
+        assert repr(NeuralNetRegressor(learning_rate=1.2)) == \
+            "NeuralNetRegressor(learning_rate=1.2)"
 
     def test_stored_unchanged_and_not_validated_in_init(self):
         clf = NeuralNetClassifier(hidden=[5, 3], optimizer="nonsense", backend="torch")
@@ -232,3 +255,78 @@ class TestCheckpointOption:
         assert loaded.iterations == 50
         np.testing.assert_allclose(pnn.to_numpy(loaded.predict_proba(X.T))[0],
                                    clf.predict_proba(X)[:, 1])
+
+
+class TestEarlyStopping:
+    def test_without_it_sklearn_attributes_are_none(self, planar_samples):
+        X, y = planar_samples
+        clf = NeuralNetClassifier(**FAST).fit(X, y)
+        assert clf.validation_scores_ is None
+        assert clf.best_validation_score_ is None
+        assert clf.best_loss_ == min(clf.loss_curve_)
+        assert clf.n_iter_ == clf.model_.iterations == 300
+
+    @pytest.mark.parametrize(("name", "value", "message"), [
+        ("early_stopping", 1, "early_stopping must be True or False"),
+        ("validation_fraction", 1.0, "validation_fraction must be a finite number in"),
+        ("n_iter_no_change", 0, "n_iter_no_change"),
+    ])
+    def test_invalid_parameters_raise_at_fit(self, planar_samples, name, value, message):
+        X, y = planar_samples
+        params = {"early_stopping": True, name: value}
+        with pytest.raises((TypeError, ValueError), match=message):
+            NeuralNetClassifier(num_iterations=1, **params).fit(X, y)
+
+    def test_hold_out_is_stratified_and_passed_to_train(self, planar_samples, monkeypatch):
+        X, y = planar_samples
+        seen = {}
+
+        def fake_train(X, Y, **options):
+            seen.update(X=X, Y=Y, **options)
+            raise RuntimeError("stop here")
+
+        monkeypatch.setattr(pnn, "train", fake_train)
+        clf = NeuralNetClassifier(early_stopping=True, validation_fraction=0.25,
+                                  n_iter_no_change=3, seed=5)
+        with pytest.raises(RuntimeError, match="stop here"):
+            clf.fit(X, y)
+        X_val, Y_val = seen["validation"]
+        assert seen["early_stopping"] == 3
+        assert X_val.shape == (2, 100)
+        assert seen["X"].shape == (2, 300)
+        assert Y_val.mean() == y.mean() == 0.5  # stratified: both classes keep their share
+        expected = train_test_split(X, y, test_size=0.25, random_state=5, stratify=y)
+        np.testing.assert_array_equal(X_val, expected[1].T)  # scikit-learn's MLP split
+
+    def test_regressor_hold_out_is_random_from_seed(self, monkeypatch):
+        rng = np.random.default_rng(3)
+        X, y = rng.normal(size=(50, 2)), rng.normal(size=(50, 2))
+        seen = {}
+        monkeypatch.setattr(pnn, "train", lambda X, Y, **o: seen.update(o) or 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            NeuralNetRegressor(early_stopping=True, seed=2).fit(X, y)
+        X_val, Y_val = seen["validation"]
+        expected = train_test_split(X, y, test_size=0.1, random_state=2)
+        np.testing.assert_array_equal(X_val, expected[1].T)
+        np.testing.assert_array_equal(Y_val, expected[3].T)
+
+    def test_classifier_fit(self, planar_samples):
+        X, y = planar_samples
+        clf = NeuralNetClassifier(early_stopping=True, n_iter_no_change=2, cost_every=50,
+                                  **FAST).fit(X, y)
+        model = clf.model_
+        accuracy = model.history["validation_accuracy"]
+        assert clf.validation_scores_ == [accuracy[i] for i in sorted(accuracy)]
+        assert clf.best_validation_score_ == accuracy[model.best_iteration]
+        assert clf.best_loss_ is None
+        assert clf.n_iter_ == model.iterations == model.best_iteration
+
+    def test_regressor_scores_are_r2(self):
+        rng = np.random.default_rng(4)
+        X = rng.uniform(-2, 2, size=(200, 1))
+        y = np.sin(X[:, 0])
+        reg = NeuralNetRegressor(hidden=8, optimizer="adam", learning_rate=0.01,
+                                 num_iterations=1500, early_stopping=True, seed=1).fit(X, y)
+        _, X_val, _, y_val = train_test_split(X, y, test_size=0.1, random_state=1)
+        assert len(reg.validation_scores_) == len(reg.model_.history["validation_cost"])
+        assert reg.best_validation_score_ == pytest.approx(reg.score(X_val, y_val), rel=1e-9)

@@ -16,11 +16,12 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NamedTuple, NoReturn, TextIO
 
 import numpy as np
 
 import portable_nn as pnn
+from portable_nn.training import OPTIONS, TOOL_OPTIONS, Callback, Option, Run
 
 __all__ = ["build_parser", "main"]
 
@@ -74,12 +75,31 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line on stderr (exit status 2)."""
+    """An ``ArgumentParser`` whose errors are one line on stderr (exit status 2).
+
+    ``option_specs`` are the training options whose flags it has (:func:`add_option_flags`):
+    after parsing, each given value is checked by its option's own ``validate``.
+    """
+
+    option_specs: tuple[Option, ...] = ()
 
     def error(self, message: str) -> NoReturn:
         """Print ``PROG: error: MESSAGE (see PROG --help)`` and exit with status 2."""
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())} "
                      f"(see {self.prog} --help)\n")
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """Parse, then check every option value given on the command line (exit 2 if bad)."""
+        namespace, extras = super().parse_known_args(args, namespace)
+        for spec in self.option_specs:
+            value = getattr(namespace, spec.name, spec.cli_default)
+            if value is spec.cli_default or value == spec.cli_default:
+                continue  # the command line's own default (--output auto, no --early-stopping)
+            try:
+                setattr(namespace, spec.name, spec.validate(value))
+            except (TypeError, ValueError) as exc:
+                self.error(f"argument {spec.cli.flag}: {exc}")
+        return namespace, extras
 
 
 # --------------------------------------------------------------------------- argument types
@@ -125,28 +145,22 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def _int_at_least(minimum: int, expected: str) -> Callable[[str], int]:
-    """An argparse type: an int ``>= minimum``, else a one-line error saying ``expected``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = minimum - 1
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-        return value
-
-    return parse
+def _integer(text: str) -> int:
+    """An argparse type: an integer (the option's own check then bounds it)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
-_positive_int = _int_at_least(1, "a positive integer")
-
-
-def _chunk_size(text: str) -> int | str:
-    """An argparse type for ``--chunk-size``: a positive integer or ``auto``."""
-    return "auto" if text == "auto" else _int_at_least(1, "a positive integer or 'auto'")(text)
-_nonnegative_int = _int_at_least(0, "an integer >= 0")
+def _int_or_auto(text: str) -> int | str:
+    """An argparse type for ``--chunk-size``: an integer or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
 
 
 def _real(text: str) -> float:
@@ -169,6 +183,68 @@ def _fraction(text: str) -> float:
 def _device(text: str) -> Any:
     """``"0"`` -> ``0`` (a CUDA device index); any other text is passed on as it is."""
     return int(text) if text.isdigit() else text
+
+
+#: How a flag's text is read, by its :class:`~portable_nn.training.Cli` ``text`` (``None``: as
+#: it is); ``"switch"`` flags take no text.
+TEXT_PARSERS: dict[str, Callable[[str], Any] | None] = {
+    "int": _integer, "real": _real, "sizes": parse_hidden, "int_or_auto": _int_or_auto,
+    "str": None, "device": _device, "switch": None,
+}
+
+#: The options ``predict`` shares with ``train``: where the model runs.
+BACKEND_OPTIONS = ("backend", "device", "dtype")
+
+
+def _shown(value: Any) -> str:
+    """A default as the command line writes it (``(20, 7)`` -> ``20,7``, ``None`` -> none)."""
+    if value is None:
+        return "none"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value) or "0"
+    return str(value)
+
+
+def _flag_help(spec: Option) -> str:
+    """The option's help, with ``(default: ...)`` unless it says its default itself."""
+    text = spec.cli.help.replace("%", "%%")
+    if spec.cli.text == "switch" or "default" in text:
+        return text
+    return f"{text} (default: {_shown(spec.cli_default)})"
+
+
+def add_option_flags(parser: argparse.ArgumentParser, group: Any,
+                     specs: Sequence[Option]) -> None:
+    """Add the flag of every option in ``specs`` that has one (``Option.cli``) to ``group``.
+
+    The flag's destination is the option's name and its default the option's command-line
+    default; ``parser`` (a parser of this module) then checks the given values with the
+    options' own ``validate``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser ``group`` belongs to.
+    group : argparse argument group (or parser)
+        Where the flags are listed in ``--help``.
+    specs : sequence of Option
+        The options, in the order of their flags.
+    """
+    for spec in specs:
+        if spec.cli is None:
+            continue
+        if spec.cli.text not in TEXT_PARSERS:
+            raise ValueError(f"option {spec.name}: unknown Cli text {spec.cli.text!r}; "
+                             f"expected one of {sorted(TEXT_PARSERS)}")
+        settings: dict[str, Any] = {"dest": spec.name, "default": spec.cli_default,
+                                    "help": _flag_help(spec)}
+        if spec.cli.text == "switch":
+            settings["action"] = "store_false" if spec.cli_default else "store_true"
+        else:
+            settings.update(type=TEXT_PARSERS[spec.cli.text], metavar=spec.cli.metavar,
+                            choices=spec.cli.choices or spec.choices)
+        group.add_argument(spec.cli.flag, **settings)
+        parser.option_specs = (*getattr(parser, "option_specs", ()), spec)
 
 
 # --------------------------------------------------------------------------- the parser
@@ -208,16 +284,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
 
 def _add_backend_options(sub: argparse.ArgumentParser) -> None:
     group = sub.add_argument_group("backend")
-    group.add_argument("--backend", default="numpy",
-                       help="array backend: numpy (default), torch, jax, cupy, dask, "
-                            "array_api_strict, or auto (CuPy when a CUDA GPU is usable and the "
-                            "work per iteration is past the measured GPU crossover, else NumPy)")
-    group.add_argument("--device", type=_device, default=None,
-                       help="device of the backend, such as cpu, cuda:0 (torch) or 0 (cupy); "
-                            "default: the backend's default device")
-    group.add_argument("--dtype", choices=pnn.backend.DTYPE_NAMES, default=None,
-                       help="floating dtype of every array; default: the backend's default "
-                            "(predict: the dtype the model was saved in)")
+    add_option_flags(sub, group, [spec for spec in OPTIONS if spec.name in BACKEND_OPTIONS])
 
 
 def _add_train(commands: Any, names: str) -> None:
@@ -228,48 +295,12 @@ def _add_train(commands: Any, names: str) -> None:
                     "the last recorded cost.",
         epilog=EPILOG_TRAIN, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub.add_argument("data", metavar="DATA", help=DATA_HELP.format(names=names))
-    net = sub.add_argument_group("network")
-    net.add_argument("--hidden", type=parse_hidden, default=(4,), metavar="SIZES",
-                     help="hidden layer sizes, comma-separated: 4 (default), 20,7,5, or 0 for "
-                          "none (logistic regression)")
-    net.add_argument("--activation", default="tanh",
-                     choices=["tanh", "relu", "leaky_relu", "sigmoid"],
-                     help="activation of the hidden layers (default: tanh)")
-    net.add_argument("--output", default="auto", choices=["auto", "sigmoid", "softmax", "linear"],
-                     help="output layer and cost: sigmoid (binary cross-entropy), softmax "
-                          "(categorical cross-entropy), linear (regression, mean squared "
-                          "error); default auto, from the targets")
-    net.add_argument("--init", default="small", choices=["small", "he", "xavier"],
-                     help="weight initialisation (default: small, N(0,1)*0.01)")
-    opt = sub.add_argument_group("training")
-    opt.add_argument("--learning-rate", type=_real, default=1.2, metavar="RATE",
-                     help="gradient step size (default: 1.2, the lesson's)")
-    opt.add_argument("--iterations", type=_nonnegative_int, default=10_000, metavar="N",
-                     help="number of parameter updates; with --batch-size each mini-batch is "
-                          "one (default: 10000)")
-    opt.add_argument("--batch-size", type=_positive_int, default=None, metavar="B",
-                     help="mini-batch size, reshuffled every epoch (default: the full batch)")
-    opt.add_argument("--chunk-size", type=_chunk_size, default=None, metavar="C",
-                     help="compute each step's gradient over chunks of C samples (or 'auto') "
-                          "and sum it: less memory, same result (default: no chunks)")
-    opt.add_argument("--optimizer", default="gd", choices=["gd", "momentum", "adam"],
-                     help="update rule (default: gd, plain gradient descent)")
-    opt.add_argument("--l2", type=_real, default=0.0, metavar="LAMBDA",
-                     help="L2 regularization strength (default: 0)")
-    opt.add_argument("--keep-prob", type=_real, default=1.0, metavar="P",
-                     help="dropout keep probability on hidden layers (default: 1, no dropout)")
-    opt.add_argument("--seed", type=_nonnegative_int, default=0,
-                     help="seed of the initial weights, batch order and dropout (default: 0)")
-    opt.add_argument("--cost-every", type=_positive_int, default=100, metavar="N",
-                     help="record the cost every N iterations (default: 100)")
-    opt.add_argument("--test-fraction", type=_fraction, default=0.0, metavar="F",
-                     help="hold out this fraction of the samples (random, from --seed) and "
-                          "report the accuracy or error on them too (default: 0)")
-    opt.add_argument("--standardize", action="store_true",
-                     help="scale every feature to mean 0 and standard deviation 1 over the "
-                          "training samples; the model stores the scaling and applies it in "
-                          "predict (recommended for features in physical units)")
-    opt.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    group = sub.add_argument_group("training")
+    add_option_flags(sub, group, [spec for spec in (*OPTIONS, *TOOL_OPTIONS)
+                                  if spec.name not in BACKEND_OPTIONS])
+    group.add_argument("--test-fraction", type=_fraction, default=0.0, metavar="F",
+                       help="hold out this fraction of the samples (stratified, from --seed) "
+                            "and report the accuracy or error on them too (default: 0)")
     _add_backend_options(sub)
     out = sub.add_argument_group("files")
     out.add_argument("--save", type=Path, default=None, metavar="MODEL.npz",
@@ -404,15 +435,52 @@ def load_prediction_data(spec: str, n_features: int) -> tuple[np.ndarray, np.nda
     return pnn.datasets.read_features(path, n_features)
 
 
-def _split(data: pnn.datasets.Dataset, fraction: float,
-           seed: int) -> tuple[pnn.datasets.Dataset, pnn.datasets.Dataset | None]:
-    """``--test-fraction``: the stratified split of :meth:`~portable_nn.datasets.Dataset.split`."""
+class Parts(NamedTuple):
+    """The samples of one ``train`` command: trained on, held out for testing, for validation."""
+
+    train: pnn.datasets.Dataset
+    test: pnn.datasets.Dataset | None
+    validation: pnn.datasets.Dataset | None
+
+
+def _split(data: pnn.datasets.Dataset, fraction: float | None, seed: int,
+           flag: str) -> tuple[pnn.datasets.Dataset, pnn.datasets.Dataset | None]:
+    """The stratified split of :meth:`~portable_nn.datasets.Dataset.split` (``flag``'s)."""
     if not fraction:  # no split: keep the samples in their order (same run as the Python API)
         return data, None
     try:
         return data.split(fraction, seed=seed)
     except ValueError as exc:
-        raise UsageError(f"--test-fraction {fraction}: {exc}") from None
+        raise UsageError(f"{flag} {fraction}: {exc}") from None
+
+
+def _validation_fraction(args: argparse.Namespace) -> float | None:
+    """``--validation-fraction``; with ``--early-stopping`` alone, the option's default (0.1)."""
+    if args.validation_fraction is None and args.early_stopping is not None:
+        return next(s.default for s in TOOL_OPTIONS if s.name == "validation_fraction")
+    return args.validation_fraction
+
+
+def split_samples(args: argparse.Namespace, data: pnn.datasets.Dataset) -> Parts:
+    """Hold out ``--test-fraction`` of the samples, then ``--validation-fraction`` of the rest.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``train`` command line.
+    data : portable_nn.datasets.Dataset
+        All the samples.
+
+    Returns
+    -------
+    Parts
+        The training, test and validation samples (``None`` when not asked for); both splits
+        are stratified for classes and drawn from ``--seed``.
+    """
+    rest, test = _split(data, args.test_fraction, args.seed, "--test-fraction")
+    train, validation = _split(rest, _validation_fraction(args), args.seed,
+                               "--validation-fraction")
+    return Parts(train, test, validation)
 
 
 # --------------------------------------------------------------------------- commands
@@ -477,9 +545,8 @@ def _warn_chance_level(prog: str, why: str, standardized: bool) -> None:
 
 
 def _summary(args: argparse.Namespace, model: pnn.Model, data: pnn.datasets.Dataset,
-             train: pnn.datasets.Dataset, test: pnn.datasets.Dataset | None, seconds: float,
-             out: TextIO) -> None:
-    X = data.X
+             parts: Parts, seconds: float, out: TextIO) -> None:
+    X, train, test = data.X, parts.train, parts.test
     costs = list(model.costs.values())
     features = f"{X.shape[0]} feature{'s' if X.shape[0] != 1 else ''}"
     print(f"data: {args.data}, {X.shape[1]} samples, {features}; layers "
@@ -488,6 +555,8 @@ def _summary(args: argparse.Namespace, model: pnn.Model, data: pnn.datasets.Data
         print("inputs standardized: mean 0, standard deviation 1 per feature over the training "
               "samples (stored in the model)", file=out)
     last = f", last recorded cost {costs[-1]:.6g}" if costs else ""
+    if model.iterations in model.costs and model.iterations != max(model.costs):
+        last = f", recorded cost {model.costs[model.iterations]:.6g} there"  # early stopping
     stopped = " (interrupted with Ctrl-C)" if model.interrupted else ""
     print(f"trained {model.iterations} iterations{last}{stopped}", file=out)
     print(f"training {_quality(model, train.X, train.Y)} ({train.X.shape[1]} samples)", file=out)
@@ -500,6 +569,37 @@ def _summary(args: argparse.Namespace, model: pnn.Model, data: pnn.datasets.Data
         print(f"backend: {model.config['backend_choice']}", file=out)
 
 
+class _Ending(Callback):
+    """Keeps how the run ended (``outcome``, ``stop_reason``) and its last record point."""
+
+    outcome: str | None = None
+    stop_reason: str | None = None
+    last_record: int | None = None
+
+    def on_end(self, run: Run) -> None:
+        """Remember the run's outcome."""
+        self.outcome, self.stop_reason, self.last_record = (run.outcome, run.stop_reason,
+                                                            run.iteration)
+
+
+def _validation_summary(args: argparse.Namespace, model: pnn.Model,
+                        held: pnn.datasets.Dataset, ending: _Ending, out: TextIO) -> None:
+    """The returned model on the validation samples; with early stopping, where it stopped."""
+    print(f"validation {_quality(model, held.X, held.Y)}, cost {model.cost(held.X, held.Y):.6g} "
+          f"({held.X.shape[1]} held-out samples)", file=out)
+    if args.early_stopping is None or model.best_iteration is None:
+        return
+    if ending.outcome == "stopped":
+        where = (f"stopped at iteration {ending.last_record}: no lower validation cost in "
+                 f"{args.early_stopping} record points")
+    elif ending.outcome == "finished":
+        where = f"ran all {args.num_iterations} iterations"
+    else:
+        where = f"{ending.outcome} at iteration {ending.last_record}"
+    print(f"early stopping: {where}; kept the model of iteration {model.best_iteration}, the "
+          "lowest validation cost", file=out)
+
+
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``train``: read the data, train with a progress bar, print a summary."""
     _check_writable(args.save, "--save")
@@ -510,22 +610,20 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         except ImportError:
             raise UsageError("--plot needs matplotlib: pip install -e '.[plot]'") from None
     data = load_training_data(args.data, args.output)
-    train, test = _split(data, args.test_fraction, args.seed)
+    parts = split_samples(args, data)
+    ending = _Ending()
+    options = {spec.name: getattr(args, spec.name) for spec in OPTIONS if spec.cli is not None}
+    options.update(output=data.output, callbacks=[ending], validation=None if
+                   parts.validation is None else (parts.validation.X, parts.validation.Y))
     start = time.perf_counter()
-    model = pnn.train(
-        train.X, train.Y, hidden=args.hidden, hidden_activation=args.activation,
-        output=data.output, learning_rate=args.learning_rate, num_iterations=args.iterations,
-        init=args.init, seed=args.seed, backend=args.backend, device=args.device,
-        dtype=args.dtype, cost_every=args.cost_every, batch_size=args.batch_size,
-        optimizer=args.optimizer, l2=args.l2, keep_prob=args.keep_prob,
-        progress=not args.no_progress, standardize=args.standardize,
-        chunk_size=args.chunk_size,
-    )
+    model = pnn.train(parts.train.X, parts.train.Y, **options)
     seconds = time.perf_counter() - start
     if data.classes is not None:  # saved with the model: predict writes the file's own labels
         model.config["classes"] = data.classes.tolist()
-    _summary(args, model, data, train, test, seconds, out)
-    why = _chance_level(model, train.X, train.Y)
+    _summary(args, model, data, parts, seconds, out)
+    if parts.validation is not None:
+        _validation_summary(args, model, parts.validation, ending, out)
+    why = _chance_level(model, parts.train.X, parts.train.Y)
     if why is not None:
         _warn_chance_level(args.prog, why, args.standardize)
     if args.save is not None:

@@ -2,22 +2,39 @@
 
 :class:`NeuralNetClassifier` and :class:`NeuralNetRegressor` take scikit-learn's
 ``(n_samples, n_features)`` layout and transpose to portable_nn's ``(n_features, n_samples)``
-internally. Every option of :func:`portable_nn.train` except ``output`` (chosen by the
-estimator) is a constructor parameter, ``backend``, ``device`` and ``dtype`` included.
+internally. Their parameters are derived from the option specification
+(:data:`portable_nn.training.OPTIONS`), in this order: every option of
+:func:`portable_nn.train` in ``train``'s order, except ``output`` (chosen by the estimator),
+``validation`` and ``callbacks``, with ``early_stopping`` a bool (scikit-learn's meaning); then
+``validation_fraction`` and ``n_iter_no_change`` (:data:`portable_nn.training.TOOL_OPTIONS`).
+Names, defaults and documentation are the specification's; the regressor's ``learning_rate``
+defaults to 0.1.
 """
 
 from __future__ import annotations
 
+import inspect
+import math
 import warnings
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any, ClassVar
 
 import numpy as np
 
 import portable_nn as pnn
 from portable_nn.datasets import one_hot
+from portable_nn.training import (
+    OPTIONS,
+    TOOL_OPTIONS,
+    EstimatorParam,
+    Option,
+    numpydoc_parameters,
+)
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.model_selection import train_test_split
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted
 except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
@@ -34,89 +51,180 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.6
         """Validate like scikit-learn >= 1.6's ``validate_data`` on older releases."""
         return estimator._validate_data(X, y, reset=reset, **check_params)
 
-__all__ = ["NeuralNetClassifier", "NeuralNetRegressor"]
+__all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "estimator_parameters", "make_init"]
 
-#: The options of :func:`portable_nn.train` every estimator passes through, in that order.
-TRAIN_OPTIONS = (
-    "hidden", "hidden_activation", "learning_rate", "num_iterations", "init", "seed",
-    "backend", "device", "dtype", "cost_every", "print_cost", "batch_size", "optimizer",
-    "beta1", "beta2", "epsilon", "l2", "keep_prob", "progress", "compile", "checkpoint",
-    "checkpoint_every", "resume", "standardize", "chunk_size",
-)
 
+def estimator_parameters(options: Sequence[Option] = OPTIONS,
+                         tool_options: Sequence[Option] = TOOL_OPTIONS,
+                         **defaults: Any) -> tuple[Option, ...]:
+    """The estimators' parameters, derived from the option specification, in their order.
+
+    Parameters
+    ----------
+    options : sequence of Option
+        ``train``'s options: those with ``estimator=True`` are parameters as they are, those
+        with an :class:`~portable_nn.training.EstimatorParam` are replaced by it (same name).
+    tool_options : sequence of Option
+        The options only the tools have; those with ``estimator=True`` follow.
+    **defaults
+        Defaults that differ from the specification's (the regressor's ``learning_rate``).
+
+    Returns
+    -------
+    tuple of Option
+
+    Examples
+    --------
+    >>> [spec.name for spec in estimator_parameters()][-3:]
+    ['early_stopping', 'validation_fraction', 'n_iter_no_change']
+    >>> {s.name: s.default for s in estimator_parameters(learning_rate=0.1)}["learning_rate"]
+    0.1
+    """
+    specs = []
+    for spec in (*options, *tool_options):
+        own = spec.estimator
+        if isinstance(own, EstimatorParam):
+            spec = replace(spec, default=own.default, kind=own.kind, doc=own.doc.strip(),
+                           check=own.check, choices=None)
+        elif own is not True:
+            continue
+        specs.append(replace(spec, default=defaults.pop(spec.name, spec.default)))
+    if defaults:
+        raise TypeError(f"defaults for unknown estimator parameters: {sorted(defaults)}")
+    return tuple(specs)
+
+
+def make_init(specs: Sequence[Option]) -> Callable[..., None]:
+    """An estimator ``__init__(self, **params)`` with the parameters ``specs``.
+
+    It stores every parameter unchanged (scikit-learn validates in ``fit``), the default for
+    those not given, and refuses unknown names with a ``TypeError``. Its ``__signature__``
+    lists the parameters (keyword-only, with their defaults): scikit-learn's ``get_params`` and
+    ``clone`` read it.
+
+    Parameters
+    ----------
+    specs : sequence of Option
+        The parameters, in order (:func:`estimator_parameters`).
+
+    Returns
+    -------
+    callable
+    """
+    defaults = {spec.name: spec.default for spec in specs}
+
+    def init(self: Any, **params: Any) -> None:
+        unknown = sorted(set(params) - defaults.keys())
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected parameter(s) {unknown}; "
+                            f"its parameters are {list(defaults)}")
+        for name, default in defaults.items():
+            setattr(self, name, params.get(name, default))
+
+    Parameter = inspect.Parameter
+    init.__name__ = "__init__"
+    init.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [Parameter("self", Parameter.POSITIONAL_OR_KEYWORD),
+         *(Parameter(name, Parameter.KEYWORD_ONLY, default=value)
+           for name, value in defaults.items())], return_annotation=None)
+    return init
+
+
+#: The fitted attributes both estimators document (``<score>``: what the scores are).
+_FITTED_ATTRIBUTES = """    model_ : portable_nn.Model
+        The trained network, on the chosen backend and device.
+    costs_ : dict
+        ``{iteration: cost}`` recorded while fitting.
+    loss_curve_ : list of float
+        The recorded costs in iteration order.
+    n_iter_ : int
+        Number of parameter updates of the returned model (with ``early_stopping``, those of
+        the best record point).
+    best_loss_ : float or None
+        The lowest recorded training cost; ``None`` with ``early_stopping``.
+    validation_scores_ : list of float or None
+        With ``early_stopping``, the score on the held-out samples at each record point
+        (<score>); ``None`` otherwise.
+    best_validation_score_ : float or None
+        With ``early_stopping``, the validation score of the model kept (the record point of
+        the lowest validation cost); ``None`` otherwise.
+"""
 
 
 class _NeuralNetBase(BaseEstimator):
-    """The parameters and training shared by the classifier and the regressor."""
+    """The parameters and training shared by the classifier and the regressor.
 
-    _output: str = "sigmoid"
+    A subclass gets its ``__init__`` and the ``<parameters>`` of its docstring from the
+    specification, with ``_default_overrides`` (name -> default) applied.
+    """
 
-    def __init__(
-        self,
-        hidden: int | tuple[int, ...] = 4,
-        hidden_activation: str = "tanh",
-        learning_rate: Any = 1.2,
-        num_iterations: int = 10_000,
-        init: Any = "small",
-        seed: int = 0,
-        backend: Any = "numpy",
-        device: Any = None,
-        dtype: Any = None,
-        cost_every: int = 100,
-        print_cost: bool = False,
-        batch_size: int | None = None,
-        optimizer: str = "gd",
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        epsilon: float = 1e-8,
-        l2: float = 0.0,
-        keep_prob: float = 1.0,
-        progress: bool = False,
-        compile: bool = False,
-        checkpoint: Any = None,
-        checkpoint_every: int | None = None,
-        resume: Any = None,
-        standardize: bool = False,
-        chunk_size: int | str | None = None,
-    ) -> None:
-        self.hidden = hidden
-        self.hidden_activation = hidden_activation
-        self.learning_rate = learning_rate
-        self.num_iterations = num_iterations
-        self.init = init
-        self.seed = seed
-        self.backend = backend
-        self.device = device
-        self.dtype = dtype
-        self.cost_every = cost_every
-        self.print_cost = print_cost
-        self.batch_size = batch_size
-        self.optimizer = optimizer
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        self.l2 = l2
-        self.keep_prob = keep_prob
-        self.progress = progress
-        self.compile = compile
-        self.checkpoint = checkpoint
-        self.checkpoint_every = checkpoint_every
-        self.resume = resume
-        self.standardize = standardize
-        self.chunk_size = chunk_size
+    _default_overrides: ClassVar[dict[str, Any]] = {}
+    #: What ``validation_scores_`` holds (written into ``<fitted attributes>``).
+    _score = "the score"
+    _parameters: tuple[Option, ...] = estimator_parameters()
 
-    def _fit_model(self, X: np.ndarray, Y: np.ndarray, output: str) -> None:
-        """Train on ``X`` (n_samples, n_features) and ``Y`` (n_outputs, n_samples)."""
-        options = {name: getattr(self, name) for name in TRAIN_OPTIONS}
-        hidden = options["hidden"]
-        if isinstance(hidden, list):  # GridSearchCV users write lists; train wants int/tuple
-            options["hidden"] = tuple(hidden)
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._parameters = estimator_parameters(**cls._default_overrides)
+        if "__init__" not in cls.__dict__:
+            init = make_init(cls._parameters)
+            init.__qualname__ = f"{cls.__qualname__}.__init__"
+            cls.__init__ = init  # type: ignore[method-assign]
+        if cls.__doc__ is not None:
+            parameters = numpydoc_parameters(cls._parameters, with_default=True)
+            attributes = _FITTED_ATTRIBUTES.replace("<score>", cls._score)
+            cls.__doc__ = cls.__doc__.replace("    <parameters>\n", parameters).replace(
+                "    <fitted attributes>\n", attributes)
+
+    def _checked(self, name: str) -> Any:
+        """The parameter ``name``, checked by its specification (raises naming it)."""
+        spec = next(spec for spec in self._parameters if spec.name == name)
+        return spec.validate(getattr(self, name))
+
+    def _train_options(self) -> dict[str, Any]:
+        """The parameters that are ``train`` options of the same meaning, by name."""
+        options = {spec.name: getattr(self, spec.name) for spec in OPTIONS
+                   if spec.estimator is True}
+        if isinstance(options["hidden"], list):  # GridSearchCV users write lists
+            options["hidden"] = tuple(options["hidden"])
+        return options
+
+    def _fit_model(self, X: np.ndarray, y: np.ndarray, output: str,
+                   encode: Callable[[np.ndarray], np.ndarray], *, stratify: bool) -> None:
+        """Train on ``X`` (n_samples, n_features) and ``encode(y)`` (n_outputs, n_samples).
+
+        With ``early_stopping``, ``validation_fraction`` of the samples are held out first
+        (shuffled from ``seed``, stratified by ``y`` when ``stratify``, as scikit-learn's MLP
+        does) and passed as ``validation`` with ``early_stopping=n_iter_no_change``.
+        """
+        options, held = self._train_options(), None
+        if self._checked("early_stopping"):
+            X, X_val, y, y_val = train_test_split(
+                X, y, test_size=self._checked("validation_fraction"),
+                random_state=self._checked("seed"), stratify=y if stratify else None)
+            held = (X_val.T, encode(y_val))
+            options.update(validation=held, early_stopping=self._checked("n_iter_no_change"))
         with warnings.catch_warnings():  # the estimator transposes: the layout is certain
             warnings.filterwarnings("ignore", message="X is square", category=UserWarning)
-            self.model_ = pnn.train(X.T, Y, output=output, **options)
+            self.model_ = pnn.train(X.T, encode(y), output=output, **options)
+        self._set_fit_attributes(held)
+
+    def _set_fit_attributes(self, held: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """``costs_``, ``loss_curve_``, ``n_iter_`` and scikit-learn's early-stopping ones."""
         self.costs_ = dict(self.model_.costs)
         self.loss_curve_ = [self.costs_[i] for i in sorted(self.costs_)]
         self.n_iter_ = self.model_.iterations
+        self.validation_scores_ = self.best_validation_score_ = None
+        self.best_loss_ = min(self.loss_curve_) if held is None and self.loss_curve_ else None
+        if held is not None:
+            scores = self._validation_scores(self.model_.history, held[1])
+            self.validation_scores_ = [scores[i] for i in sorted(scores)]
+            self.best_validation_score_ = scores.get(self.model_.best_iteration)
+
+    def _validation_scores(self, history: dict[str, dict[int, float]],
+                           Y_val: np.ndarray) -> dict[int, float]:
+        """``{iteration: score}`` on the validation samples (``score``'s measure)."""
+        raise NotImplementedError
 
     def _network_output(self, X: Any) -> np.ndarray:
         """Return the network's output for ``X`` (n_samples, n_features): (n_samples, n_y)."""
@@ -184,13 +292,7 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
 
     Parameters
     ----------
-    hidden : int or tuple of int, default=4
-        Hidden layer sizes: ``4``, ``(20, 7, 5)``, or ``0`` / ``()`` for none.
-    hidden_activation : {"tanh", "relu", "leaky_relu", "sigmoid"}, default="tanh"
-        Activation of every hidden layer.
-    learning_rate : float or callable, default=1.2
-        Step size, or a schedule ``iteration -> rate``.
-    <shared parameters>
+    <parameters>
 
     Attributes
     ----------
@@ -198,14 +300,7 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
         The class labels, sorted; ``predict_proba``'s columns follow this order.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    model_ : portable_nn.Model
-        The trained network, on the chosen backend and device.
-    costs_ : dict
-        ``{iteration: cost}`` recorded while fitting.
-    loss_curve_ : list of float
-        The recorded costs in iteration order.
-    n_iter_ : int
-        Number of parameter updates made.
+    <fitted attributes>
 
     Examples
     --------
@@ -220,6 +315,8 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
     ['yes', 'no']
 
     """
+
+    _score = "the accuracy"
 
     def fit(self, X: Any, y: Any) -> NeuralNetClassifier:
         """Train the network on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,).
@@ -251,13 +348,22 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
                 f"{type(self).__name__} needs samples of at least 2 classes to fit, but y has "
                 f"only 1 class: {classes[0]!r}"
             )
-        if classes.shape[0] == 2:
-            Y, output = encoded.reshape(1, -1).astype(np.float64), "sigmoid"
-        else:
-            Y, output = one_hot(encoded, classes.shape[0]), "softmax"
-        self._fit_model(X, Y, output)
+        n_classes = classes.shape[0]
+
+        def encode(codes: np.ndarray) -> np.ndarray:
+            if n_classes == 2:
+                return codes.reshape(1, -1).astype(np.float64)
+            return one_hot(codes, n_classes)
+
+        self._fit_model(X, encoded, "sigmoid" if n_classes == 2 else "softmax", encode,
+                        stratify=True)
         self.classes_ = classes
         return self
+
+    def _validation_scores(self, history: dict[str, dict[int, float]],
+                           Y_val: np.ndarray) -> dict[int, float]:
+        """The validation accuracy (what ``score`` measures) at each record point."""
+        return dict(history["validation_accuracy"])
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order.
@@ -304,13 +410,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
 
     Parameters
     ----------
-    hidden : int or tuple of int, default=4
-        Hidden layer sizes: ``4``, ``(20, 7, 5)``, or ``0`` / ``()`` for none.
-    hidden_activation : {"tanh", "relu", "leaky_relu", "sigmoid"}, default="tanh"
-        Activation of every hidden layer.
-    learning_rate : float or callable, default=0.1
-        Step size, or a schedule ``iteration -> rate``.
-    <shared parameters>
+    <parameters>
 
     Attributes
     ----------
@@ -318,14 +418,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
         Number of features seen in ``fit``.
     n_outputs_ : int
         Number of targets.
-    model_ : portable_nn.Model
-        The trained network, on the chosen backend and device.
-    costs_ : dict
-        ``{iteration: cost}`` recorded while fitting.
-    loss_curve_ : list of float
-        The recorded costs in iteration order.
-    n_iter_ : int
-        Number of parameter updates made.
+    <fitted attributes>
 
     Examples
     --------
@@ -340,43 +433,8 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
 
     """
 
-    def __init__(
-        self,
-        hidden: int | tuple[int, ...] = 4,
-        hidden_activation: str = "tanh",
-        learning_rate: Any = 0.1,
-        num_iterations: int = 10_000,
-        init: Any = "small",
-        seed: int = 0,
-        backend: Any = "numpy",
-        device: Any = None,
-        dtype: Any = None,
-        cost_every: int = 100,
-        print_cost: bool = False,
-        batch_size: int | None = None,
-        optimizer: str = "gd",
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        epsilon: float = 1e-8,
-        l2: float = 0.0,
-        keep_prob: float = 1.0,
-        progress: bool = False,
-        compile: bool = False,
-        checkpoint: Any = None,
-        checkpoint_every: int | None = None,
-        resume: Any = None,
-        standardize: bool = False,
-        chunk_size: int | str | None = None,
-    ) -> None:
-        super().__init__(
-            hidden=hidden, hidden_activation=hidden_activation, learning_rate=learning_rate,
-            num_iterations=num_iterations, init=init, seed=seed, backend=backend, device=device,
-            dtype=dtype, cost_every=cost_every, print_cost=print_cost, batch_size=batch_size,
-            optimizer=optimizer, beta1=beta1, beta2=beta2, epsilon=epsilon, l2=l2,
-            keep_prob=keep_prob, progress=progress, compile=compile, checkpoint=checkpoint,
-            checkpoint_every=checkpoint_every, resume=resume, standardize=standardize,
-            chunk_size=chunk_size,
-        )
+    _default_overrides: ClassVar[dict[str, Any]] = {"learning_rate": 0.1}
+    _score = "R^2, from the validation cost"
 
     def fit(self, X: Any, y: Any) -> NeuralNetRegressor:
         """Train the network on ``X`` (n_samples, n_features) and targets ``y``.
@@ -402,11 +460,22 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
         """
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
         y = np.asarray(y, dtype=np.float64)
-        Y = y.reshape(1, -1) if y.ndim == 1 else y.T
-        self._fit_model(X, Y, "linear")
-        self.n_outputs_ = Y.shape[0]
+        self._fit_model(X, y, "linear", _targets, stratify=False)
+        self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         self._single_target = y.ndim == 1
         return self
+
+    def _validation_scores(self, history: dict[str, dict[int, float]],
+                           Y_val: np.ndarray) -> dict[int, float]:
+        """The validation R^2 at each record point, from the validation cost.
+
+        The cost is half the mean squared error, ``SS_res / (2m)``, so ``R^2 = 1 - 2 m cost /
+        SS_tot``: ``score``'s R^2 for one target, its variance-weighted average for several.
+        """
+        m = Y_val.shape[1]
+        total = float(np.sum((Y_val - Y_val.mean(axis=1, keepdims=True)) ** 2))
+        return {i: 1.0 - 2.0 * m * cost / total if total > 0 else math.nan
+                for i, cost in history["validation_cost"].items()}
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets: shape (n_samples,) for 1-D ``y``, else (n_samples, n_targets).
@@ -432,54 +501,6 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
         return {"multioutput": True}
 
 
-# Parameters that the classifier and the regressor document alike (filled in below).
-_SHARED_PARAMETERS = """    num_iterations : int, default=10000
-        Number of parameter updates (one per mini-batch with ``batch_size``).
-    init : {"small", "he", "xavier"} or mapping, default="small"
-        Weight initialisation (see :func:`portable_nn.init_params`).
-    seed : int, default=0
-        Seeds the starting weights, the mini-batch order and the dropout masks: two fits with
-        the same parameters and data give the same model.
-    backend : str or module, default="numpy"
-        ``"numpy"``, ``"torch"``, ``"jax"``, ``"cupy"``, ``"dask"``, ``"array_api_strict"``,
-        ``"auto"`` (chosen by the size of the work), or an array-API namespace.
-    device : object, default=None
-        Device of the backend (``"cuda:0"``, ``0``, ...); ``None`` is the backend's default.
-    dtype : {"float32", "float64"} or None, default=None
-        Floating dtype of the run; ``None`` is the backend's default.
-    cost_every : int, default=100
-        Record the cost every that many iterations (``costs_``).
-    print_cost : bool, default=False
-        Print the cost every 1000 iterations.
-    batch_size : int or None, default=None
-        Mini-batch size; ``None`` is full-batch gradient descent.
-    optimizer : {"gd", "momentum", "adam"}, default="gd"
-        The update rule.
-    beta1, beta2, epsilon : float, default=0.9, 0.999, 1e-8
-        Momentum / Adam coefficients.
-    l2 : float, default=0.0
-        L2 regularization strength (weights only).
-    keep_prob : float, default=1.0
-        Inverted-dropout keep probability on hidden layers during training.
-    progress : bool, default=False
-        Show a tqdm progress bar while fitting.
-    compile : bool, default=False
-        Compile the training step (JAX only: ``jax.jit`` and ``lax.scan``).
-    checkpoint : str or path-like or None, default=None
-        Save the run to this ``.npz`` file while fitting (see :func:`portable_nn.train`). Every
-        fit writes the same file: leave it ``None`` inside cross-validation or a grid search.
-    checkpoint_every : int or None, default=None
-        Checkpoint period in iterations; ``None``: only at the end of the fit.
-    resume : str or path-like or None, default=None
-        A checkpoint of this run to continue fitting from, up to ``num_iterations``.
-    standardize : bool, default=False
-        Scale every feature to mean 0 and standard deviation 1 over the training samples;
-        the fitted model keeps the scaling and applies it when predicting (so no
-        ``StandardScaler`` is needed in front).
-    chunk_size : int or "auto" or None, default=None
-        Compute each step's gradient over chunks of this many samples and sum it (less memory,
-        the same result to rounding; see :func:`portable_nn.train`).
-"""
-for _estimator in (NeuralNetClassifier, NeuralNetRegressor):
-    _estimator.__doc__ = _estimator.__doc__.replace("    <shared parameters>\n",
-                                                    _SHARED_PARAMETERS)
+def _targets(y: np.ndarray) -> np.ndarray:
+    """Regression targets ``(n_samples,)`` or ``(n_samples, n_targets)`` as ``(n_y, m)``."""
+    return y.reshape(1, -1) if y.ndim == 1 else y.T
