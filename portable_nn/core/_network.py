@@ -75,7 +75,8 @@ def forward(
     Raises
     ------
     TypeError
-        Without ``xp``, when the arrays come from more than one library.
+        Without ``xp``, when ``X``, the parameters and the masks are not all arrays of one
+        library.
 
     Examples
     --------

@@ -202,20 +202,16 @@ def costs(model: pnn.Model, ax: Axes | None = None) -> Axes:
     Returns
     -------
     matplotlib.axes.Axes
-
-    Raises
-    ------
-    ValueError
-        When the model recorded no cost (``num_iterations=0``).
+        The axes drawn on; raises ``ValueError`` when the model recorded no cost
+        (``num_iterations=0``).
 
     Examples
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import portable_nn as pnn
-    >>> from portable_nn import plot
-    >>> X, Y = pnn.datasets.planar()
-    >>> ax = plot.costs(pnn.train(X, Y, num_iterations=1000))
+    >>> from portable_nn.plot import costs
+    >>> ax = costs(pnn.train(*pnn.datasets.planar(), num_iterations=1000))
     >>> len(ax.lines[0].get_xdata())
     10
 

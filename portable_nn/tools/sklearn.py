@@ -366,17 +366,12 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
         return dict(history["validation_accuracy"])
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order.
-
-        Parameters
-        ----------
-        X : array-like, shape (n_samples, n_features)
-            Inputs.
+        """Class probabilities of the samples ``X``, ``(n_samples, n_features)``.
 
         Returns
         -------
         numpy.ndarray, shape (n_samples, n_classes), float64
-            Each row sums to 1.
+            One row per sample, one column per class in ``classes_`` order; each row sums to 1.
         """
         A = self._network_output(X)
         if A.shape[1] == 1:
@@ -384,17 +379,12 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
         return A
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted class labels, shape (n_samples,), taken from ``classes_``.
-
-        Parameters
-        ----------
-        X : array-like, shape (n_samples, n_features)
-            Inputs.
+        """The most probable class of each sample of ``X``, ``(n_samples, n_features)``.
 
         Returns
         -------
         numpy.ndarray, shape (n_samples,)
-            The most probable class of each sample (ties go to the first class).
+            Labels taken from ``classes_`` (ties go to the first class).
         """
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -442,9 +432,9 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
         Parameters
         ----------
         X : array-like, shape (n_samples, n_features)
-            Training inputs.
+            Training inputs, one row per sample.
         y : array-like, shape (n_samples,) or (n_samples, n_targets)
-            Real-valued targets.
+            Real-valued targets: one per sample, or one row of several per sample.
 
         Returns
         -------
@@ -478,16 +468,12 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
                 for i, cost in history["validation_cost"].items()}
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted targets: shape (n_samples,) for 1-D ``y``, else (n_samples, n_targets).
-
-        Parameters
-        ----------
-        X : array-like, shape (n_samples, n_features)
-            Inputs.
+        """Predicted targets of the samples ``X``, ``(n_samples, n_features)``.
 
         Returns
         -------
         numpy.ndarray, float64
+            Shape (n_samples,) when ``fit`` had a 1-D ``y``, else (n_samples, n_targets).
         """
         A = self._network_output(X)
         return A[:, 0] if self._single_target else A

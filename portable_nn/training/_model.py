@@ -134,20 +134,10 @@ class Model:
         """
         return self._backend.name
 
-    @property
-    def xp(self) -> ModuleType:
-        """The array namespace of the parameters."""
-        return self._backend.xp
-
-    @property
-    def dtype(self) -> Any:
-        """The dtype of every parameter."""
-        return self._backend.dtype
-
-    @property
-    def device(self) -> Any:
-        """The device every parameter lives on."""
-        return self._backend.device
+    xp = property(lambda self: self._backend.xp, doc="The array namespace of the parameters.")
+    dtype = property(lambda self: self._backend.dtype, doc="The dtype of every parameter.")
+    device = property(lambda self: self._backend.device,
+                      doc="The device every parameter lives on.")
 
     @property
     def backend_info(self) -> Backend:

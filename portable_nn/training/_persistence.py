@@ -395,11 +395,8 @@ class Checkpointer(Callback):
 
     def __init__(self, path: str | os.PathLike[str], every: int | None, m: int,
                  total: int) -> None:
-        self.path = path
-        self.every = every
-        self.period = every
-        self.m = m
-        self.total = total
+        self.path, self.m, self.total = path, m, total
+        self.every = self.period = every
         self.saved_at: int | None = None
         self.started_at: int | None = None
 
