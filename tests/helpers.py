@@ -35,3 +35,24 @@ def assert_runs_close(a, b, tol):
         np.testing.assert_allclose(pnn.to_numpy(a.params[key]), pnn.to_numpy(value), **tol,
                                    err_msg=key)
     assert a.iterations == b.iterations
+
+
+def random_problem(output: str, hidden: tuple[int, ...], m: int, seed: int = 0):
+    """Host float64 parameters, ``X`` and ``Y`` of a ``(3, *hidden, n_y)`` network, and the
+    generator they came from (for further draws): N(0, 1) parameters and inputs, 0/1, one-hot
+    (3 classes) or N(0, 1) targets for ``output`` sigmoid, softmax or linear."""
+    rng = np.random.default_rng(seed)
+    n_y = 3 if output == "softmax" else 1
+    dims = (3, *hidden, n_y)
+    params = {}
+    for layer in range(1, len(dims)):
+        params[f"W{layer}"] = rng.normal(size=(dims[layer], dims[layer - 1]))
+        params[f"b{layer}"] = rng.normal(size=(dims[layer], 1))
+    X = rng.normal(size=(dims[0], m))
+    if output == "sigmoid":
+        Y = (rng.random((1, m)) < 0.5).astype(np.float64)
+    elif output == "softmax":
+        Y = np.eye(n_y)[:, rng.integers(0, n_y, m)]
+    else:
+        Y = rng.normal(size=(1, m))
+    return params, X, Y, rng

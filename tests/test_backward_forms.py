@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import random_problem
 
 import portable_nn as pnn
 from portable_nn import core
@@ -37,21 +38,7 @@ def _assert_close(got: dict, expected: dict) -> None:
 
 def _problem(output: str, hidden: tuple[int, ...], m: int = 29, seed: int = 0):
     """Host float64 parameters, ``X`` and ``Y`` of a 3-hidden-n_y network."""
-    rng = np.random.default_rng(seed)
-    n_y = 3 if output == "softmax" else 1
-    dims = (3, *hidden, n_y)
-    params = {}
-    for layer in range(1, len(dims)):
-        params[f"W{layer}"] = rng.normal(size=(dims[layer], dims[layer - 1]))
-        params[f"b{layer}"] = rng.normal(size=(dims[layer], 1))
-    X = rng.normal(size=(dims[0], m))
-    if output == "sigmoid":
-        Y = (rng.random((1, m)) < 0.5).astype(np.float64)
-    elif output == "softmax":
-        Y = np.eye(n_y)[:, rng.integers(0, n_y, m)]
-    else:
-        Y = rng.normal(size=(1, m))
-    return params, X, Y
+    return random_problem(output, hidden, m, seed)[:3]
 
 
 def _on(be, host: dict) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import random_problem
 
 import portable_nn as pnn
 from portable_nn.backend import from_host
@@ -17,21 +18,8 @@ REL_F64 = 1e-12
 
 def _problem(output: str, m: int = 23, seed: int = 0):
     """Float64 host parameters, inputs, targets and dropout masks of a 3-5-4-n_y network."""
-    rng = np.random.default_rng(seed)
-    n_y = 3 if output == "softmax" else 1
-    dims = (3, 5, 4, n_y)
-    params = {}
-    for layer in range(1, len(dims)):
-        params[f"W{layer}"] = rng.normal(size=(dims[layer], dims[layer - 1]))
-        params[f"b{layer}"] = rng.normal(size=(dims[layer], 1))
-    X = rng.normal(size=(dims[0], m))
-    if output == "sigmoid":
-        Y = (rng.random((1, m)) < 0.5).astype(np.float64)
-    elif output == "softmax":
-        Y = np.eye(n_y)[:, rng.integers(0, n_y, m)]
-    else:
-        Y = rng.normal(size=(1, m))
-    masks = {layer: (rng.random((dims[layer], m)) < 0.7) / 0.7 for layer in (1, 2)}
+    params, X, Y, rng = random_problem(output, (5, 4), m, seed)
+    masks = {layer: (rng.random((size, m)) < 0.7) / 0.7 for layer, size in ((1, 5), (2, 4))}
     return params, X, Y, masks
 
 

@@ -125,23 +125,17 @@ class TestUpdate:
 
 
 class TestOptimizerStep:
-    @pytest.mark.parametrize("optimizer", core.OPTIMIZERS)
-    def test_foreign_gradient(self, cpu_cell, other, optimizer):
+    @pytest.mark.parametrize(("optimizer", "where", "key"), [
+        *((name, "grads", "dW2") for name in core.OPTIMIZERS),
+        ("momentum", "state", "vb1"), ("adam", "state", "vb1"),
+    ])
+    def test_foreign_gradient_or_state(self, cpu_cell, other, optimizer, where, key):
         be = cpu_cell.resolve("float64")
         params, grads = _grads(be)
-        state = core.init_optimizer_state(optimizer, params)
-        grads["dW2"] = _moved(grads["dW2"], other)
-        with _refused("grads['dW2']", other.name, "params['W1']", be.name):
-            core.optimizer_step(optimizer, params, grads, state, 0.1)
-
-    @pytest.mark.parametrize("optimizer", ["momentum", "adam"])
-    def test_foreign_state(self, cpu_cell, other, optimizer):
-        be = cpu_cell.resolve("float64")
-        params, grads = _grads(be)
-        state = core.init_optimizer_state(optimizer, params)
-        state["vb1"] = _moved(state["vb1"], other)
-        with _refused("state['vb1']", other.name, "params['W1']", be.name):
-            core.optimizer_step(optimizer, params, grads, state, 0.1)
+        arrays = {"grads": grads, "state": core.init_optimizer_state(optimizer, params)}
+        arrays[where][key] = _moved(arrays[where][key], other)
+        with _refused(f"{where}[{key!r}]", other.name, "params['W1']", be.name):
+            core.optimizer_step(optimizer, params, arrays["grads"], arrays["state"], 0.1)
 
 
 class TestChunkGradients:
