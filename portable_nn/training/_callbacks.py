@@ -16,9 +16,6 @@ from typing import Any
 
 __all__ = ["Callback", "Callbacks", "Run"]
 
-OUTCOMES = ("finished", "stopped", "interrupted", "diverged")
-
-
 class Run:
     """What a callback sees of a training run.
 

@@ -16,7 +16,6 @@ Adding an option is one ``option(...)`` field here plus its implementation.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
@@ -162,12 +161,7 @@ def _checkpoint(name: str, value: Any) -> Any:
 
 
 def _resume(name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    path = check.check_path(name, value)
-    if not os.path.lexists(path):
-        raise FileNotFoundError(f"{name}={path!r}: no checkpoint file there")
-    return path
+    return None if value is None else check.check_checkpoint_source(name, value)
 
 
 def _callbacks(name: str, value: Any) -> tuple[Callback, ...]:
@@ -374,8 +368,7 @@ early stopping); any may stop training. See :class:`portable_nn.Callback`.""",
 
     def __post_init__(self) -> None:
         for spec in OPTIONS_BY_NAME.values():
-            if spec.name in self.__dataclass_fields__:
-                object.__setattr__(self, spec.name, spec.validate(getattr(self, spec.name)))
+            object.__setattr__(self, spec.name, spec.validate(getattr(self, spec.name)))
         if self.checkpoint_every is not None and self.checkpoint is None:
             raise ValueError(f"checkpoint_every={self.checkpoint_every!r} needs "
                              "checkpoint=<file path> (where to save)")

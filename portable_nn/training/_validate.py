@@ -14,10 +14,8 @@ from numbers import Integral, Real
 from types import ModuleType
 from typing import Any
 
-from portable_nn.core import ACTIVATIONS, OPTIMIZERS, OUTPUTS
-
 __all__ = [
-    "check_checkpoint_options",
+    "check_checkpoint_source",
     "check_choice",
     "check_data",
     "check_features",
@@ -26,7 +24,6 @@ __all__ = [
     "check_int",
     "check_layout",
     "check_learning_rate",
-    "check_probability",
     "check_path",
     "check_real",
     "check_values",
@@ -66,11 +63,6 @@ def check_real(name: str, value: Any, *, low: float, high: float = math.inf,
             wanted = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
         raise ValueError(f"{name} must be a finite number {wanted}, got {value!r}")
     return number
-
-
-def check_probability(name: str, value: Any) -> float:
-    """A keep probability in ``(0, 1]``."""
-    return check_real(name, value, low=0.0, high=1.0, low_open=True)
 
 
 def check_learning_rate(value: Any) -> float | Callable[[int], float]:
@@ -352,28 +344,17 @@ def check_writable_target(name: str, value: Any) -> str:
     return path
 
 
-def check_checkpoint_options(checkpoint: Any, checkpoint_every: Any,
-                             resume: Any) -> tuple[str | None, int | None, str | None]:
-    """Normalise ``checkpoint`` / ``resume`` to path strings and check ``checkpoint_every``.
+def check_checkpoint_source(name: str, value: Any) -> str:
+    """Return ``value`` as a path string naming an existing file (``resume=``).
 
-    ``checkpoint_every`` is an int ``>= 1`` and needs ``checkpoint``; ``checkpoint`` alone
-    saves only when the run ends (or is interrupted).
+    Raises
+    ------
+    TypeError, ValueError
+        When ``value`` is not a path (see :func:`check_path`).
+    FileNotFoundError
+        When nothing is there.
     """
-    path = None if checkpoint is None else check_writable_target("checkpoint", checkpoint)
-    every = None
-    if checkpoint_every is not None:
-        every = check_int("checkpoint_every", checkpoint_every, minimum=1)
-        if path is None:
-            raise ValueError(
-                f"checkpoint_every={checkpoint_every!r} needs checkpoint=<file path> (where to "
-                "save)"
-            )
-    source = None if resume is None else check_path("resume", resume)
-    if source is not None and not os.path.lexists(source):
-        raise FileNotFoundError(f"resume={source!r}: no checkpoint file there")
-    return path, every, source
-
-
-ACTIVATION_NAMES = tuple(ACTIVATIONS)
-OUTPUT_NAMES = tuple(OUTPUTS)
-OPTIMIZER_NAMES = tuple(OPTIMIZERS)
+    source = check_path(name, value)
+    if not os.path.lexists(source):
+        raise FileNotFoundError(f"{name}={source!r}: no checkpoint file there")
+    return source
