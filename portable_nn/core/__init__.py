@@ -13,9 +13,9 @@ from portable_nn.core._activations import (
     activation,
     activation_derivative,
 )
-from portable_nn.core._backward_fused import backward_fused, backward_layers, forward_layers
+from portable_nn.core._backward_fused import backward_fused, backward_layers
 from portable_nn.core._chunks import chunk_gradients
-from portable_nn.core._network import backward, forward, num_layers
+from portable_nn.core._network import backward, forward, forward_layers, num_layers
 from portable_nn.core._optimizers import OPTIMIZERS, init_optimizer_state, optimizer_step, update
 from portable_nn.core._outputs import (
     OUTPUTS,

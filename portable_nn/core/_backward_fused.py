@@ -16,7 +16,8 @@ It returns ``scale`` times the lesson's gradients (a test proves it equal to
 
 The dropout mask multiplies the fresh ``dA`` in place too. Nothing the caller passed is written.
 
-The training step runs the positional pair :func:`forward_layers` / :func:`backward_layers`:
+The training step runs the positional pair :func:`~portable_nn.core.forward_layers` /
+:func:`backward_layers`:
 the same arithmetic as :func:`~portable_nn.core.forward` and :func:`backward_fused`, with the
 weights, biases and activations in lists, so no ``"A1"``/``"dW1"`` key is built per step (the
 step looks its parameters up with names it builds once per run). :func:`backward_fused` is the
@@ -28,12 +29,11 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from portable_nn.core._activations import activation, activation_derivative
+from portable_nn.core._activations import activation_derivative
 from portable_nn.core._namespace import infer_namespace
 from portable_nn.core._network import num_layers
-from portable_nn.core._outputs import output_function
 
-__all__ = ["backward_fused", "backward_layers", "forward_layers"]
+__all__ = ["backward_fused", "backward_layers"]
 
 Array = Any
 
@@ -98,38 +98,6 @@ def backward_fused(
             for layer in range(1, L + 1) for k, kind in enumerate(("dW", "db"))}
 
 
-def forward_layers(
-    weights: list[Array],
-    biases: list[Array],
-    X: Array,
-    /,
-    *,
-    hidden_activation: str,
-    output: str,
-    dropout_masks: dict[int, Array] | None,
-    xp: ModuleType,
-) -> tuple[list[Array], Array]:
-    """:func:`~portable_nn.core.forward` kept positionally: ``(activations, Z_L)``.
-
-    ``weights[l - 1]`` is ``W[l]``, ``biases[l - 1]`` is ``b[l]``; ``activations[l]`` is
-    ``A[l]`` (``activations[0]`` is ``X``), unmasked.
-    """
-    g = activation(hidden_activation)
-    activations = [X]
-    A = X
-    for layer in range(1, len(weights)):
-        Z = weights[layer - 1] @ A
-        Z += biases[layer - 1]  # in place on the fresh product: one (n_l, m) temporary fewer
-        A = g(Z, xp=xp)
-        activations.append(A)
-        if dropout_masks is not None and layer in dropout_masks:
-            A = A * dropout_masks[layer]
-    ZL = weights[-1] @ A
-    ZL += biases[-1]
-    activations.append(output_function(output)(ZL, xp=xp))
-    return activations, ZL
-
-
 def backward_layers(
     weights: list[Array],
     activations: list[Array],
@@ -145,7 +113,8 @@ def backward_layers(
     """``scale`` times the gradients as a list ``[dW1, db1, ..., dWL, dbL]``, with rewrites 1-4.
 
     ``weights[l - 1]`` is ``W[l]`` and ``activations[l]`` is ``A[l]`` (from
-    :func:`forward_layers`); ``dropout_masks`` is ``{l: D[l]}`` for masked hidden layers.
+    :func:`~portable_nn.core.forward_layers`); ``dropout_masks`` is ``{l: D[l]}`` for masked
+    hidden layers.
     """
     # tanh takes rewrite 4; the others multiply by their derivative (an unknown name is refused)
     g_prime = None if hidden_activation == "tanh" else activation_derivative(hidden_activation)

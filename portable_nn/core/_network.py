@@ -24,7 +24,7 @@ from portable_nn.core._activations import activation, activation_derivative
 from portable_nn.core._namespace import infer_namespace
 from portable_nn.core._outputs import output_function
 
-__all__ = ["backward", "forward", "num_layers"]
+__all__ = ["backward", "forward", "forward_layers", "num_layers"]
 
 Array = Any
 Params = dict[str, Array]
@@ -89,24 +89,49 @@ def forward(
     """
     if xp is None:
         xp = infer_namespace(X=X, params=params, dropout_masks=dropout_masks)
-    g = activation(hidden_activation)
     L = num_layers(params)
-    cache: dict[str, Array] = {"A0": X}
-    A = X
+    activations, ZL = forward_layers([params[f"W{layer}"] for layer in range(1, L + 1)],
+                                     [params[f"b{layer}"] for layer in range(1, L + 1)], X,
+                                     hidden_activation=hidden_activation, output=output,
+                                     dropout_masks=dropout_masks, xp=xp)
+    cache = {f"A{layer}": A for layer, A in enumerate(activations)}
+    cache[f"Z{L}"] = ZL
     for layer in range(1, L):
-        Z = params[f"W{layer}"] @ A
-        Z += params[f"b{layer}"]  # in place on the fresh product: one (n_l, m) temporary fewer
-        A = g(Z, xp=xp)
-        cache[f"A{layer}"] = A
         if dropout_masks is not None and layer in dropout_masks:
             cache[f"D{layer}"] = dropout_masks[layer]
+    return activations[L], cache
+
+
+def forward_layers(
+    weights: list[Array],
+    biases: list[Array],
+    X: Array,
+    /,
+    *,
+    hidden_activation: str,
+    output: str,
+    dropout_masks: dict[int, Array] | None,
+    xp: ModuleType,
+) -> tuple[list[Array], Array]:
+    """:func:`forward` kept positionally: ``(activations, Z_L)``, no dict keys built.
+
+    ``weights[l - 1]`` is ``W[l]``, ``biases[l - 1]`` is ``b[l]``; ``activations[l]`` is
+    ``A[l]`` (``activations[0]`` is ``X``), unmasked.
+    """
+    g = activation(hidden_activation)
+    activations = [X]
+    A = X
+    for layer in range(1, len(weights)):
+        Z = weights[layer - 1] @ A
+        Z += biases[layer - 1]  # in place on the fresh product: one (n_l, m) temporary fewer
+        A = g(Z, xp=xp)
+        activations.append(A)
+        if dropout_masks is not None and layer in dropout_masks:
             A = A * dropout_masks[layer]
-    ZL = params[f"W{L}"] @ A
-    ZL += params[f"b{L}"]
-    AL = output_function(output)(ZL, xp=xp)
-    cache[f"Z{L}"] = ZL
-    cache[f"A{L}"] = AL
-    return AL, cache
+    ZL = weights[-1] @ A
+    ZL += biases[-1]
+    activations.append(output_function(output)(ZL, xp=xp))
+    return activations, ZL
 
 
 def backward(
