@@ -15,6 +15,7 @@ from portable_nn.training._callbacks import Callbacks, Run
 from portable_nn.training._errors import TrainingDivergedError
 from portable_nn.training._feed import Feed
 from portable_nn.training._steps import Steps
+from portable_nn.training._validate import all_finite
 
 __all__ = ["run_loop"]
 
@@ -45,7 +46,7 @@ def run_loop(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks) -> None:
     finally:
         steps.finish(model)
         callbacks.on_end(run)
-    if not _all_finite(model.params.values(), model.xp):
+    if not all_finite(model.params.values(), model.xp):
         raise TrainingDivergedError(model.iterations, run.last_finite, run.learning_rate)
 
 
@@ -108,12 +109,3 @@ def _check_final_cost(run: Run, steps: Steps, feed: Feed) -> None:
                             with_cost=True)
     if not bool((cost == cost) & (abs(cost) < math.inf)):  # not NaN, not infinite
         raise TrainingDivergedError(model.iterations, run.last_finite, run.learning_rate)
-
-
-def _all_finite(arrays: Any, xp: Any) -> bool:
-    """Whether every entry of every array is finite, fetched from the device once."""
-    flags = [xp.all(xp.isfinite(a)) for a in arrays]
-    combined = flags[0]
-    for flag in flags[1:]:
-        combined = combined & flag
-    return bool(combined)

@@ -9,9 +9,17 @@ from typing import Any
 
 from portable_nn.backend import Backend, resolve_backend, to_backend
 from portable_nn.core import cost_from_logits, forward
-from portable_nn.training._validate import check_features
+from portable_nn.training._validate import check_features, check_target_shape
 
-__all__ = ["Model"]
+__all__ = ["Model", "standardized"]
+
+
+def standardized(X: Any, standardization: tuple[Any, Any] | None) -> Any:
+    """``(X - mean) / std`` for ``standardization = (mean, std)``; ``X`` itself for None."""
+    if standardization is None:
+        return X
+    mean, std = standardization
+    return (X - mean) / std
 
 
 class Model:
@@ -158,14 +166,7 @@ class Model:
 
     def _targets(self, Y: Any, m: int, *, class_indices: bool = False) -> Any:
         Y = to_backend(Y, self._backend, name="Y")
-        n_y = self.layer_dims[-1]
-        rows = (n_y, 1) if class_indices else (n_y,)
-        if Y.ndim != 2 or Y.shape[1] != m or Y.shape[0] not in rows:
-            either = f" or (1, {m}) (class indices)" if class_indices else ""
-            raise ValueError(
-                f"Y must have shape ({n_y}, {m}){either} to match the model's {n_y} outputs and "
-                f"X's {m} samples, got {tuple(Y.shape)}"
-            )
+        check_target_shape(Y, self.layer_dims[-1], m, class_indices=class_indices)
         return Y
 
     def _scaled(self, X: Any) -> Any:
@@ -173,10 +174,7 @@ class Model:
 
         ``X`` must already be an array of the model's backend (shape ``(n_x, m)``).
         """
-        if self.standardization is None:
-            return X
-        mean, std = self.standardization
-        return (X - mean) / std
+        return standardized(X, self.standardization)
 
     def _forward(self, X: Any) -> tuple[Any, dict[str, Any]]:
         """Forward pass on checked inputs, standardised first when the model says so."""

@@ -39,8 +39,8 @@ from portable_nn.training._file_schema import (
     encode_metrics,
 )
 from portable_nn.training._model import Model
+from portable_nn.training._validate import all_finite, check_writable_target, param_shapes
 from portable_nn.training._validate import check_path as _check_path
-from portable_nn.training._validate import check_writable_target, param_shapes
 
 __all__ = [
     "FORMAT_VERSION",
@@ -396,7 +396,7 @@ class Checkpointer(Callback):
     def __init__(self, path: str | os.PathLike[str], every: int | None, m: int,
                  total: int) -> None:
         self.path, self.m, self.total = path, m, total
-        self.every = self.period = every
+        self.every = every
         self.saved_at: int | None = None
         self.started_at: int | None = None
 
@@ -406,7 +406,7 @@ class Checkpointer(Callback):
 
     def on_record(self, run: Run) -> None:
         """Save at every multiple of ``every`` (called there; nothing without ``every``)."""
-        if self.period is not None and run.iteration != self.started_at:
+        if self.every is not None and run.iteration != self.started_at:
             self.save(run.model, run.last_finite, run.learning_rate)
 
     def on_end(self, run: Run) -> None:
@@ -426,7 +426,7 @@ class Checkpointer(Callback):
             return
         xp = model.xp
         with interrupts_deferred():  # a second Ctrl-C waits until the checkpoint is written
-            if not all(bool(xp.all(xp.isfinite(p))) for p in model.params.values()):
+            if not all_finite(model.params.values(), xp):
                 raise TrainingDivergedError(model.iterations, last_finite, learning_rate)
             save_model(model, self.path, checkpoint={"m": self.m, "num_iterations": self.total})
             self.saved_at = model.iterations

@@ -15,6 +15,8 @@ from types import ModuleType
 from typing import Any
 
 __all__ = [
+    "all_finite",
+    "check_target_shape",
     "check_checkpoint_source",
     "check_choice",
     "check_data",
@@ -218,6 +220,26 @@ def check_features(X: Any, n_x: int, /) -> None:
     if X.shape[1] == 0:
         raise ValueError(f"X has zero samples (shape {tuple(X.shape)}): predictions, accuracy "
                          "and cost need at least one column")
+
+
+def check_target_shape(Y: Any, n_y: int, m: int, /, *, class_indices: bool = False) -> None:
+    """Check targets given to a trained model: ``(n_y, m)``, or ``(1, m)`` class indices."""
+    rows = (n_y, 1) if class_indices else (n_y,)
+    if len(Y.shape) != 2 or Y.shape[1] != m or Y.shape[0] not in rows:
+        either = f" or (1, {m}) (class indices)" if class_indices else ""
+        raise ValueError(
+            f"Y must have shape ({n_y}, {m}){either} to match the model's {n_y} outputs and "
+            f"X's {m} samples, got {tuple(Y.shape)}"
+        )
+
+
+def all_finite(arrays: Any, xp: ModuleType) -> bool:
+    """Whether every entry of every array is finite, fetched from the device once."""
+    flags = [xp.all(xp.isfinite(a)) for a in arrays]
+    combined = flags[0]
+    for flag in flags[1:]:
+        combined = combined & flag
+    return bool(combined)
 
 
 def param_shapes(layer_dims: Sequence[int]) -> dict[str, tuple[int, int]]:

@@ -22,7 +22,13 @@ from typing import Any
 from portable_nn.backend import to_backend, to_numpy
 from portable_nn.core import cost_from_logits, forward
 from portable_nn.training._callbacks import Callback, Run
-from portable_nn.training._validate import check_features, check_int, check_values
+from portable_nn.training._model import standardized
+from portable_nn.training._validate import (
+    check_features,
+    check_int,
+    check_target_shape,
+    check_values,
+)
 
 __all__ = [
     "EarlyStopping",
@@ -171,13 +177,13 @@ class ValidationScore(Callback):
         Y = to_backend(self.data[1], backend, name="validation Y")
         with _about_validation():
             check_features(X, model.layer_dims[0])
-            _check_targets_shape(Y, model.layer_dims[-1], X.shape[1])
+            check_target_shape(Y, model.layer_dims[-1], X.shape[1])
             check_values(X, Y, output=model.output, xp=backend.xp)  # finite, valid targets
-        if model.standardization is not None:
-            mean, std = (to_backend(a, backend, name=f"standardization {part}")
-                         for a, part in zip(model.standardization, ("mean", "std"), strict=True))
-            X = (X - mean) / std
-        self.X, self.Y = X, Y
+        scaling = model.standardization
+        if scaling is not None:  # on the run's backend (Dask: the host)
+            scaling = tuple(to_backend(a, backend, name=f"standardization {part}")
+                            for a, part in zip(scaling, ("mean", "std"), strict=True))
+        self.X, self.Y = standardized(X, scaling), Y
         if model.output != "linear":
             self.labels = _labels(Y, model.output, backend.xp)
             self.count = Y.shape[1] * (Y.shape[0] if model.output == "sigmoid" else 1)
@@ -202,12 +208,6 @@ class ValidationScore(Callback):
 def _labels(A: Any, output: str, xp: Any) -> Any:
     """Sigmoid: ``A > 0.5``; softmax: the class index of each column (``argmax``)."""
     return A > 0.5 if output == "sigmoid" else xp.argmax(A, axis=0)
-
-
-def _check_targets_shape(Y: Any, n_y: int, m: int) -> None:
-    if Y.ndim != 2 or tuple(Y.shape) != (n_y, m):
-        raise ValueError(f"Y must have shape ({n_y}, {m}) to match the model's {n_y} outputs "
-                         f"and X's {m} samples, got {tuple(Y.shape)}")
 
 
 # ------------------------------------------------------------------------ early stopping
@@ -253,8 +253,8 @@ class EarlyStopping(Callback):
         cost = costs[run.iteration]
         if cost < self.best_cost:  # NaN is never an improvement
             self.best_cost, self.best_iteration, self.waited = cost, run.iteration, 0
-            self.best = _copied(run.model.params, run.backend.xp), _copied_state(
-                run.model.optimizer_state, run.backend.xp)
+            self.best = (_copied(run.model.params, run.backend.xp),
+                         _copied(run.model.optimizer_state, run.backend.xp))
             return
         self.waited += 1
         if self.waited >= self.patience:
@@ -285,13 +285,9 @@ def _moved(arrays: Mapping[str, Any] | None, backend: Any) -> dict[str, Any] | N
             for key, value in arrays.items()}
 
 
-def _copied(arrays: Mapping[str, Any], xp: Any) -> dict[str, Any]:
-    return {key: xp.asarray(value, copy=True) for key, value in arrays.items()}
-
-
-def _copied_state(state: Mapping[str, Any] | None, xp: Any) -> dict[str, Any] | None:
-    """The optimizer state with its arrays copied; Python scalars (Adam's ``t``) as they are."""
-    if state is None:
+def _copied(arrays: Mapping[str, Any] | None, xp: Any) -> dict[str, Any] | None:
+    """Parameters or optimizer state with their arrays copied (Adam's int ``t`` as it is)."""
+    if arrays is None:
         return None
     return {key: xp.asarray(value, copy=True) if hasattr(value, "shape") else value
-            for key, value in state.items()}
+            for key, value in arrays.items()}
