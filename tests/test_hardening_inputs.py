@@ -199,7 +199,7 @@ class TestDevice:
 
     @pytest.mark.parametrize("device", ["meta", "mps", "xpu"])
     def test_torch(self, device):
-        import torch
+        torch = pytest.importorskip("torch")
 
         if device == "mps" and torch.backends.mps.is_available():
             pytest.skip("MPS is available here")

@@ -1,0 +1,27 @@
+"""Doctests of ``portable_nn`` that import an optional library skip, visibly, without it.
+
+``pytest`` collects the package's docstring examples (``--doctest-modules``); an example that
+needs Dask (or another extra) is a skip naming the library when it is not installed, as the
+test cells are, instead of a failure of the README's test command on a fresh machine.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib.util import find_spec
+
+import pytest
+
+OPTIONAL = ("dask", "torch", "jax", "cupy", "sklearn", "matplotlib", "scipy")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the doctests whose examples import a missing optional library as skipped."""
+    for item in items:
+        if not isinstance(item, pytest.DoctestItem) or item.dtest is None:
+            continue
+        source = "\n".join(example.source for example in item.dtest.examples)
+        imported = set(re.findall(r"^\s*(?:import|from)\s+(\w+)", source, flags=re.MULTILINE))
+        missing = sorted(name for name in imported & set(OPTIONAL) if find_spec(name) is None)
+        if missing:
+            item.add_marker(pytest.mark.skip(reason=f"needs {', '.join(missing)} (not installed)"))
