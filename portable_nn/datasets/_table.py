@@ -69,7 +69,7 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
 SNIFFED = ",;\t|"
 
 _ENCODING_HINT = ("pass encoding= with the file's encoding (for example encoding='latin-1', "
-                  "'cp1252' or 'utf-16')")
+                  "'cp1252' or 'utf-16'; the command line's --encoding)")
 
 
 def check_encoding(encoding: str | None) -> None:
