@@ -8,19 +8,28 @@ from collections.abc import Sequence
 import numpy as np
 
 from portable_nn.datasets._own import _column_index, _drop_arg
-from portable_nn.datasets._table import check_encoding, numeric_columns, parse_number, read_table
+from portable_nn.datasets._table import (
+    Table,
+    check_encoding,
+    numeric_columns,
+    parse_number,
+    read_table,
+)
 
 __all__ = ["read_features"]
 
 
 def read_features(path: str | os.PathLike[str], n_features: int, *,
                   delimiter: str | None = ",", encoding: str | None = None,
-                  drop: Sequence[int | str] = ()) -> tuple[np.ndarray, np.ndarray | None]:
+                  drop: Sequence[int | str] = (), names: Sequence[str] | None = None,
+                  target_name: str | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     r"""Read samples for a trained model from a CSV file: ``(X, labels or None)``.
 
     Each row is one sample: exactly ``n_features`` numbers, or one more cell, the sample's
     label (used to score predictions). A first row whose feature cells are not numbers is a
-    header.
+    header. When the model's feature ``names`` are all in that header, those columns are the
+    features, in the model's order, whatever else the file holds, and the ``target_name``
+    column (if there is one) holds the labels.
 
     Parameters
     ----------
@@ -34,6 +43,10 @@ def read_features(path: str | os.PathLike[str], n_features: int, *,
         The file's text encoding (None: its byte-order mark's, else UTF-8).
     drop : sequence of int or str
         Columns to leave out first (indices from 0 or header names), such as an ID column.
+    names : sequence of str, optional
+        The model's feature names (``Dataset.feature_names`` of its training data).
+    target_name : str, optional
+        The name of its target column (``Dataset.target_name``).
 
     Returns
     -------
@@ -72,7 +85,11 @@ def read_features(path: str | os.PathLike[str], n_features: int, *,
                        encoding=encoding, feature_columns=feature_columns)
     skip = {_column_index(c, table, "drop") for c in dropped}
     kept = [j for j in range(table.n_columns) if j not in skip]
-    if len(kept) not in (n_features, n_features + 1):
+    by_name = None if names is None or len(names) != n_features else _named_columns(
+        table, names, target_name, skip)
+    if by_name is not None:
+        kept = by_name
+    elif len(kept) not in (n_features, n_features + 1):
         left = f" ({len(kept)} after dropping {len(skip)})" if skip else ""
         raise ValueError(f"{table.path}: the model takes {n_features} features, so each row "
                          f"needs {n_features} numbers (or one more, the label); found "
@@ -84,3 +101,18 @@ def read_features(path: str | os.PathLike[str], n_features: int, *,
     numbers = [parse_number(cell) for cell in cells]
     labels = np.asarray(numbers if None not in numbers else cells)
     return X, labels.reshape(1, -1)
+
+
+def _named_columns(table: Table, names: Sequence[str] | None, target_name: str | None,
+                   skip: set[int]) -> list[int] | None:
+    """The columns of ``names`` (then of ``target_name``, if there) in the header, or None."""
+    if names is None or table.header is None:
+        return None
+    header = [name if j not in skip else None for j, name in enumerate(table.header)]
+    if not all(header.count(name) == 1 for name in names):
+        return None
+    columns = [header.index(name) for name in names]
+    if target_name is not None and header.count(target_name) == 1 and \
+            target_name not in names:
+        columns.append(header.index(target_name))
+    return columns

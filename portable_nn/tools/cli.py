@@ -473,6 +473,7 @@ def _output_for_matrix(Y: np.ndarray, output: str) -> str:
 
 def load_prediction_data(spec: str, n_features: int, *, drop: Sequence[int | str] = (),
                          delimiter: str | None = None, encoding: str | None = None,
+                         names: Sequence[str] | None = None, target_name: str | None = None,
                          ) -> tuple[np.ndarray, np.ndarray | None]:
     """Read ``DATA`` for ``predict``: ``(X (n_x, m), labels or None)``.
 
@@ -482,8 +483,9 @@ def load_prediction_data(spec: str, n_features: int, *, drop: Sequence[int | str
         A built-in data set name or a .csv / .npz path.
     n_features : int
         The model's number of input features.
-    drop, delimiter, encoding
-        How a .csv file is read (:func:`portable_nn.datasets.read_features`' arguments).
+    drop, delimiter, encoding, names, target_name
+        How a .csv file is read (:func:`portable_nn.datasets.read_features`' arguments:
+        a header holding the model's feature ``names`` selects the columns by name).
 
     Returns
     -------
@@ -508,7 +510,7 @@ def load_prediction_data(spec: str, n_features: int, *, drop: Sequence[int | str
         _csv_only(False, drop, delimiter, encoding)
         return _read_npz(path, need_y=False)
     return pnn.datasets.read_features(path, n_features, drop=drop, delimiter=delimiter,
-                                      encoding=encoding)
+                                      encoding=encoding, names=names, target_name=target_name)
 
 
 class Parts(NamedTuple):
@@ -834,7 +836,9 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"no such model file: {args.model}")
     model = pnn.load(args.model, backend=args.backend, device=args.device, dtype=args.dtype)
     X, labels = load_prediction_data(args.data, model.layer_dims[0], drop=args.drop,
-                                     delimiter=args.delimiter, encoding=args.encoding)
+                                     delimiter=args.delimiter, encoding=args.encoding,
+                                     names=model.config.get("feature_names"),
+                                     target_name=model.config.get("target_name"))
     quality = None
     if labels is not None:  # checked before anything is written
         classes = model.config.get("classes")
