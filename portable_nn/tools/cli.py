@@ -30,8 +30,9 @@ PROG = "portable-nn"
 
 DATA_HELP = (
     "a built-in data set ({names}) or a data file. A .csv file has one sample per row, "
-    "comma-separated numbers, an optional header line, and the target in the LAST column "
-    "(class labels, numbers or words, or real values for a regression). A .npz file holds "
+    "numbers separated by commas (or ; tab |, detected), an optional header line, and the "
+    "target in the LAST column unless --target names another (class labels, numbers or "
+    "words, or real values for a regression). A .npz file holds "
     "arrays X, shape (n_features, n_samples), and Y, shape (n_outputs, n_samples): "
     "portable_nn's own layout, one column per sample"
 )
@@ -39,7 +40,8 @@ DATA_HELP = (
 PREDICT_DATA_HELP = (
     "a built-in data set ({names}) or a data file: a .csv file with one sample per row, the "
     "model's features and optionally the label in one more, last column (used only to report "
-    "the accuracy), or a .npz file with X, shape (n_features, n_samples), and optionally Y"
+    "the accuracy; a header with the model's feature names selects them by name), or a .npz "
+    "file with X, shape (n_features, n_samples), and optionally Y"
 )
 
 EPILOG_TRAIN = """\
@@ -48,6 +50,7 @@ examples:
   portable-nn train digits --hidden 32 --optimizer adam --learning-rate 0.01 --batch-size 64 \\
       --iterations 3000 --test-fraction 0.2
   portable-nn train iris.csv --standardize --test-fraction 0.2
+  portable-nn train shop.csv --target bought --drop id,comment --delimiter ';'
   portable-nn train data.csv --hidden 20,7,5 --activation relu --backend torch --dtype float32
 
 output "auto" picks sigmoid for two classes, softmax for more (or a one-hot Y), and linear when
@@ -63,11 +66,13 @@ examples:
   portable-nn predict model.npz data.npz --proba
 
 A .csv file for predict has one sample per row and either exactly the model's number of
-features, or one more column: the label, used only to report the accuracy on stderr.
-Predictions are written one sample per line: the class label (a model trained by this command
-on a .csv file writes the file's own labels; otherwise 0/1 for sigmoid, the class index for
-softmax), or the predicted values (linear); --proba writes the network's outputs instead.
-A model trained with --standardize applies its own scaling: give it the raw features.
+features, or one more column: the label, used only to report the accuracy on stderr; when its
+header holds the model's feature names, those columns are taken by name. Predictions are
+written one sample per line: the class label (a model trained by this command on a .csv file
+writes the file's own labels; otherwise 0/1 for sigmoid, the class index for softmax), or the
+predicted values (linear); --proba writes the network's outputs instead. With -o the file
+starts with a header line (the target's name, or the class labels for --proba). A model
+trained with --standardize applies its own scaling: give it the raw features.
 """
 
 
