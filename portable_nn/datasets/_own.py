@@ -202,11 +202,9 @@ def _drop_arg(drop: Any) -> list[int | str]:
     return columns
 
 
-def _parse_int(text: str) -> int | None:
-    try:
-        return int(text)
-    except ValueError:
-        return None
+#: Cells that read as NaN or an infinity (``float`` accepts them): missing values, not labels.
+_NOT_FINITE = {f"{sign}{word}" for sign in ("", "+", "-")
+               for word in ("nan", "inf", "infinity")}
 
 
 def _target_values(table: Any, column: int) -> np.ndarray:
@@ -215,25 +213,18 @@ def _target_values(table: Any, column: int) -> np.ndarray:
     for i, cell in enumerate(cells):
         if not cell:
             raise ValueError(f"{table.where(i, column)}: an empty target cell")
-    integers = [_parse_int(cell) for cell in cells]
-    if None not in integers:  # exact, however many digits: labels come back as they were
-        return integer_array(integers)  # type: ignore[arg-type]
-    for i, cell in enumerate(cells):
-        if parse_number(cell) is None and _parse_float(cell) is not None:
+        if cell.lower() in _NOT_FINITE:
             raise ValueError(f"{table.where(i, column)}: the target {cell!r} is not a finite "
                              "number (NaN and infinities are missing values, not targets); "
                              "remove those rows")
+    try:  # exact, however many digits: labels come back as they were
+        return integer_array([int(cell) for cell in cells])
+    except ValueError:
+        pass
     numbers = [parse_number(cell) for cell in cells]
     if all(n is not None for n in numbers):
         return np.asarray(numbers, dtype=np.float64)
     return np.asarray(cells)
-
-
-def _parse_float(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
 
 
 def from_csv(path: str | os.PathLike[str], *, target: int | str = -1,

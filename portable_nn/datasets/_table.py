@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import math
 import os
 from collections.abc import Callable
@@ -168,7 +169,7 @@ def _scan_record(text: str, delimiter: str) -> tuple[list[int], bool]:
 
 def _record_text(text: str, line: int) -> str:
     """The text from line ``line`` (1-based, as ``csv.reader.line_num`` counts) to the end."""
-    return "".join(io.StringIO(text, newline="").readlines()[line - 1:])
+    return "".join(itertools.islice(io.StringIO(text, newline=""), line - 1, None))
 
 
 def _unclosed(path: str, line: int, column: int) -> str:

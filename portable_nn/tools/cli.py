@@ -732,7 +732,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         data = load_training_data(args.data, args.output, target=args.target, drop=args.drop,
                                   delimiter=args.delimiter, encoding=args.encoding)
     for warning in caught:  # such as whole-number targets trained as a regression
-        print(f"{args.prog} train: warning: {_one_line(warning.message)}", file=sys.stderr)
+        print(f"{args.prog} train: warning: {' '.join(str(warning.message).split())}",
+              file=sys.stderr)
     parts = split_samples(args, data)
     ending = _Ending()
     options = {spec.name: getattr(args, spec.name) for spec in OPTIONS if spec.cli is not None}
