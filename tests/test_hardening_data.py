@@ -415,6 +415,8 @@ class TestDataFlags:
     def test_drop_unknown_or_named_twice(self, table, tmp_path):
         with pytest.raises(ValueError, match="no column named 'ID'"):
             from_csv(table, target="kind", drop=["ID"], delimiter=";")
+        with pytest.raises(ValueError, match=r"drop=\['kind'\] includes the target column 3"):
+            from_csv(table, target="kind", drop=["kind"], delimiter=";")
         path = write(tmp_path / "d.csv", "id,id,x,y\na,b,1,0\nc,d,2,1\n")
         with pytest.raises(ValueError, match="drop='id' is ambiguous"):
             from_csv(path, drop=["id"])

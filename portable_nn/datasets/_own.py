@@ -307,7 +307,11 @@ def from_csv(path: str | os.PathLike[str], *, target: int | str = -1,
     table = read_table(path, header=header, delimiter=delimiter, encoding=encoding,
                        feature_columns=None if named else feature_columns)
     column = _column_index(target, table, "target")
-    skip = {column, *(_column_index(c, table, "drop") for c in dropped)}
+    skip = {_column_index(c, table, "drop") for c in dropped}
+    if column in skip:
+        raise ValueError(f"{table.path}: drop={dropped} includes the target "
+                         f"{table.column_name(column)}")
+    skip.add(column)
     features = [j for j in range(table.n_columns) if j not in skip]
     if not features:
         raise ValueError(f"{table.path}: {table.n_columns} column(s) and none left for features "
