@@ -248,7 +248,7 @@ def from_csv(path: str | os.PathLike[str], *, target: int | str = -1,
         :func:`~portable_nn.datasets.from_samples`), else ``"sigmoid"`` for two classes and
         ``"softmax"`` for more. Class labels may be numbers or text (``"setosa"``).
     delimiter : str or None
-        The cell separator; None detects it (one of ``, ; tab |``, by :class:`csv.Sniffer`).
+        The cell separator; None detects it (one of ``, ; tab |``, by ``csv.Sniffer``).
     encoding : str or None
         The file's text encoding. None: the one its byte-order mark names (UTF-8, UTF-16,
         UTF-32), else UTF-8.

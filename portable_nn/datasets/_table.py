@@ -118,7 +118,7 @@ def read_text(path: str, encoding: str | None) -> str:
 
 
 def sniff_delimiter(text: str) -> str:
-    r"""The delimiter of ``text`` (one of ``SNIFFED``), by :class:`csv.Sniffer`; ``","`` if unsure.
+    r"""The delimiter of ``text`` (one of ``SNIFFED``), by ``csv.Sniffer``; ``","`` if unsure.
 
     Examples
     --------
