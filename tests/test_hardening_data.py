@@ -210,7 +210,7 @@ class TestTargetEncoding:
 
     def test_target_named_twice(self, tmp_path):
         path = write(tmp_path / "t.csv", "x,y,y\n1,0,5\n2,1,6\n3,0,7\n")
-        with pytest.raises(ValueError, match=r"target='y' is ambiguous: the header names "
+        with pytest.raises(ValueError, match=r"target='y' is ambiguous: the header has it in "
                                              r"columns \[2, 3\]"):
             from_csv(path, target="y")
         assert from_csv(path, target=1).classes.tolist() == [0, 1]

@@ -175,8 +175,8 @@ def _column_index(column: int | str, table: Any, what: str) -> int:
                              f"{table.header}")
         found = [j + 1 for j, name in enumerate(table.header) if name == column]
         if len(found) > 1:
-            raise ValueError(f"{table.path}: {what}={column!r} is ambiguous: the header names "
-                             f"columns {found} so; pass the column's index instead (from 0)")
+            raise ValueError(f"{table.path}: {what}={column!r} is ambiguous: the header has it in "
+                             f"columns {found}; pass the column's index instead (from 0)")
         return table.header.index(column)
     if not -width <= column < width:
         raise ValueError(f"{table.path}: {what}={column} is outside the file's {width} columns")
