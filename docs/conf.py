@@ -23,6 +23,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "numpydoc",
+    "sphinx_copybutton",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}  # .rst: autosummary stubs
@@ -51,13 +52,30 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 numpydoc_validation_checks: set[str] = set()
 
-html_theme = "alabaster"
+# pydata-sphinx-theme (NumPy's and scikit-learn's): code blocks and wide tables scroll, never
+# clip; docs/_static/custom.css widens the text column and wraps table cells
+# (tests/test_docs_browser.py renders every page in Chromium and fails on an overflow)
+html_theme = "pydata_sphinx_theme"
 html_title = f"portable_nn {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_theme_options = {
-    "description": "Neural networks written once against the Python array API",
-    "fixed_sidebar": True,
+    "logo": {"text": f"portable_nn {release}"},
+    "navbar_align": "left",
+    "navbar_center": [],  # the pages are in the left sidebar (_templates/sidebar-site-nav.html)
+    "secondary_sidebar_items": [],  # ... with the sections of the page: more room for code
+    "navigation_with_keys": False,
+    "footer_start": ["copyright"],
+    "footer_center": [],
+    "footer_end": ["sphinx-version", "theme-version"],
 }
+html_sidebars = {"**": ["sidebar-site-nav", "page-toc"]}
+html_context = {"default_mode": "auto"}  # light or dark, as the reader's system is
+
+# copy buttons on code blocks copy the code without its prompts (">>> ", "... ", "$ ")
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = False
 html_show_sourcelink = False
 
 
