@@ -25,7 +25,7 @@ import os
 import re
 import select
 import shutil
-import subprocess
+import signal
 import sys
 import tempfile
 import time
@@ -152,15 +152,15 @@ class Chromium:
     def __init__(self, executable: str, timeout: float = 60.0):
         self.timeout = timeout
         self._profile = tempfile.mkdtemp(prefix="pnn-chromium-")
+        # the pipe ends the browser gets, copied above fd 10 (close-on-exec), so that posix_spawn
+        # can put them on fds 3 and 4 without clobbering one with the other (no preexec_fn:
+        # the test process may have threads, from PyTorch or JAX)
         to_browser, self._send_fd = os.pipe()
         self._recv_fd, from_browser = os.pipe()
-
-        def _wire():  # in the child: the pipe ends on fds 3 (commands) and 4 (answers)
-            read_end = fcntl.fcntl(to_browser, fcntl.F_DUPFD, 10)
-            write_end = fcntl.fcntl(from_browser, fcntl.F_DUPFD, 10)
-            os.dup2(read_end, 3)
-            os.dup2(write_end, 4)
-
+        commands = fcntl.fcntl(to_browser, fcntl.F_DUPFD_CLOEXEC, 10)
+        answers = fcntl.fcntl(from_browser, fcntl.F_DUPFD_CLOEXEC, 10)
+        os.close(to_browser)
+        os.close(from_browser)
         args = [executable, "--headless=new", "--remote-debugging-pipe", "--disable-gpu",
                 "--no-first-run", "--no-default-browser-check", "--disable-extensions",
                 "--hide-scrollbars", "--mute-audio", "--disable-background-networking",
@@ -168,14 +168,26 @@ class Chromium:
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.insert(1, "--no-sandbox")  # Chromium refuses its sandbox as root (CI, containers)
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                        stdout=self._log, stderr=self._log,
-                                        pass_fds=(3, 4), preexec_fn=_wire)
-        os.close(to_browser)
-        os.close(from_browser)
+        try:
+            self.pid = os.posix_spawn(executable, args, os.environ, file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, self._log.fileno(), 1),
+                (os.POSIX_SPAWN_DUP2, self._log.fileno(), 2),
+                (os.POSIX_SPAWN_DUP2, commands, 3),
+                (os.POSIX_SPAWN_DUP2, answers, 4)])
+        except OSError:
+            for fd in (self._send_fd, self._recv_fd):
+                os.close(fd)
+            self._log.close()
+            shutil.rmtree(self._profile, ignore_errors=True)
+            raise
+        finally:
+            os.close(commands)
+            os.close(answers)
         self._buffer = b""
         self._next_id = 0
         self._events: list[dict] = []
+        self._viewport: tuple[int, int] | None = None
         try:
             target = self.call("Target.createTarget", url="about:blank")["targetId"]
             self.session = self.call("Target.attachToTarget", targetId=target,
@@ -231,8 +243,10 @@ class Chromium:
 
     def open(self, url: str, width: int, height: int) -> None:
         """Load ``url`` at a viewport of ``width`` x ``height`` CSS pixels, until its load event."""
-        self.call("Emulation.setDeviceMetricsOverride", session=self.session, width=width,
-                  height=height, deviceScaleFactor=1, mobile=width < 600)
+        if self._viewport != (width, height):
+            self.call("Emulation.setDeviceMetricsOverride", session=self.session, width=width,
+                      height=height, deviceScaleFactor=1, mobile=width < 600)
+            self._viewport = (width, height)
         self._events.clear()
         self.call("Page.navigate", session=self.session, url=url)
         self.wait_for("Page.loadEventFired")
@@ -255,11 +269,13 @@ class Chromium:
         """End the browser (this process only) and remove its profile."""
         with contextlib.suppress(OSError):
             os.close(self._send_fd)  # the browser's end of the session: it exits
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while not os.waitpid(self.pid, os.WNOHANG)[0]:
+            if time.monotonic() > deadline:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+                break
+            time.sleep(0.05)
         os.close(self._recv_fd)
         self._log.close()
         shutil.rmtree(self._profile, ignore_errors=True)
