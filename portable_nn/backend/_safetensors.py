@@ -139,7 +139,7 @@ class SafetensorsArchive:
             found, found_shape = view.get_dtype(), tuple(int(n) for n in view.get_shape())
         except Exception as exc:
             raise NpzReadError(f"{self.name!r}: tensor {key!r} cannot be read: {exc}") from exc
-        if _DTYPES.get(found) != wanted:
+        if found not in _DTYPES or _DTYPES[found] != wanted:  # (np.dtype(None) is float64)
             raise NpzReadError(f"{self.name!r}: {key!r} has dtype {found}, but the model's "
                                f"dtype is {dtype}")
         if found_shape != shape:

@@ -42,10 +42,11 @@ META_KEY = "portable_nn"  # the ONNX metadata_props entry holding the JSON descr
 def onnx_classes(model: Model, classes: Sequence[Any] | None) -> list[Any] | None:
     """The class labels recorded with an exported classifier, one per output column.
 
-    - softmax: ``classes[j]`` is the label of output column ``j`` (default ``0 ... C-1``,
+    - softmax: ``classes[j]`` is the label of output column ``j`` (default: the labels
+      recorded in ``model.config["classes"]`` when training had them, else ``0 ... C-1``,
       the class indices :meth:`Model.predict` returns);
-    - sigmoid with one output: ``[negative, positive]`` (default ``[0, 1]``): the output is
-      the probability of ``classes[1]``;
+    - sigmoid with one output: ``[negative, positive]`` (default: the recorded labels, else
+      ``[0, 1]``): the output is the probability of ``classes[1]``;
     - sigmoid with several outputs (independent labels) and linear outputs: None (each
       column is its own probability or value); ``classes`` must be None.
 
@@ -68,7 +69,11 @@ def onnx_classes(model: Model, classes: Sequence[Any] | None) -> list[Any] | Non
                              "outputs (each output column is its own value); leave it None")
         return None
     if classes is None:
-        return list(range(wanted))
+        recorded = model.config.get("classes")  # the labels train() saw (the CLI's data)
+        if isinstance(recorded, list) and len(recorded) == wanted:
+            classes = recorded
+        else:
+            return list(range(wanted))
     labels = [label.item() if hasattr(label, "item") else label for label in classes]
     if len(labels) != wanted:
         raise ValueError(f"classes has {len(labels)} labels, but output={model.output!r} with "
