@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import portable_nn as pnn
@@ -48,14 +48,17 @@ def run_onnx(path, rows):
     return session.run(None, {"X": rows})[0]
 
 
-def worst_relative(found, expected, output):
-    """The largest relative difference: element by element for probabilities (sigmoid and
-    softmax outputs, however small); for a linear output, relative to each output column's
-    largest magnitude, since a value near 0 is a cancellation whose rounding depends on the
-    order of the matrix product's sums (which differs between any two BLAS libraries)."""
-    scale = np.abs(expected)
-    if output == "linear":
-        scale = np.maximum(scale, scale.max(axis=0, keepdims=True))
+def worst_relative(found, expected):
+    """The largest ``|found - expected| / scale``, ``scale`` each element's magnitude or, when
+    larger, the largest magnitude of its output column over the batch.
+
+    Relative to the output's own scale: a linear output near 0 is a cancellation, and a tiny
+    probability is ``exp`` of a pre-activation whose absolute rounding error (a few float32
+    epsilons times its size, since the two libraries sum the matrix products in different
+    orders) becomes its relative error; neither is a property of the export.
+    ``benchmarks/export.py --accuracy`` prints both this and the element-by-element worst.
+    """
+    scale = np.maximum(np.abs(expected), np.abs(expected).max(axis=0, keepdims=True))
     return float(np.max(np.abs(found - expected) / np.maximum(scale, np.finfo(scale.dtype).tiny)))
 
 
@@ -66,7 +69,7 @@ def assert_matches(model, path, X):
     found = run_onnx(path, np.ascontiguousarray(X.T))
     assert found.shape == expected.shape
     assert found.dtype == np.dtype(dtype)
-    worst = worst_relative(found, expected, model.output)
+    worst = worst_relative(found, expected)
     assert worst <= RTOL[dtype]
     return worst
 
@@ -91,7 +94,7 @@ def test_onnxruntime_equals_model(tmp_path, float_dtype, output, hidden_activati
     assert_matches(model, path, inputs(4, 64, float_dtype))
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(dims=st.lists(st.integers(1, 9), min_size=2, max_size=4),
        hidden_activation=st.sampled_from(sorted(ACTIVATIONS)),
        output=st.sampled_from(sorted(OUTPUTS)),
