@@ -626,7 +626,9 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
-            raise UsageError("--plot needs matplotlib: pip install -e '.[plot]'") from None
+            raise UsageError("--plot needs matplotlib: install the extra: pip install "
+                             "'portable-nn[plot]' (from a clone: pip install -e '.[plot]')"
+                             ) from None
     data = load_training_data(args.data, args.output)
     parts = split_samples(args, data)
     ending = _Ending()
