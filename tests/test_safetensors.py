@@ -226,3 +226,25 @@ class TestHostileFiles:
         path = tmp_path / "m.safetensors"
         os.mkfifo(path)
         self._refused(path, "FIFO")
+
+
+class TestCommandLine:
+    def test_export_safetensors(self, model, tmp_path, capsys):
+        from portable_nn.tools import cli
+
+        saved = model.save(tmp_path / "m.npz")
+        out = tmp_path / "m.safetensors"
+        assert cli.main(["export", str(saved), "--safetensors", str(out)]) == 0
+        assert str(out) in capsys.readouterr().out
+        assert_params_equal(host(pnn.load(out)), host(model))
+
+    @pytest.mark.parametrize(("extra", "match"), [
+        ([], "needs --onnx OUT.onnx or --safetensors"),
+        (["--safetensors", "m.npz"], "must end in .safetensors"),
+    ])
+    def test_export_usage_errors(self, model, tmp_path, capsys, extra, match):
+        from portable_nn.tools import cli
+
+        saved = model.save(tmp_path / "m.npz")
+        assert cli.main(["export", str(saved), *extra]) == 2
+        assert match in capsys.readouterr().err
