@@ -279,6 +279,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
                                      parser_class=_Parser)
     _add_train(commands, names)
     _add_predict(commands, names)
+    _add_export(commands)
     info = commands.add_parser("info", help="list the backends, whether they are usable here, "
                                             "their versions and devices",
                                description="List the array backends portable_nn knows, whether "
@@ -377,6 +378,23 @@ def _add_predict(commands: Any, names: str) -> None:
                      help="write the network's outputs (probabilities; values for a linear "
                           "output) instead of labels")
     _add_backend_options(sub)
+
+
+def _add_export(commands: Any) -> None:
+    sub = commands.add_parser(
+        "export", help="write a saved model as ONNX or safetensors",
+        description="Load a model saved by 'train --save' (or Model.save) and write it for use "
+                    "elsewhere: an ONNX file (input X of shape (batch, n_x), samples as rows, "
+                    "standardised inside the graph; output the network's activations, "
+                    "(batch, n_y); the class labels in its 'classes' metadata) or a "
+                    ".safetensors model file.")
+    sub.add_argument("model", metavar="MODEL", type=Path, help="a saved model (.npz or "
+                                                               ".safetensors)")
+    sub.add_argument("--onnx", type=Path, default=None, metavar="OUT.onnx",
+                     help="write an ONNX file (needs the onnx extra)")
+    sub.add_argument("--safetensors", type=Path, default=None, metavar="OUT.safetensors",
+                     help="write the model as a .safetensors model file (needs the "
+                          "safetensors extra)")
 
 
 # --------------------------------------------------------------------------- data
@@ -726,7 +744,9 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
-            raise UsageError("--plot needs matplotlib: pip install -e '.[plot]'") from None
+            raise UsageError("--plot needs matplotlib: install the extra: pip install "
+                             "'portable-nn[plot]' (from a clone: pip install -e '.[plot]')"
+                             ) from None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         data = load_training_data(args.data, args.output, target=args.target, drop=args.drop,
@@ -903,7 +923,26 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "predict": cmd_predict, "info": cmd_info}
+def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    """Run ``export``: load the model, write each file asked for, one line per file."""
+    if args.onnx is None and args.safetensors is None:
+        raise UsageError("export needs --onnx OUT.onnx or --safetensors OUT.safetensors")
+    if args.safetensors is not None and not str(args.safetensors).lower().endswith(
+            ".safetensors"):
+        raise UsageError(f"--safetensors {args.safetensors}: the file name must end in "
+                         ".safetensors")
+    if not args.model.is_file():
+        raise UsageError(f"no such model file: {args.model}")
+    model = pnn.load(args.model)
+    if args.onnx is not None:
+        print(f"wrote {model.export_onnx(args.onnx)}", file=out)
+    if args.safetensors is not None:
+        print(f"wrote {model.save(args.safetensors)}", file=out)
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "predict": cmd_predict, "export": cmd_export,
+            "info": cmd_info}
 
 
 def _one_line(exc: BaseException) -> str:

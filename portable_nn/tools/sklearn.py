@@ -39,7 +39,8 @@ try:
     from sklearn.utils.validation import check_is_fitted
 except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
     raise ImportError(
-        "portable_nn.sklearn needs scikit-learn: pip install -e '.[sklearn]'"
+        "portable_nn.sklearn needs scikit-learn: install the extra: pip install "
+        "'portable-nn[sklearn]' (from a clone: pip install -e '.[sklearn]')"
     ) from exc
 
 try:
@@ -51,7 +52,8 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.6
         """Validate like scikit-learn >= 1.6's ``validate_data`` on older releases."""
         return estimator._validate_data(X, y, reset=reset, **check_params)
 
-__all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "estimator_parameters", "make_init"]
+__all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "estimator_parameters", "make_init",
+           "register_onnx_converters"]
 
 
 def estimator_parameters(options: Sequence[Option] = OPTIONS,
@@ -490,3 +492,12 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
 def _targets(y: np.ndarray) -> np.ndarray:
     """Regression targets ``(n_samples,)`` or ``(n_samples, n_targets)`` as ``(n_y, m)``."""
     return y.reshape(1, -1) if y.ndim == 1 else y.T
+
+
+# skl2onnx converters (where skl2onnx is installed): to_onnx converts the estimators
+from portable_nn.tools._sklearn_onnx import (  # noqa: E402 (the estimators are defined first)
+    register_onnx_converters,
+    register_when_imported,
+)
+
+register_when_imported()

@@ -6,6 +6,7 @@ It assembles the array-API core (:mod:`portable_nn.core`) with the backend selec
 
 from portable_nn.training._callbacks import Callback, Run
 from portable_nn.training._errors import TrainingDivergedError
+from portable_nn.training._export import from_torch
 from portable_nn.training._init import init_params
 from portable_nn.training._model import Model
 from portable_nn.training._options import (
@@ -32,6 +33,7 @@ __all__ = [
     "Run",
     "TrainOptions",
     "TrainingDivergedError",
+    "from_torch",
     "init_params",
     "load",
     "numpydoc_parameters",

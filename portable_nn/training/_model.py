@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -259,19 +260,22 @@ class Model:
         return float(cost_from_logits(ZL, Y, output=self.output, xp=self.xp))
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save the model to ``path`` as one ``.npz`` file, atomically.
+        """Save the model to ``path`` as one ``.npz`` (or ``.safetensors``) file, atomically.
 
         The file holds every parameter plus JSON metadata (format and package version,
         ``layer_dims``, activations, output, dtype, the backend and device trained on, costs,
         metrics, iterations, ``best_iteration``, training options) and the optimizer state.
         It is written to a temporary file in the same folder, flushed and fsynced, then
         renamed over ``path``: a crash leaves the old file or the new one, never a torn file.
-        Load it with :func:`portable_nn.load` on any backend.
+        Load it with :func:`portable_nn.load` on any backend. A path ending in
+        ``.safetensors`` is written in the safetensors format (same contents, the metadata
+        as JSON in its header; needs the ``safetensors`` extra); ``.npz`` is the default.
 
         Parameters
         ----------
         path : str or path-like
-            The target file, used exactly as given (write ``"model.npz"``).
+            The target file, used exactly as given (write ``"model.npz"`` or
+            ``"model.safetensors"``).
 
         Returns
         -------
@@ -290,6 +294,76 @@ class Model:
         from portable_nn.training._persistence import save_model
 
         return save_model(self, path)
+
+    def export_onnx(self, path: str | os.PathLike[str], *,
+                    classes: Sequence[Any] | None = None) -> Path:
+        """Write the model as an ONNX file, built by running its own forward pass on ndonnx.
+
+        The graph's input ``X`` is samples as rows, ``(batch, n_x)`` with a dynamic
+        ``batch``, of the model's dtype, raw features: standardisation is inside the graph.
+        Its output ``output`` is the output layer's activations, ``(batch, n_y)``
+        (probabilities for sigmoid and softmax, values for linear). The opset is in the
+        file's ``opset_import`` and its ``"opset"`` metadata entry. The metadata entry
+        ``"portable_nn"`` is JSON describing the network; ``"classes"`` is the JSON list of
+        class labels: with softmax, ``classes[j]`` is output column ``j``'s label (default
+        ``[0, ..., C-1]``, what :meth:`predict` returns); with one sigmoid output, the output
+        is the probability of ``classes[1]`` (default ``[0, 1]``); otherwise ``null``. Needs
+        the ``onnx`` extra (ndonnx, onnx; onnxruntime to run it).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The target file, used as given (write ``"model.onnx"``); written atomically.
+        classes : sequence, optional
+            Class labels to record (see above); str, int, float or bool.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import portable_nn as pnn
+        >>> model = pnn.train(*pnn.datasets.planar(), num_iterations=10)
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.onnx")
+        >>> model.export_onnx(path).name  # doctest: +SKIP
+        'model.onnx'
+        """
+        from portable_nn.training._export import export_onnx
+
+        return export_onnx(self, path, classes=classes)
+
+    def to_torch(self) -> Any:
+        """The model as a ``torch.nn.Sequential`` of ``Linear`` and activation modules.
+
+        ``[Standardize,] Linear, activation, ..., Linear[, Sigmoid or Softmax(dim=-1)]``:
+        ``Linear.weight`` is ``W[l]`` (the same layout), ``Linear.bias`` is ``b[l]``
+        flattened; ``Standardize`` (present when the model standardises) computes
+        ``(x - mean) / std``. It takes samples as rows, ``(batch, n_x)``, and returns
+        ``predict_proba``'s output transposed, on the CPU in the model's dtype, in evaluation
+        mode. :func:`portable_nn.from_torch` turns it back into a Model. Needs PyTorch.
+
+        Returns
+        -------
+        torch.nn.Sequential
+
+        Examples
+        --------
+        >>> import portable_nn as pnn
+        >>> model = pnn.train(*pnn.datasets.planar(), num_iterations=10)
+        >>> model.to_torch()  # doctest: +SKIP
+        Sequential(
+          (0): Linear(in_features=2, out_features=4, bias=True)
+          (1): Tanh()
+          (2): Linear(in_features=4, out_features=1, bias=True)
+          (3): Sigmoid()
+        )
+        """
+        from portable_nn.training._export import to_torch
+
+        return to_torch(self)
 
     def to(self, backend: str | ModuleType = "numpy", device: Any = None,
            dtype: Any = None) -> Model:

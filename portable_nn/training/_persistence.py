@@ -10,6 +10,11 @@ A model file is an uncompressed ``.npz`` archive holding
 
 Files are written atomically and read with ``allow_pickle=False``: loading never runs code
 from the file. Every problem with a file raises :class:`ModelFileError` naming the file.
+
+A path ending in ``.safetensors`` is written and read in the safetensors format instead: the
+same members as tensors, the same JSON metadata as the ``__portable_nn__`` string of the
+header's ``__metadata__``, and the same checks (:func:`expected_members` and the metadata's
+fields) on loading.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ from portable_nn.backend import (
     Backend,
     NpzArchive,
     NpzReadError,
+    SafetensorsArchive,
     from_host,
     interrupts_deferred,
     resolve_backend,
     write_npz_atomic,
+    write_safetensors_atomic,
 )
 from portable_nn.training._callbacks import Callback, Run
 from portable_nn.training._errors import TrainingDivergedError
@@ -59,6 +66,12 @@ META_KEY = "__portable_nn__"
 STATE_PREFIX = "opt."
 MAX_METADATA = 64 << 20  # bytes of the metadata entry (UTF-32): costs of ~10**6 records
 STANDARDIZATION = ("x_mean", "x_std")  # members holding Model.standardization's (mean, std)
+SAFETENSORS_SUFFIX = ".safetensors"  # a path ending so is saved and read as safetensors
+
+
+def is_safetensors(path: str | os.PathLike[str]) -> bool:
+    """True for a path ending in ``.safetensors`` (any case): that file format, not ``.npz``."""
+    return os.fspath(path).lower().endswith(SAFETENSORS_SUFFIX)
 
 
 class ModelFileError(ValueError):
@@ -170,6 +183,8 @@ def save_model(model: Model, path: str | os.PathLike[str], *,
                checkpoint: Mapping[str, Any] | None = None) -> Path:
     """Write ``model`` to ``path`` as one ``.npz`` file, atomically (see :meth:`Model.save`).
 
+    A path ending in ``.safetensors`` is written as a safetensors file instead.
+
     Parameters
     ----------
     model : Model
@@ -192,7 +207,8 @@ def save_model(model: Model, path: str | os.PathLike[str], *,
     arrays.update({STATE_PREFIX + key: value for key, value in state_arrays.items()})
     arrays.update(_standardization_arrays(model))
     _check_members(meta, arrays)
-    return write_npz_atomic(path, arrays, {META_KEY: text})
+    write = write_safetensors_atomic if is_safetensors(path) else write_npz_atomic
+    return write(path, arrays, {META_KEY: text})
 
 
 # ---------------------------------------------------------------------------------- loading
@@ -278,7 +294,8 @@ def _parse_metadata(name: str, text: str) -> dict[str, Any]:
     return meta
 
 
-def _read_members(name: str, archive: NpzArchive, meta: dict[str, Any]) -> dict[str, Any]:
+def _read_members(name: str, archive: NpzArchive | SafetensorsArchive,
+                  meta: dict[str, Any]) -> dict[str, Any]:
     """Read exactly the members :func:`expected_members` lists, each header checked first."""
     expected = expected_members(meta)
     present = set(archive.names)
@@ -305,7 +322,8 @@ def _shorten(names: list[str]) -> str:
 def _read(path: str | os.PathLike[str]) -> _SavedModel:
     name = _check_path("path", path)
     try:
-        with NpzArchive(name) as archive:
+        opened = SafetensorsArchive if is_safetensors(name) else NpzArchive
+        with opened(name) as archive:
             if META_KEY not in archive.names:
                 raise _fail(name, f"not a portable_nn model: it has no {META_KEY!r} metadata "
                                   f"entry (its entries are {_shorten(sorted(archive.names))})")
@@ -330,7 +348,8 @@ def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = 
     Parameters
     ----------
     path : str or path-like
-        The ``.npz`` file.
+        The ``.npz`` file, or a ``.safetensors`` file (a path ending so) saved by
+        :meth:`Model.save`: the same checks apply (safetensors checks its header itself).
     backend : str or module
         Where to put the parameters: ``"numpy"`` (default), ``"torch"``, ``"jax"``, ...
     device : object, optional
