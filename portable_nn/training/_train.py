@@ -27,7 +27,7 @@ from portable_nn.training._callbacks import Callback, Callbacks, Run
 from portable_nn.training._feed import Feed
 from portable_nn.training._init import init_params
 from portable_nn.training._loop import run_loop
-from portable_nn.training._model import Model
+from portable_nn.training._model import Model, standardized
 from portable_nn.training._options import OPTIONS, TrainOptions, numpydoc_parameters
 from portable_nn.training._reporting import CostPrinter, ProgressBar
 from portable_nn.training._steps import build_steps
@@ -111,6 +111,7 @@ def train(
                                  chunk_size=None if be.name == "dask" else options.chunk_size)
     model = _start_model(X, Y, options, be, choice)
     X = model._scaled(X)  # training sees X as the model will: standardised when asked
+    Y = standardized(Y, model.target_standardization)  # and a linear output's Y too
     if options.resume is not None:
         _persistence.resume_into(model, options.resume, m=X.shape[1], options=options)
     if model.optimizer_state is None:  # a fresh run, or a checkpoint of plain gd
@@ -158,6 +159,9 @@ def _start_model(X: Any, Y: Any, options: TrainOptions, be: Backend,
         raise ValueError("standardize=True needs X in memory (the mean and standard deviation "
                          "are computed over all samples); standardise an out-of-core X "
                          "beforehand, or load it")
+    if options.standardize and options.output == "linear" and _chunked.is_streamed(Y):
+        raise ValueError("standardize=True with output='linear' standardises Y too and needs "
+                         "it in memory; load Y, or standardise it beforehand")
     if options.output == "softmax" and Y.shape[0] < 2:
         raise ValueError(f"output='softmax' needs one-hot Y with at least 2 rows, got {Y.shape}")
     params = init_params(layer_dims, init=options.init, seed=options.seed, backend=be)
@@ -165,8 +169,12 @@ def _start_model(X: Any, Y: Any, options: TrainOptions, be: Backend,
     if choice is not None:
         config["backend_choice"] = choice
     scaling = _standardization(X, be.xp) if options.standardize else None
+    # a linear output learns standardised targets too; the model undoes it in predict
+    target_scaling = _standardization(Y, be.xp) if options.standardize and \
+        options.output == "linear" else None
     return Model(params, layer_dims=layer_dims, hidden_activation=options.hidden_activation,
-                 output=options.output, backend=be, config=config, standardization=scaling)
+                 output=options.output, backend=be, config=config, standardization=scaling,
+                 target_standardization=target_scaling)
 
 
 def _standardization(X: Any, xp: ModuleType) -> tuple[Any, Any]:
