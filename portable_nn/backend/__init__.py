@@ -48,6 +48,7 @@ from portable_nn.backend._selector import (
     dtype_name,
     resolve_backend,
 )
+from portable_nn.backend._stack import user_stacklevel
 
 __all__ = [
     "CROSSOVER_FLOPS",
@@ -83,6 +84,7 @@ __all__ = [
     "shard_samples",
     "to_backend",
     "to_numpy",
+    "user_stacklevel",
     "warn_if_small",
     "write_npz_atomic",
 ]

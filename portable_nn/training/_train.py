@@ -24,6 +24,7 @@ from portable_nn.backend import (
 from portable_nn.core import init_optimizer_state
 from portable_nn.training import _chunked, _persistence
 from portable_nn.training._callbacks import Callback, Callbacks, Run
+from portable_nn.training._chance import warn_at_chance_level
 from portable_nn.training._feed import Feed
 from portable_nn.training._init import init_params
 from portable_nn.training._loop import run_loop
@@ -84,8 +85,12 @@ def train(
     Returns
     -------
     Model
-        If training is interrupted with Ctrl-C, the model reached so far is returned (its
-        ``interrupted`` is True and a warning is issued) with every cost recorded until then.
+        A classifier that ends at chance level (its final training cost is ``ln C``, or it
+        predicts no better than the most frequent class) comes with a
+        :class:`~portable_nn.training.ChanceLevelWarning` (a ``UserWarning``) saying why
+        and what to try. If training is interrupted with Ctrl-C, the model reached so far is
+        returned (its ``interrupted`` is True and a warning is issued) with every cost
+        recorded until then.
         With ``early_stopping``, the model of the best validation cost.
 
     Raises
@@ -110,6 +115,7 @@ def train(
     X, Y = _chunked.prepare_data(X, Y, be, output=options.output,  # Dask arrays stay Dask
                                  chunk_size=None if be.name == "dask" else options.chunk_size)
     model = _start_model(X, Y, options, be, choice)
+    raw_X, raw_Y = X, Y
     X = model._scaled(X)  # training sees X as the model will: standardised when asked
     Y = standardized(Y, model.target_standardization)  # and a linear output's Y too
     if options.resume is not None:
@@ -124,6 +130,8 @@ def train(
     keep_freed_memory_in_process()  # no page faults on each iteration's fresh temporaries
     with be.full_precision(), be.float_warnings_silenced():
         run_loop(run, steps, feed, Callbacks(_callbacks(options, X.shape[1]), options.cost_every))
+    if not model.interrupted and not _chunked.is_streamed(raw_X):  # learned nothing: say so
+        warn_at_chance_level(model, raw_X, raw_Y)
     return model
 
 
