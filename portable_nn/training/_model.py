@@ -79,8 +79,8 @@ class Model:
     costs : Costs
         ``{iteration: cost}`` as Python floats, a ``dict`` where a negative index counts
         records from the end: ``model.costs[-1]`` is the last recorded cost (see
-        :class:`~portable_nn.training.Costs`). The training cost the optimizer minimised. With
-        :attr:`target_standardization`, it is the cost of the *standardised* targets (half
+        ``portable_nn.training.Costs``). The training cost the optimizer minimised. With
+        ``target_standardization``, it is the cost of the *standardised* targets (half
         the mean squared error in units of each target's standard deviation: about
         ``(1 - R^2) / 2`` on the training samples); :meth:`cost`, :meth:`predict` and the
         recorded validation cost are in the target's own units.
@@ -98,7 +98,7 @@ class Model:
         is used as ``(X - mean) / std`` (``std`` is 1 for features that were constant). None
         when inputs are used as they are.
     target_standardization : tuple or None
-        ``(mean, std)``, arrays of shape ``(n_y, 1)`` like :attr:`standardization`, when the
+        ``(mean, std)``, arrays of shape ``(n_y, 1)`` like ``standardization``, when the
         targets were standardised too: ``train(..., standardize=True, output="linear")``
         trains on ``(Y - mean) / std`` (``std`` is 1 for a constant target) and the model
         undoes it, ``A * std + mean``, in :meth:`predict`, :meth:`predict_proba` and
@@ -273,7 +273,7 @@ class Model:
         """Output of the network for ``X`` of shape ``(n_x, m)``: ``A[L]``, shape ``(n_y, m)``.
 
         Probabilities for sigmoid and softmax outputs, predicted values for a linear output
-        (in the target's units: a :attr:`target_standardization` is undone), as a floating
+        (in the target's units: a ``target_standardization`` is undone), as a floating
         array of the model's backend, device and dtype.
         """
         return self._unscaled(self._forward(self._inputs(X))[0])
@@ -326,7 +326,7 @@ class Model:
     def cost(self, X: Any, Y: Any) -> float:
         """The model's cost on ``(X, Y)`` (computed stably from ``Z[L]``), as a Python float.
 
-        ``Y`` and the cost are in the target's units (a :attr:`target_standardization` is
+        ``Y`` and the cost are in the target's units (a ``target_standardization`` is
         undone on the output first), unlike ``model.costs`` of such a model.
         """
         X = self._inputs(X)

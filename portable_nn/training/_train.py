@@ -89,7 +89,7 @@ def train(
     Model
         A classifier that ends at chance level (its final training cost is ``ln C``, or it
         predicts no better than the most frequent class) comes with a
-        :class:`~portable_nn.training.ChanceLevelWarning` (a ``UserWarning``) saying why
+        ``portable_nn.training.ChanceLevelWarning`` (a ``UserWarning``) saying why
         and what to try. If training is interrupted with Ctrl-C, the model reached so far is
         returned (its ``interrupted`` is True and a warning is issued) with every cost
         recorded until then.
