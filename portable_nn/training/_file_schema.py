@@ -17,7 +17,8 @@ from portable_nn.backend import DTYPE_NAMES
 from portable_nn.core import ACTIVATIONS, OUTPUTS
 from portable_nn.training._options import check_recorded
 
-__all__ = ["FieldError", "check_metadata", "decode_metrics", "encode_metrics", "state_keys"]
+__all__ = ["FieldError", "check_metadata", "decode_metrics", "encode_metrics", "scaling_problem",
+           "state_keys"]
 
 MAX_COUNT = 2**62  # iterations, samples, Adam's step: far beyond any run, far below overflow
 
@@ -198,6 +199,32 @@ def check_metadata(meta: Mapping[str, Any]) -> None:
     for check in (_check_layer_dims, _check_choices, _check_counts, _check_history,
                   _check_config, _check_optimizer_state, _check_checkpoint):
         check(meta)
+
+
+def scaling_problem(members: Mapping[str, Any]) -> str | None:
+    """What is wrong with a file's standardisation members, or None when they are usable.
+
+    ``x_mean`` must be finite and ``x_std`` finite and positive (``train`` writes 1 for a
+    constant feature): a scale of 0, a negative one, NaN or infinity would make every
+    prediction NaN, infinite or silently mirrored. ``members`` maps member names to host
+    arrays; a file without standardisation has neither member (None).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scaling_problem({"x_mean": np.zeros((2, 1)), "x_std": np.array([[1.0], [-2.0]])})
+    "member 'x_std' is -2.0 for feature 1: a standardisation scale must be finite and > 0"
+    """
+    for key, positive in (("x_mean", False), ("x_std", True)):
+        if key not in members:
+            continue
+        for feature, value in enumerate(members[key].reshape(-1).tolist()):
+            if not math.isfinite(value) or (positive and value <= 0):
+                wanted = "finite and > 0" if positive else "finite"
+                what = "scale" if positive else "mean"
+                return (f"member {key!r} is {value!r} for feature {feature}: a standardisation "
+                        f"{what} must be {wanted}")
+    return None
 
 
 def _short(value: Any) -> str:

@@ -37,6 +37,7 @@ from portable_nn.training._file_schema import (
     check_metadata,
     decode_metrics,
     encode_metrics,
+    scaling_problem,
 )
 from portable_nn.training._model import Model
 from portable_nn.training._validate import all_finite, check_writable_target, param_shapes
@@ -202,6 +203,9 @@ class _SavedModel:
     """A model file read and checked on the host: metadata plus its NumPy arrays by member."""
 
     def __init__(self, name: str, meta: dict[str, Any], members: dict[str, Any]) -> None:
+        problem = scaling_problem(members)  # x_std of 0, < 0, NaN or inf: refused on load
+        if problem is not None:
+            raise _fail(name, f"{problem} (corrupted?)")
         self.name = name
         self.meta = meta
         self.members = members
