@@ -414,8 +414,8 @@ class Checkpointer(Callback):
             self.save(run.model, run.last_finite, run.learning_rate)
 
     def on_end(self, run: Run) -> None:
-        """Save what the run reached, unless it diverged."""
-        if run.outcome != "diverged":
+        """Save what the run reached, unless it diverged or failed before this one started."""
+        if run.outcome != "diverged" and self.started_at is not None:
             self.save(run.model, run.last_finite, run.learning_rate)
 
     def save(self, model: Model, last_finite: float | None, learning_rate: Any) -> None:
