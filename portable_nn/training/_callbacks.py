@@ -48,6 +48,11 @@ class Run:
         exception, raised by a callback or by the step, is on its way). None before.
     stop_reason : str or None
         Why a callback stopped the run (see :meth:`stop`).
+    saved : dict
+        What built-in callbacks keep across a crash (early stopping's best parameters and
+        patience count): a checkpoint writes it, a ``resume`` gives it back as ``restored``.
+    restored : dict
+        The ``saved`` of the checkpoint a run resumed from (``{}`` for a fresh run).
     """
 
     OUTCOMES = OUTCOMES
@@ -63,6 +68,9 @@ class Run:
         self.learning_rate = learning_rate
         self.outcome: str | None = None
         self.stop_reason: str | None = None
+        self.saved: dict[str, Any] = {}
+        # resume_into left the checkpoint's callback state on the model; the run takes it
+        self.restored: dict[str, Any] = model.__dict__.pop("_restored_callback_state", None) or {}
         costs = model.costs
         self.last_finite: float | None = costs[max(costs)] if costs else None
 

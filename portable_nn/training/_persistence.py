@@ -60,6 +60,7 @@ META_KEY = "__portable_nn__"
 STATE_PREFIX = "opt."
 MAX_METADATA = 64 << 20  # bytes of the metadata entry (UTF-32): costs of ~10**6 records
 STANDARDIZATION = ("x_mean", "x_std")  # members holding Model.standardization's (mean, std)
+BEST_PREFIX = "best."  # early stopping's best parameters (and "best.opt." state) in checkpoints
 
 
 class ModelFileError(ValueError):
@@ -100,6 +101,11 @@ def expected_members(meta: Mapping[str, Any]) -> dict[str, tuple[tuple[int, ...]
     if meta.get("standardize"):
         n_x = meta["layer_dims"][0]
         members.update(dict.fromkeys(STANDARDIZATION, ((n_x, 1), dtype)))
+    stopping = (meta.get("checkpoint") or {}).get("early_stopping")
+    if stopping is not None and stopping["best_iteration"] is not None:
+        members.update({BEST_PREFIX + key: (shape, dtype) for key, shape in shapes.items()})
+        members.update({BEST_PREFIX + STATE_PREFIX + key: (shapes[key[1:]], dtype)
+                        for key in stopping["state_arrays"]})
     return members
 
 
@@ -167,8 +173,28 @@ def _check_members(meta: Mapping[str, Any], arrays: Mapping[str, Any]) -> None:
                              f"layer_dims {tuple(meta['layer_dims'])} needs {shape}")
 
 
+def _early_stopping_entries(saved: Mapping[str, Any] | None
+                            ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Early stopping's state (``EarlyStopping.state()``) as checkpoint metadata and arrays."""
+    if saved is None:
+        return None, {}
+    state_arrays, scalars = _split_state(saved["optimizer_state"])
+    best = saved["best_cost"]
+    meta = {"patience": int(saved["patience"]), "waited": int(saved["waited"]),
+            "best_iteration": saved["best_iteration"], "last_iteration": saved["last_iteration"],
+            "best_cost": float(best) if best != float("inf") else "inf",
+            "state_arrays": sorted(state_arrays), "state_scalars": scalars}
+    arrays: dict[str, Any] = {}
+    if saved["params"] is not None:
+        arrays.update({BEST_PREFIX + key: value for key, value in saved["params"].items()})
+        arrays.update({BEST_PREFIX + STATE_PREFIX + key: value
+                       for key, value in state_arrays.items()})
+    return meta, arrays
+
+
 def save_model(model: Model, path: str | os.PathLike[str], *,
-               checkpoint: Mapping[str, Any] | None = None) -> Path:
+               checkpoint: Mapping[str, Any] | None = None,
+               callback_state: Mapping[str, Any] | None = None) -> Path:
     """Write ``model`` to ``path`` as one ``.npz`` file, atomically (see :meth:`Model.save`).
 
     Parameters
@@ -179,6 +205,9 @@ def save_model(model: Model, path: str | os.PathLike[str], *,
         The target file (used exactly as given).
     checkpoint : mapping, optional
         Extra facts recorded by training checkpoints (sample count, target iterations).
+    callback_state : mapping, optional
+        A checkpoint's ``run.saved``: early stopping's best point and patience count, written
+        with the checkpoint so that a resumed run stops as the uninterrupted one.
 
     Returns
     -------
@@ -187,11 +216,15 @@ def save_model(model: Model, path: str | os.PathLike[str], *,
     """
     path = check_writable_target("path", path)
     state_arrays, scalars = _split_state(model.optimizer_state)
+    stopping, best_arrays = _early_stopping_entries((callback_state or {}).get("early_stopping"))
+    if stopping is not None:
+        checkpoint = {**(checkpoint or {}), "early_stopping": stopping}
     meta = _metadata(model, state_arrays, scalars, checkpoint)
     text = json.dumps(meta, default=str, allow_nan=False)
     arrays = dict(model.params)
     arrays.update({STATE_PREFIX + key: value for key, value in state_arrays.items()})
     arrays.update(_standardization_arrays(model))
+    arrays.update(best_arrays)
     _check_members(meta, arrays)
     return write_npz_atomic(path, arrays, {META_KEY: text})
 
@@ -234,6 +267,24 @@ class _SavedModel:
             return None
         mean, std = (from_host(self.members[key], backend, name=key) for key in STANDARDIZATION)
         return mean, std
+
+    def callback_state(self) -> dict[str, Any]:
+        """The checkpoint's ``run.saved`` (host arrays), ``{}`` when it holds none."""
+        stopping = (self.meta.get("checkpoint") or {}).get("early_stopping")
+        if stopping is None:
+            return {}
+        params = state = None
+        if stopping["best_iteration"] is not None:
+            params = {key: self.members[BEST_PREFIX + key]
+                      for key in param_shapes(self.layer_dims)}
+            state = {key: self.members[BEST_PREFIX + STATE_PREFIX + key]
+                     for key in stopping["state_arrays"]}
+            state.update(stopping["state_scalars"])
+        return {"early_stopping": {
+            "best_cost": float(stopping["best_cost"]), "best_iteration":
+            stopping["best_iteration"], "last_iteration": stopping["last_iteration"],
+            "waited": stopping["waited"],
+            "patience": stopping["patience"], "params": params, "optimizer_state": state}}
 
     def to_model(self, backend: Backend) -> Model:
         params = {key: from_host(self.members[key], backend, name=key)
@@ -411,15 +462,18 @@ class Checkpointer(Callback):
     def on_record(self, run: Run) -> None:
         """Save at every multiple of ``every`` (called there; nothing without ``every``)."""
         if self.every is not None and run.iteration != self.started_at:
-            self.save(run.model, run.last_finite, run.learning_rate)
+            self.save(run.model, run.last_finite, run.learning_rate, run.saved)
 
     def on_end(self, run: Run) -> None:
         """Save what the run reached, unless it diverged or failed before this one started."""
         if run.outcome != "diverged" and self.started_at is not None:
-            self.save(run.model, run.last_finite, run.learning_rate)
+            self.save(run.model, run.last_finite, run.learning_rate, run.saved)
 
-    def save(self, model: Model, last_finite: float | None, learning_rate: Any) -> None:
+    def save(self, model: Model, last_finite: float | None, learning_rate: Any,
+             callback_state: Mapping[str, Any] | None = None) -> None:
         """Save ``model`` (params, optimizer state, costs, iterations) unless already saved.
+
+        ``callback_state`` is the run's ``run.saved`` (early stopping's state), kept with it.
 
         Raises
         ------
@@ -432,7 +486,8 @@ class Checkpointer(Callback):
         with interrupts_deferred():  # a second Ctrl-C waits until the checkpoint is written
             if not all_finite(model.params.values(), xp):
                 raise TrainingDivergedError(model.iterations, last_finite, learning_rate)
-            save_model(model, self.path, checkpoint={"m": self.m, "num_iterations": self.total})
+            save_model(model, self.path, checkpoint={"m": self.m, "num_iterations": self.total},
+                       callback_state=callback_state)
             self.saved_at = model.iterations
 
 
@@ -489,3 +544,5 @@ def resume_into(model: Model, path: str | os.PathLike[str], *, m: int, options: 
     model.optimizer_state = restored.optimizer_state
     if restored.standardization is not None:  # the checkpoint's (mean, std) of the run's X
         model.standardization = restored.standardization
+    # early stopping's best point and patience count: Run takes it as run.restored
+    model._restored_callback_state = saved.callback_state()
