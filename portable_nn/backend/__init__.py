@@ -15,7 +15,12 @@ from portable_nn.backend._auto import (
     flops_per_iteration,
     shape_of,
 )
-from portable_nn.backend._columns import ColumnReader, column_chunks, is_out_of_core
+from portable_nn.backend._columns import (
+    ColumnReader,
+    column_chunks,
+    is_out_of_core,
+    read_whole,
+)
 from portable_nn.backend._compile import compile_steps, jax_chunk_loop
 from portable_nn.backend._convert import from_host, to_backend, to_numpy
 from portable_nn.backend._dask_steps import rechunk_columns, warn_if_small
@@ -77,6 +82,7 @@ __all__ = [
     "keep_freed_memory_in_process",
     "mask_sampler",
     "read_npz",
+    "read_whole",
     "rechunk_columns",
     "resolve_backend",
     "shape_of",
