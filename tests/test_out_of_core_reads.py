@@ -66,6 +66,12 @@ class TestChunkShapes:
                                              r"gave shape \(2, 29\), expected \(2, 30\)"):
             pnn.train(Sliced(X, short=1), Y, **RUN, chunk_size=CHUNK)
 
+    def test_both_short_never_train_on_fewer_samples(self, small_data):
+        """X and Y both short: the run trained silently on fewer samples than m."""
+        X, Y = small_data
+        with pytest.raises(ValueError, match=r"X: chunk of columns 0:30: .*\(2, 27\)"):
+            pnn.train(Sliced(X, short=3), Sliced(Y, short=3), **RUN, chunk_size=CHUNK)
+
     def test_short_slices_of_Y_after_the_check(self, small_data):
         """Right while checked, short later: found at the training read that goes wrong."""
         X, Y = small_data
