@@ -6,7 +6,8 @@ float32 ``X`` of shape ``(100, m)`` (N(0, 1), 400 MB at ``m = 10**6``) and calls
 ``portable_nn.training._train._standardization(X, numpy)``, the function
 ``train(..., standardize=True)`` calls. It prints the best wall time over ``--rounds`` calls
 and the peak of NumPy's allocations during one call beyond ``X`` itself (:mod:`tracemalloc`,
-which NumPy reports its buffers to), plus whether the results are finite.
+which NumPy reports its buffers to), plus whether the results are finite (``--scale 1e20``
+multiplies the first feature by 1e20, whose square overflows float32).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ CHILD = r"""
 import sys, time, tracemalloc
 import numpy as np
 from portable_nn.training._train import _standardization
-m, rounds = int(sys.argv[1]), int(sys.argv[2])
+m, rounds, scale = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 X = np.random.default_rng(0).standard_normal((100, m), dtype=np.float32)
+X[0] *= np.float32(scale)
 tracemalloc.start()
 tracemalloc.reset_peak()
 before = tracemalloc.get_traced_memory()[0]
@@ -38,11 +40,11 @@ print(f"{best:.3f} {peak / 2**20:.1f} {finite}")
 """
 
 
-def measure(checkout: str, m: int, rounds: int) -> tuple[float, float, str]:
+def measure(checkout: str, m: int, rounds: int, scale: float) -> tuple[float, float, str]:
     """``(best seconds, peak MiB beyond X, finite)`` of the statistics in ``checkout``."""
     env = dict(os.environ, PYTHONPATH=os.path.abspath(checkout), OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", CHILD, str(m), str(rounds)], env=env,
+    out = subprocess.run([sys.executable, "-c", CHILD, str(m), str(rounds), str(scale)], env=env,
                          cwd=checkout,  # -c puts the working directory first on sys.path
                          capture_output=True, text=True, check=True)
     seconds, mib, finite = out.stdout.split()
@@ -56,10 +58,13 @@ def main() -> None:
     parser.add_argument("after")
     parser.add_argument("--m", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply the first feature by this (1e20: its square overflows)")
     args = parser.parse_args()
-    print(f"X: (100, {args.m}) float32, {100 * args.m * 4 / 2**20:.0f} MiB")
+    print(f"X: (100, {args.m}) float32, {100 * args.m * 4 / 2**20:.0f} MiB, first feature "
+          f"x {args.scale:g}")
     for label, checkout in (("before", args.before), ("after", args.after)):
-        seconds, mib, finite = measure(checkout, args.m, args.rounds)
+        seconds, mib, finite = measure(checkout, args.m, args.rounds, args.scale)
         print(f"{label:6s} {checkout}: {seconds:.3f} s, peak {mib:.1f} MiB beyond X, "
               f"finite {finite}")
 
