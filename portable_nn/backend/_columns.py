@@ -129,7 +129,8 @@ def mapped_file_problem(array: Any) -> str | None:
     must still hold the whole mapping, ``offset + nbytes`` of the array it was opened as
     (views share that mapping).
     """
-    if not isinstance(array, np.memmap) or not getattr(array, "filename", None):
+    filename = getattr(array, "filename", None)
+    if not isinstance(array, np.memmap) or not filename:
         return None
     mapping = getattr(array, "_mmap", None)
     offset = int(getattr(array, "offset", 0) or 0)
@@ -139,11 +140,11 @@ def mapped_file_problem(array: Any) -> str | None:
     else:
         needed = offset + array.nbytes
     try:
-        size = os.stat(array.filename).st_size
+        size = os.stat(filename).st_size
     except OSError as exc:
-        return f"its file {array.filename!r} cannot be read any more ({exc.strerror})"
+        return f"its file {filename!r} cannot be read any more ({exc.strerror})"
     if size < needed:
-        return (f"its file {array.filename!r} has {size} bytes, fewer than the {needed} it "
+        return (f"its file {filename!r} has {size} bytes, fewer than the {needed} it "
                 "had when mapped (truncated on disk?)")
     return None
 

@@ -110,7 +110,7 @@ def _record_point(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks,
         model.costs[i] = value
     callbacks.on_record(run)
     edited = before is not None and before.edited(model)
-    if edited:
+    if before is not None and edited:
         before.check(model)
     if run.stop_reason is not None:
         return model.params, model.optimizer_state, i

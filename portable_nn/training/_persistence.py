@@ -545,4 +545,4 @@ def resume_into(model: Model, path: str | os.PathLike[str], *, m: int, options: 
     if restored.standardization is not None:  # the checkpoint's (mean, std) of the run's X
         model.standardization = restored.standardization
     # early stopping's best point and patience count: Run takes it as run.restored
-    model._restored_callback_state = saved.callback_state()
+    vars(model)["_restored_callback_state"] = saved.callback_state()

@@ -57,7 +57,8 @@ def feature_statistics(X: Any, xp: ModuleType, *,
     def total(values: Any) -> Any:
         return xp.sum(values, axis=1, keepdims=True)
 
-    high = low = None
+    high: Any = None
+    low: Any = None
     for start, stop in bounds:  # pass 1: each feature's range
         part = X[:, start:stop]
         top, bottom = xp.max(part, axis=1, keepdims=True), xp.min(part, axis=1, keepdims=True)

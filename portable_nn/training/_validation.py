@@ -272,9 +272,9 @@ class EarlyStopping(Callback):
     def _restore(self, saved: Mapping[str, Any], backend: Any) -> None:
         self.best_cost, self.waited = float(saved["best_cost"]), int(saved["waited"])
         self.best_iteration, self.last_iteration = saved["best_iteration"], saved["last_iteration"]
-        if saved["params"] is not None:
-            self.best = (_moved(saved["params"], backend),
-                         _moved(saved["optimizer_state"], backend))
+        params = _moved(saved["params"], backend)
+        if params is not None:
+            self.best = (params, _moved(saved["optimizer_state"], backend))
 
     def on_record(self, run: Run) -> None:
         """Keep the parameters if the validation cost improved; stop when patience runs out."""
