@@ -16,7 +16,12 @@ from portable_nn.backend._auto import (
     flops_per_iteration,
     shape_of,
 )
-from portable_nn.backend._columns import ColumnReader, column_chunks, is_out_of_core
+from portable_nn.backend._columns import (
+    ColumnReader,
+    column_chunks,
+    is_out_of_core,
+    read_whole,
+)
 from portable_nn.backend._compile import compile_steps, compiler_of, jax_chunk_loop
 from portable_nn.backend._convert import from_host, to_backend, to_numpy
 from portable_nn.backend._dask_steps import rechunk_columns, warn_if_small
@@ -88,6 +93,7 @@ __all__ = [
     "onnx_namespace",
     "onnx_opset",
     "read_npz",
+    "read_whole",
     "rechunk_columns",
     "resolve_backend",
     "sequential_layers",

@@ -57,11 +57,16 @@ class Costs(dict):
 
 
 def standardized(X: Any, standardization: tuple[Any, Any] | None) -> Any:
-    """``(X - mean) / std`` for ``standardization = (mean, std)``; ``X`` itself for None."""
+    """``(X - mean) / std`` for ``standardization = (mean, std)``; ``X`` itself for None.
+
+    Computed as ``(X / 2 - mean / 2) / (std / 2)``: the same bits (halving is exact), but the
+    difference cannot overflow when ``X`` and ``mean`` are near the largest float with
+    opposite signs.
+    """
     if standardization is None:
         return X
     mean, std = standardization
-    return (X - mean) / std
+    return (X * 0.5 - mean * 0.5) / (std * 0.5)
 
 
 class Model:

@@ -24,7 +24,7 @@ from typing import Any
 from portable_nn.backend import DTYPE_NAMES
 from portable_nn.core import ACTIVATIONS, OPTIMIZERS, OUTPUTS
 from portable_nn.training import _validate as check
-from portable_nn.training._callbacks import Callback
+from portable_nn.training._callbacks import Callback, check_every
 from portable_nn.training._init import INITS
 from portable_nn.training._validation import (
     check_early_stopping_needs_validation,
@@ -179,11 +179,7 @@ def _callbacks(name: str, value: Any) -> tuple[Callback, ...]:
         if not isinstance(item, Callback):
             raise TypeError(f"{name} must hold portable_nn.Callback objects (subclass it), got "
                             f"{type(item).__name__}: {item!r}")
-        every = item.every
-        if every is not None and (isinstance(every, bool) or not isinstance(every, int)
-                                  or every < 1):
-            raise ValueError(f"{name}: {type(item).__name__}.every must be None or an int "
-                             f">= 1, got {every!r}")
+        check_every(item, name)  # any integer (np.int64 too), not a bool
     return tuple(value)
 
 

@@ -44,6 +44,7 @@ from portable_nn.training._file_schema import (
     check_metadata,
     decode_metrics,
     encode_metrics,
+    scaling_problem,
 )
 from portable_nn.training._model import Model
 from portable_nn.training._validate import all_finite, check_writable_target, param_shapes
@@ -73,6 +74,7 @@ SAFETENSORS_SUFFIX = ".safetensors"  # a path ending so is saved and read as saf
 def is_safetensors(path: str | os.PathLike[str]) -> bool:
     """True for a path ending in ``.safetensors`` (any case): that file format, not ``.npz``."""
     return os.fspath(path).lower().endswith(SAFETENSORS_SUFFIX)
+BEST_PREFIX = "best."  # early stopping's best parameters (and "best.opt." state) in checkpoints
 
 
 class ModelFileError(ValueError):
@@ -117,6 +119,11 @@ def expected_members(meta: Mapping[str, Any]) -> dict[str, tuple[tuple[int, ...]
     if meta.get("standardize_target"):
         n_y = meta["layer_dims"][-1]
         members.update(dict.fromkeys(TARGET_STANDARDIZATION, ((n_y, 1), dtype)))
+    stopping = (meta.get("checkpoint") or {}).get("early_stopping")
+    if stopping is not None and stopping["best_iteration"] is not None:
+        members.update({BEST_PREFIX + key: (shape, dtype) for key, shape in shapes.items()})
+        members.update({BEST_PREFIX + STATE_PREFIX + key: (shapes[key[1:]], dtype)
+                        for key in stopping["state_arrays"]})
     return members
 
 
@@ -192,8 +199,28 @@ def _check_members(meta: Mapping[str, Any], arrays: Mapping[str, Any]) -> None:
                              f"layer_dims {tuple(meta['layer_dims'])} needs {shape}")
 
 
+def _early_stopping_entries(saved: Mapping[str, Any] | None
+                            ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Early stopping's state (``EarlyStopping.state()``) as checkpoint metadata and arrays."""
+    if saved is None:
+        return None, {}
+    state_arrays, scalars = _split_state(saved["optimizer_state"])
+    best = saved["best_cost"]
+    meta = {"patience": int(saved["patience"]), "waited": int(saved["waited"]),
+            "best_iteration": saved["best_iteration"], "last_iteration": saved["last_iteration"],
+            "best_cost": float(best) if best != float("inf") else "inf",
+            "state_arrays": sorted(state_arrays), "state_scalars": scalars}
+    arrays: dict[str, Any] = {}
+    if saved["params"] is not None:
+        arrays.update({BEST_PREFIX + key: value for key, value in saved["params"].items()})
+        arrays.update({BEST_PREFIX + STATE_PREFIX + key: value
+                       for key, value in state_arrays.items()})
+    return meta, arrays
+
+
 def save_model(model: Model, path: str | os.PathLike[str], *,
-               checkpoint: Mapping[str, Any] | None = None) -> Path:
+               checkpoint: Mapping[str, Any] | None = None,
+               callback_state: Mapping[str, Any] | None = None) -> Path:
     """Write ``model`` to ``path`` as one ``.npz`` file, atomically (see :meth:`Model.save`).
 
     A path ending in ``.safetensors`` is written as a safetensors file instead.
@@ -206,6 +233,9 @@ def save_model(model: Model, path: str | os.PathLike[str], *,
         The target file (used exactly as given).
     checkpoint : mapping, optional
         Extra facts recorded by training checkpoints (sample count, target iterations).
+    callback_state : mapping, optional
+        A checkpoint's ``run.saved``: early stopping's best point and patience count, written
+        with the checkpoint so that a resumed run stops as the uninterrupted one.
 
     Returns
     -------
@@ -214,11 +244,15 @@ def save_model(model: Model, path: str | os.PathLike[str], *,
     """
     path = check_writable_target("path", path)
     state_arrays, scalars = _split_state(model.optimizer_state)
+    stopping, best_arrays = _early_stopping_entries((callback_state or {}).get("early_stopping"))
+    if stopping is not None:
+        checkpoint = {**(checkpoint or {}), "early_stopping": stopping}
     meta = _metadata(model, state_arrays, scalars, checkpoint)
     text = json.dumps(meta, default=str, allow_nan=False)
     arrays = dict(model.params)
     arrays.update({STATE_PREFIX + key: value for key, value in state_arrays.items()})
     arrays.update(_standardization_arrays(model))
+    arrays.update(best_arrays)
     _check_members(meta, arrays)
     write = write_safetensors_atomic if is_safetensors(path) else write_npz_atomic
     return write(path, arrays, {META_KEY: text})
@@ -231,6 +265,9 @@ class _SavedModel:
     """A model file read and checked on the host: metadata plus its NumPy arrays by member."""
 
     def __init__(self, name: str, meta: dict[str, Any], members: dict[str, Any]) -> None:
+        problem = scaling_problem(members)  # x_std of 0, < 0, NaN or inf: refused on load
+        if problem is not None:
+            raise _fail(name, f"{problem} (corrupted?)")
         self.name = name
         self.meta = meta
         self.members = members
@@ -261,6 +298,24 @@ class _SavedModel:
         mean, std = (from_host(self.members[key], backend, name=key)
                      for key in (TARGET_STANDARDIZATION if target else STANDARDIZATION))
         return mean, std
+
+    def callback_state(self) -> dict[str, Any]:
+        """The checkpoint's ``run.saved`` (host arrays), ``{}`` when it holds none."""
+        stopping = (self.meta.get("checkpoint") or {}).get("early_stopping")
+        if stopping is None:
+            return {}
+        params = state = None
+        if stopping["best_iteration"] is not None:
+            params = {key: self.members[BEST_PREFIX + key]
+                      for key in param_shapes(self.layer_dims)}
+            state = {key: self.members[BEST_PREFIX + STATE_PREFIX + key]
+                     for key in stopping["state_arrays"]}
+            state.update(stopping["state_scalars"])
+        return {"early_stopping": {
+            "best_cost": float(stopping["best_cost"]), "best_iteration":
+            stopping["best_iteration"], "last_iteration": stopping["last_iteration"],
+            "waited": stopping["waited"],
+            "patience": stopping["patience"], "params": params, "optimizer_state": state}}
 
     def to_model(self, backend: Backend) -> Model:
         params = {key: from_host(self.members[key], backend, name=key)
@@ -453,15 +508,18 @@ class Checkpointer(Callback):
     def on_record(self, run: Run) -> None:
         """Save at every multiple of ``every`` (called there; nothing without ``every``)."""
         if self.every is not None and run.iteration != self.started_at:
-            self.save(run.model, run.last_finite, run.learning_rate)
+            self.save(run.model, run.last_finite, run.learning_rate, run.saved)
 
     def on_end(self, run: Run) -> None:
-        """Save what the run reached, unless it diverged."""
-        if run.outcome != "diverged":
-            self.save(run.model, run.last_finite, run.learning_rate)
+        """Save what the run reached, unless it diverged or failed before this one started."""
+        if run.outcome != "diverged" and self.started_at is not None:
+            self.save(run.model, run.last_finite, run.learning_rate, run.saved)
 
-    def save(self, model: Model, last_finite: float | None, learning_rate: Any) -> None:
+    def save(self, model: Model, last_finite: float | None, learning_rate: Any,
+             callback_state: Mapping[str, Any] | None = None) -> None:
         """Save ``model`` (params, optimizer state, costs, iterations) unless already saved.
+
+        ``callback_state`` is the run's ``run.saved`` (early stopping's state), kept with it.
 
         Raises
         ------
@@ -474,7 +532,8 @@ class Checkpointer(Callback):
         with interrupts_deferred():  # a second Ctrl-C waits until the checkpoint is written
             if not all_finite(model.params.values(), xp):
                 raise TrainingDivergedError(model.iterations, last_finite, learning_rate)
-            save_model(model, self.path, checkpoint={"m": self.m, "num_iterations": self.total})
+            save_model(model, self.path, checkpoint={"m": self.m, "num_iterations": self.total},
+                       callback_state=callback_state)
             self.saved_at = model.iterations
 
 
@@ -533,3 +592,5 @@ def resume_into(model: Model, path: str | os.PathLike[str], *, m: int, options: 
         model.standardization = restored.standardization
     if restored.target_standardization is not None:  # and of its Y (a linear output)
         model.target_standardization = restored.target_standardization
+    # early stopping's best point and patience count: Run takes it as run.restored
+    vars(model)["_restored_callback_state"] = saved.callback_state()

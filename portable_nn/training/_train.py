@@ -33,6 +33,7 @@ from portable_nn.training._loop import run_loop
 from portable_nn.training._model import Model, standardized
 from portable_nn.training._options import OPTIONS, TrainOptions, numpydoc_parameters
 from portable_nn.training._reporting import CostPrinter, ProgressBar
+from portable_nn.training._statistics import feature_statistics
 from portable_nn.training._steps import build_steps
 from portable_nn.training._validation import validation_callbacks
 
@@ -212,11 +213,11 @@ def _start_model(X: Any, Y: Any, options: TrainOptions, be: Backend,
 
 
 def _standardization(X: Any, xp: ModuleType) -> tuple[Any, Any]:
-    """Per-feature ``(mean, std)``, shape ``(n_x, 1)``; constant features get ``std`` 1."""
-    mean = xp.mean(X, axis=1, keepdims=True)
-    std = xp.std(X, axis=1, keepdims=True)
-    constant = xp.max(X, axis=1, keepdims=True) == xp.min(X, axis=1, keepdims=True)
-    return mean, xp.where(constant, xp.ones_like(std), std)
+    """Per-feature ``(mean, std)``, shape ``(n_x, 1)``; constant features get ``std`` 1.
+
+    Finite for any finite ``X`` (no square that overflows; see :mod:`._statistics`).
+    """
+    return feature_statistics(X, xp)
 
 
 def _callbacks(options: TrainOptions, m: int) -> list[Callback]:

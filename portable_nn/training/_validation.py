@@ -41,6 +41,7 @@ __all__ = [
 
 VALIDATION_COST = "validation_cost"
 VALIDATION_ACCURACY = "validation_accuracy"
+STATE_KEY = "early_stopping"  # its entry of run.saved / run.restored (checkpoints)
 
 
 # ------------------------------------------------------------------------ option checks
@@ -245,10 +246,41 @@ class EarlyStopping(Callback):
         self.best_iteration: int | None = None
         self.best: tuple[dict[str, Any], Any] | None = None
         self.waited = 0
+        self.last_iteration: int | None = None  # the last record point counted
 
     def on_start(self, run: Run) -> None:
-        """Forget any earlier run."""
+        """Forget any earlier run; after a ``resume``, take up the checkpoint's state.
+
+        A checkpoint holds the best record point's parameters, optimizer state, cost and
+        iteration and the count of record points without improvement (``run.restored``), so a
+        resumed run stops where, and with the model, the uninterrupted run would.
+        """
         self._reset()
+        restored = run.restored.get(STATE_KEY)
+        if restored is not None:
+            self._restore(restored, run.backend)
+        run.saved[STATE_KEY] = self.state()
+
+    def state(self) -> dict[str, Any]:
+        """What a checkpoint keeps of early stopping (``run.saved["early_stopping"]``).
+
+        ``best_cost``, ``best_iteration``, ``waited``, ``patience``, ``last_iteration`` (the
+        last record point counted: a resumed run scores the checkpoint's iteration again, and
+        must not count it twice), and the ``params`` and ``optimizer_state`` of the best point
+        (None before one).
+        """
+        params, state = self.best if self.best is not None else (None, None)
+        return {"best_cost": self.best_cost, "best_iteration": self.best_iteration,
+                "waited": self.waited, "patience": self.patience,
+                "last_iteration": self.last_iteration, "params": params,
+                "optimizer_state": state}
+
+    def _restore(self, saved: Mapping[str, Any], backend: Any) -> None:
+        self.best_cost, self.waited = float(saved["best_cost"]), int(saved["waited"])
+        self.best_iteration, self.last_iteration = saved["best_iteration"], saved["last_iteration"]
+        params = _moved(saved["params"], backend)
+        if params is not None:
+            self.best = (params, _moved(saved["optimizer_state"], backend))
 
     def on_record(self, run: Run) -> None:
         """Keep the parameters if the validation cost improved; stop when patience runs out."""
@@ -256,13 +288,18 @@ class EarlyStopping(Callback):
         if run.iteration not in costs:
             raise RuntimeError("EarlyStopping needs a ValidationScore before it in the run's "
                                f"callbacks: no validation cost at iteration {run.iteration}")
+        if self.last_iteration is not None and run.iteration <= self.last_iteration:
+            return  # counted before the checkpoint this run resumed from
+        self.last_iteration = run.iteration
         cost = costs[run.iteration]
         if cost < self.best_cost:  # NaN is never an improvement
             self.best_cost, self.best_iteration, self.waited = cost, run.iteration, 0
             self.best = (_copied(run.model.params, run.backend.xp),
                          _copied(run.model.optimizer_state, run.backend.xp))
+            run.saved[STATE_KEY] = self.state()
             return
         self.waited += 1
+        run.saved[STATE_KEY] = self.state()
         if self.waited >= self.patience:
             run.stop(f"early stopping: no lower validation cost in {self.patience} record "
                      f"points; the best, {self.best_cost:.6g}, was at iteration "
@@ -277,6 +314,10 @@ class EarlyStopping(Callback):
         model.params = _moved(params, model.backend_info)
         model.optimizer_state = _moved(state, model.backend_info)
         model.iterations = model.best_iteration = self.best_iteration
+        # the final checkpoint holds the best point: a run resumed from it goes on from there
+        # as this one did after it (nothing waited yet, the best point counted)
+        self.waited, self.last_iteration = 0, self.best_iteration
+        run.saved[STATE_KEY] = self.state()
 
 
 def _moved(arrays: Mapping[str, Any] | None, backend: Any) -> dict[str, Any] | None:
