@@ -238,8 +238,9 @@ def scaling_problem(members: Mapping[str, Any]) -> str | None:
 
     ``x_mean`` (and a regression's ``y_mean``) must be finite and ``x_std`` (``y_std``)
     finite and positive (``train`` writes 1 for a constant feature): a scale of 0, a negative
-    one, NaN or infinity would make every prediction NaN, infinite or silently mirrored. ``members`` maps member names to host
-    arrays; a file without standardisation has neither member (None).
+    one, NaN or infinity would make every prediction NaN, infinite or silently mirrored.
+    ``members`` maps member names to host arrays; a file without standardisation has neither
+    member (None).
 
     Examples
     --------
