@@ -10,6 +10,7 @@ from portable_nn.training._init import init_params
 from portable_nn.training._model import Model
 from portable_nn.training._options import (
     OPTIONS,
+    RECIPES,
     TOOL_OPTIONS,
     Cli,
     EstimatorParam,
@@ -22,6 +23,7 @@ from portable_nn.training._train import train
 
 __all__ = [
     "OPTIONS",
+    "RECIPES",
     "TOOL_OPTIONS",
     "Callback",
     "Cli",
