@@ -53,7 +53,7 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.6
 
 __all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "estimator_parameters", "make_init"]
 
-#: ``early_stopping``'s patience when ``n_iter_no_change`` is ``None`` or 0 (the tabular value).
+#: ``early_stopping``'s patience when ``n_iter_no_change`` is ``None`` (the tabular value).
 _PATIENCE = 10
 
 
@@ -206,8 +206,13 @@ class _NeuralNetBase(BaseEstimator):
                 X, y, test_size=self._checked("validation_fraction"),
                 random_state=self._checked("seed"), stratify=y if stratify else None)
             held = (X_val.T, encode(y_val))
-            patience = self._checked("n_iter_no_change") or _PATIENCE
-            options.update(validation=held, early_stopping=patience)
+            # as scikit-learn's MLP: the validation cost, not the training cost, decides
+            patience = self._checked("n_iter_no_change")
+            if patience == 0:
+                raise ValueError("n_iter_no_change must be >= 1 with early_stopping=True (the "
+                                 "validation patience), got 0")
+            patience = _PATIENCE if patience is None else patience
+            options.update(validation=held, early_stopping=patience, n_iter_no_change=0)
         with warnings.catch_warnings():  # the estimator transposes: the layout is certain
             warnings.filterwarnings("ignore", message="X is square", category=UserWarning)
             self.model_ = pnn.train(X.T, encode(y), output=output, **options)

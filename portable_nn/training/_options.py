@@ -418,8 +418,9 @@ in ``model.costs``, with the L2 term) that counts as an improvement over the bes
         None, "int or None", """
 Stop when the training cost has not fallen by more than ``tol`` below its best for this many
 record points (every ``cost_every`` iterations) in a row, as scikit-learn's MLP does; ``0``:
-never, run all ``num_iterations``. The model keeps its last parameters. The estimators also
-use it as ``early_stopping``'s patience (10 when it is 0).""", check=integer(0), recipe=True,
+never, run all ``num_iterations``. The model keeps its last parameters. In the estimators with
+``early_stopping``, it is the validation patience instead (``>= 1``; 10 when ``None``), as in
+scikit-learn.""", check=integer(0), recipe=True,
         cli=Cli("--n-iter-no-change", "stop when the training cost has not fallen by more "
                 "than --tol for N record points (0: never)", text="int", metavar="N"))
     chunk_size: int | str | None = option(
