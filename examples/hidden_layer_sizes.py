@@ -28,7 +28,7 @@ def main() -> None:
     print(f"{'hidden units':>12}  {'accuracy':>8}  {'final cost':>10}  {'time':>6}")
     for n_h in SIZES:
         start = time.perf_counter()
-        model = pnn.train(X, Y, hidden=n_h, learning_rate=1.2, num_iterations=args.iterations,
+        model = pnn.train(X, Y, recipe="lesson", hidden=n_h, learning_rate=1.2, num_iterations=args.iterations,
                           backend=args.backend)
         seconds = time.perf_counter() - start
         cost = list(model.costs.values())[-1]
