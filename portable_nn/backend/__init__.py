@@ -48,6 +48,7 @@ from portable_nn.backend._selector import (
     dtype_name,
     resolve_backend,
 )
+from portable_nn.backend._stack import user_stacklevel
 from portable_nn.backend._targets import infer_output
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "shard_samples",
     "to_backend",
     "to_numpy",
+    "user_stacklevel",
     "warn_if_small",
     "write_npz_atomic",
 ]

@@ -21,7 +21,16 @@ from typing import Any, NamedTuple, NoReturn, TextIO
 import numpy as np
 
 import portable_nn as pnn
-from portable_nn.training import OPTIONS, RECIPES, TOOL_OPTIONS, Callback, Option, Run
+from portable_nn.training import (
+    OPTIONS,
+    RECIPES,
+    TOOL_OPTIONS,
+    Callback,
+    ChanceLevelWarning,
+    Option,
+    Run,
+    chance_level,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -524,30 +533,6 @@ def _save_figure(model: pnn.Model, X: np.ndarray, Y: np.ndarray, path: Path) -> 
     fig.savefig(path, dpi=80)
 
 
-def _chance_level(model: pnn.Model, X: np.ndarray, Y: np.ndarray) -> str | None:
-    """Say how training ended at chance level, or None when it did not (or is a regression).
-
-    Chance level: a final cost within 1% of ``ln C`` (``C`` classes; ``n_y ln 2`` for
-    sigmoid outputs), or a training accuracy no better than predicting the majority class.
-    """
-    if model.output == "linear" or X.shape[1] == 0:
-        return None
-    n_y = Y.shape[0]
-    chance = n_y * math.log(2.0) if model.output == "sigmoid" else math.log(n_y)
-    name = f"{n_y} ln 2" if model.output == "sigmoid" and n_y > 1 else (
-        "ln 2" if model.output == "sigmoid" else f"ln {n_y}")
-    cost = model.cost(X, Y)
-    codes = Y.argmax(axis=0) if model.output == "softmax" else Y.ravel()
-    majority = float(np.bincount(codes.astype(np.int64)).max()) / codes.size
-    accuracy = model.accuracy(X, Y)
-    if abs(cost - chance) <= 0.01 * chance:
-        return f"the final cost {cost:.4f} is {name} = {chance:.4f} within 1%"
-    if accuracy <= majority + 1e-12:
-        return (f"the training accuracy {accuracy:.2%} is no better than always predicting "
-                f"the most frequent class ({majority:.2%})")
-    return None
-
-
 def _recipe(args: argparse.Namespace) -> str:
     """``--recipe``; ``auto`` is the lesson's for the lesson's planar data set, else tabular."""
     if args.recipe != "auto":
@@ -635,14 +620,16 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
                    validation=None if
                    parts.validation is None else (parts.validation.X, parts.validation.Y))
     start = time.perf_counter()
-    model = pnn.train(parts.train.X, parts.train.Y, **options)
+    with warnings.catch_warnings():  # said below, in the command line's words
+        warnings.simplefilter("ignore", ChanceLevelWarning)
+        model = pnn.train(parts.train.X, parts.train.Y, **options)
     seconds = time.perf_counter() - start
     if data.classes is not None:  # saved with the model: predict writes the file's own labels
         model.config["classes"] = data.classes.tolist()
     _summary(args, model, data, parts, seconds, out)
     if parts.validation is not None:
         _validation_summary(args, model, parts.validation, ending, out)
-    why = _chance_level(model, parts.train.X, parts.train.Y)
+    why = chance_level(model, parts.train.X, parts.train.Y)
     if why is not None:
         _warn_chance_level(args.prog, why, model.standardization is not None)
     if args.save is not None:

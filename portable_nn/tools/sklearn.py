@@ -275,6 +275,8 @@ def _model_to_host(model: pnn.Model) -> dict[str, Any]:
         "dtype": model.backend_info.dtype_name,
         "standardization": None if model.standardization is None else
         tuple(np.array(pnn.to_numpy(a)) for a in model.standardization),
+        "target_standardization": None if model.target_standardization is None else
+        tuple(np.array(pnn.to_numpy(a)) for a in model.target_standardization),
         "metrics": {name: dict(values) for name, values in model.metrics.items()},
         "best_iteration": model.best_iteration,
     }
@@ -287,6 +289,7 @@ def _model_from_host(saved: dict[str, Any], self_device: Any) -> pnn.Model:
                       backend=host, costs=saved["costs"], iterations=saved["iterations"],
                       interrupted=saved["interrupted"], config=saved["config"],
                       standardization=saved.get("standardization"),
+                      target_standardization=saved.get("target_standardization"),
                       metrics=saved.get("metrics"), best_iteration=saved.get("best_iteration"))
     if saved["backend"] == "numpy":
         return model
@@ -404,7 +407,9 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
     """A fully-connected network regressor with scikit-learn's interface.
 
     The output layer is linear and the cost is half the mean squared error. ``y`` may have one
-    target (n_samples,) or several (n_samples, n_targets).
+    target (n_samples,) or several (n_samples, n_targets). With ``standardize`` (on in the
+    default tabular recipe) the targets are standardised too (their mean and standard deviation
+    are kept in the model and undone by ``predict``).
 
     Parameters
     ----------

@@ -5,6 +5,7 @@ It assembles the array-API core (:mod:`portable_nn.core`) with the backend selec
 """
 
 from portable_nn.training._callbacks import Callback, Run
+from portable_nn.training._chance import ChanceLevelWarning, chance_level
 from portable_nn.training._errors import TrainingDivergedError
 from portable_nn.training._init import init_params
 from portable_nn.training._model import Model
@@ -26,6 +27,7 @@ __all__ = [
     "RECIPES",
     "TOOL_OPTIONS",
     "Callback",
+    "ChanceLevelWarning",
     "Cli",
     "EstimatorParam",
     "Model",
@@ -34,6 +36,7 @@ __all__ = [
     "Run",
     "TrainOptions",
     "TrainingDivergedError",
+    "chance_level",
     "init_params",
     "load",
     "numpydoc_parameters",

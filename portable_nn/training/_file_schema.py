@@ -64,7 +64,7 @@ def _check_counts(meta: Mapping[str, Any]) -> None:
     _need(isinstance(costs, list) and all(
         isinstance(p, list) and len(p) == 2 and _is_int(p[0]) and _is_real(p[1]) for p in costs),
         "costs", "is not a list of [iteration, finite cost] pairs")
-    for key in ("interrupted", "standardize"):
+    for key in ("interrupted", "standardize", "standardize_target"):
         _need(isinstance(meta.get(key, False), bool), key,
               f"is {_short(meta.get(key))}, not true or false")
     for key in ("package_version", "backend", "device"):

@@ -36,7 +36,11 @@ class Model:
     output : str
         ``"sigmoid"``, ``"softmax"`` or ``"linear"``.
     costs : dict
-        ``{iteration: cost}`` as Python floats.
+        ``{iteration: cost}`` as Python floats: the training cost the optimizer minimised. With
+        :attr:`target_standardization`, it is the cost of the *standardised* targets (half
+        the mean squared error in units of each target's standard deviation: about
+        ``(1 - R^2) / 2`` on the training samples); :meth:`cost`, :meth:`predict` and the
+        recorded validation cost are in the target's own units.
     iterations : int
         The number of parameter updates made so far.
     interrupted : bool
@@ -50,6 +54,13 @@ class Model:
         when the model was trained with ``standardize=True``: every ``X`` given to the model
         is used as ``(X - mean) / std`` (``std`` is 1 for features that were constant). None
         when inputs are used as they are.
+    target_standardization : tuple or None
+        ``(mean, std)``, arrays of shape ``(n_y, 1)`` like :attr:`standardization`, when the
+        targets were standardised too: ``train(..., standardize=True, output="linear")``
+        trains on ``(Y - mean) / std`` (``std`` is 1 for a constant target) and the model
+        undoes it, ``A * std + mean``, in :meth:`predict`, :meth:`predict_proba` and
+        :meth:`cost`, so predictions come back in the target's units. Saved, loaded and
+        resumed with the model. None otherwise.
     metrics : dict
         ``{name: {iteration: value}}``: what callbacks recorded beside the cost with
         :meth:`record`, such as ``"validation_cost"`` and ``"validation_accuracy"`` (Python
@@ -73,6 +84,7 @@ class Model:
         config: dict[str, Any] | None = None,
         optimizer_state: dict[str, Any] | None = None,
         standardization: tuple[Any, Any] | None = None,
+        target_standardization: tuple[Any, Any] | None = None,
         metrics: dict[str, dict[int, float]] | None = None,
         best_iteration: int | None = None,
     ) -> None:
@@ -86,6 +98,7 @@ class Model:
         self.config = dict(config or {})
         self.optimizer_state = optimizer_state
         self.standardization = standardization
+        self.target_standardization = target_standardization
         self.metrics = {name: dict(values) for name, values in (metrics or {}).items()}
         self.best_iteration = best_iteration
         self._backend = backend
@@ -176,6 +189,13 @@ class Model:
         """
         return standardized(X, self.standardization)
 
+    def _unscaled(self, A: Any) -> Any:
+        """A linear output in the target's units (``A * std + mean``, or ``A`` itself)."""
+        if self.target_standardization is None:
+            return A
+        mean, std = self.target_standardization
+        return A * std + mean
+
     def _forward(self, X: Any) -> tuple[Any, dict[str, Any]]:
         """Forward pass on checked inputs, standardised first when the model says so."""
         with self.backend_info.full_precision():
@@ -200,10 +220,11 @@ class Model:
     def predict_proba(self, X: Any) -> Any:
         """Output of the network for ``X`` of shape ``(n_x, m)``: ``A[L]``, shape ``(n_y, m)``.
 
-        Probabilities for sigmoid and softmax outputs, predicted values for a linear output,
-        as a floating array of the model's backend, device and dtype.
+        Probabilities for sigmoid and softmax outputs, predicted values for a linear output
+        (in the target's units: a :attr:`target_standardization` is undone), as a floating
+        array of the model's backend, device and dtype.
         """
-        return self._forward(self._inputs(X))[0]
+        return self._unscaled(self._forward(self._inputs(X))[0])
 
     def predict(self, X: Any) -> Any:
         """Predictions for ``X`` of shape ``(n_x, m)``, as an array of the model's backend.
@@ -251,11 +272,15 @@ class Model:
         return correct / (Y.shape[0] * Y.shape[1])
 
     def cost(self, X: Any, Y: Any) -> float:
-        """The model's cost on ``(X, Y)`` (computed stably from ``Z[L]``), as a Python float."""
+        """The model's cost on ``(X, Y)`` (computed stably from ``Z[L]``), as a Python float.
+
+        ``Y`` and the cost are in the target's units (a :attr:`target_standardization` is
+        undone on the output first), unlike ``model.costs`` of such a model.
+        """
         X = self._inputs(X)
         Y = self._targets(Y, X.shape[1])
         _, cache = self._forward(X)
-        ZL = cache[f"Z{len(self.layer_dims) - 1}"]
+        ZL = self._unscaled(cache[f"Z{len(self.layer_dims) - 1}"])
         return float(cost_from_logits(ZL, Y, output=self.output, xp=self.xp))
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -313,10 +338,14 @@ class Model:
             return target.xp.asarray(moved, copy=True) if moved is value else moved
 
         params = {key: copied(key, value) for key, value in self.params.items()}
-        scaling = None
+        scaling = target_scaling = None
         if self.standardization is not None:
             scaling = tuple(copied(key, value) for key, value in
                             zip(("x_mean", "x_std"), self.standardization, strict=True))
+        if self.target_standardization is not None:
+            target_scaling = tuple(copied(key, value) for key, value in
+                                   zip(("y_mean", "y_std"), self.target_standardization,
+                                       strict=True))
         state = None
         if self.optimizer_state is not None:  # moments move too; scalars (Adam's t) are kept
             state = {key: value if getattr(value, "ndim", 0) == 0 else copied(key, value)
@@ -324,5 +353,6 @@ class Model:
         return Model(params, layer_dims=self.layer_dims, hidden_activation=self.hidden_activation,
                      output=self.output, backend=target, costs=self.costs,
                      iterations=self.iterations, interrupted=self.interrupted, config=self.config,
-                     optimizer_state=state, standardization=scaling, metrics=self.metrics,
+                     optimizer_state=state, standardization=scaling,
+                     target_standardization=target_scaling, metrics=self.metrics,
                      best_iteration=self.best_iteration)

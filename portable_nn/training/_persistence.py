@@ -59,6 +59,7 @@ META_KEY = "__portable_nn__"
 STATE_PREFIX = "opt."
 MAX_METADATA = 64 << 20  # bytes of the metadata entry (UTF-32): costs of ~10**6 records
 STANDARDIZATION = ("x_mean", "x_std")  # members holding Model.standardization's (mean, std)
+TARGET_STANDARDIZATION = ("y_mean", "y_std")  # Model.target_standardization's (mean, std)
 
 
 class ModelFileError(ValueError):
@@ -75,7 +76,8 @@ def expected_members(meta: Mapping[str, Any]) -> dict[str, tuple[tuple[int, ...]
     and when loading (to check each member's header before reading it): the parameters
     ``W1, b1, ...`` from ``layer_dims``; the optimizer state arrays ``opt.vW1, ...`` listed in
     ``optimizer_state["arrays"]`` (shaped like their parameter); ``x_mean`` and ``x_std`` of
-    shape ``(n_x, 1)`` when ``standardize`` is true. Every member has the metadata's dtype.
+    shape ``(n_x, 1)`` when ``standardize`` is true; ``y_mean`` and ``y_std`` of shape
+    ``(n_y, 1)`` when ``standardize_target`` is true. Every member has the metadata's dtype.
 
     Examples
     --------
@@ -99,6 +101,9 @@ def expected_members(meta: Mapping[str, Any]) -> dict[str, tuple[tuple[int, ...]
     if meta.get("standardize"):
         n_x = meta["layer_dims"][0]
         members.update(dict.fromkeys(STANDARDIZATION, ((n_x, 1), dtype)))
+    if meta.get("standardize_target"):
+        n_y = meta["layer_dims"][-1]
+        members.update(dict.fromkeys(TARGET_STANDARDIZATION, ((n_y, 1), dtype)))
     return members
 
 
@@ -137,20 +142,28 @@ def _metadata(model: Model, state_arrays: Mapping[str, Any], scalars: Mapping[st
         "optimizer_state": {"arrays": sorted(state_arrays), "scalars": dict(scalars)},
         "checkpoint": None if checkpoint is None else dict(checkpoint),
         "standardize": getattr(model, "standardization", None) is not None,
+        "standardize_target": getattr(model, "target_standardization", None) is not None,
         "metrics": encode_metrics(model.metrics),  # non-finite values as "nan", "inf", "-inf"
         "best_iteration": model.best_iteration,
     }
 
 
 def _standardization_arrays(model: Model) -> dict[str, Any]:
-    """``{"x_mean": ..., "x_std": ...}`` from ``model.standardization``, or ``{}`` if None."""
-    pair = getattr(model, "standardization", None)
-    if pair is None:
-        return {}
-    if not isinstance(pair, tuple) or len(pair) != 2:
-        raise TypeError(f"model.standardization must be None or a (mean, std) tuple, got "
-                        f"{type(pair).__name__}")
-    return dict(zip(STANDARDIZATION, pair, strict=True))
+    """The members ``x_mean``, ``x_std``, ``y_mean``, ``y_std`` of the model's statistics.
+
+    From ``model.standardization`` and ``model.target_standardization``; none for None.
+    """
+    arrays = {}
+    for attribute, names in (("standardization", STANDARDIZATION),
+                             ("target_standardization", TARGET_STANDARDIZATION)):
+        pair = getattr(model, attribute, None)
+        if pair is None:
+            continue
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise TypeError(f"model.{attribute} must be None or a (mean, std) tuple, got "
+                            f"{type(pair).__name__}")
+        arrays.update(zip(names, pair, strict=True))
+    return arrays
 
 
 def _check_members(meta: Mapping[str, Any], arrays: Mapping[str, Any]) -> None:
@@ -225,10 +238,12 @@ class _SavedModel:
         state.update(info.get("scalars", {}))
         return state
 
-    def standardization(self, backend: Backend) -> tuple[Any, Any] | None:
-        if not self.meta.get("standardize"):
+    def standardization(self, backend: Backend, *,
+                        target: bool = False) -> tuple[Any, Any] | None:
+        if not self.meta.get("standardize_target" if target else "standardize"):
             return None
-        mean, std = (from_host(self.members[key], backend, name=key) for key in STANDARDIZATION)
+        mean, std = (from_host(self.members[key], backend, name=key)
+                     for key in (TARGET_STANDARDIZATION if target else STANDARDIZATION))
         return mean, std
 
     def to_model(self, backend: Backend) -> Model:
@@ -244,6 +259,7 @@ class _SavedModel:
                       metrics=decode_metrics(self.meta.get("metrics")),
                       best_iteration=self.meta.get("best_iteration"))
         model.standardization = self.standardization(backend)
+        model.target_standardization = self.standardization(backend, target=True)
         return model
 
 
@@ -485,3 +501,5 @@ def resume_into(model: Model, path: str | os.PathLike[str], *, m: int, options: 
     model.optimizer_state = restored.optimizer_state
     if restored.standardization is not None:  # the checkpoint's (mean, std) of the run's X
         model.standardization = restored.standardization
+    if restored.target_standardization is not None:  # and of its Y (a linear output)
+        model.target_standardization = restored.target_standardization

@@ -27,10 +27,11 @@ from portable_nn.backend import (
 from portable_nn.core import init_optimizer_state
 from portable_nn.training import _chunked, _persistence
 from portable_nn.training._callbacks import Callback, Callbacks, Run
+from portable_nn.training._chance import warn_at_chance_level
 from portable_nn.training._feed import Feed
 from portable_nn.training._init import init_params
 from portable_nn.training._loop import run_loop
-from portable_nn.training._model import Model
+from portable_nn.training._model import Model, standardized
 from portable_nn.training._options import OPTIONS, TrainOptions, numpydoc_parameters
 from portable_nn.training._reporting import CostPrinter, ProgressBar
 from portable_nn.training._steps import build_steps
@@ -94,8 +95,12 @@ def train(
     Returns
     -------
     Model
-        If training is interrupted with Ctrl-C, the model reached so far is returned (its
-        ``interrupted`` is True and a warning is issued) with every cost recorded until then.
+        A classifier that ends at chance level (its final training cost is ``ln C``, or it
+        predicts no better than the most frequent class) comes with a
+        :class:`~portable_nn.training.ChanceLevelWarning` (a ``UserWarning``) saying why
+        and what to try. If training is interrupted with Ctrl-C, the model reached so far is
+        returned (its ``interrupted`` is True and a warning is issued) with every cost
+        recorded until then.
         With ``early_stopping``, the model of the best validation cost.
 
     Raises
@@ -123,7 +128,9 @@ def train(
                                  chunk_size=None if be.name == "dask" else options.chunk_size)
     model = _start_model(X, Y, options, be, choice)
     model.config.update(labels)
+    raw_X, raw_Y = X, Y
     X = model._scaled(X)  # training sees X as the model will: standardised when asked
+    Y = standardized(Y, model.target_standardization)  # and a linear output's Y too
     if options.resume is not None:
         _persistence.resume_into(model, options.resume, m=X.shape[1], options=options)
     if model.optimizer_state is None:  # a fresh run, or a checkpoint of plain gd
@@ -136,6 +143,8 @@ def train(
     keep_freed_memory_in_process()  # no page faults on each iteration's fresh temporaries
     with be.full_precision(), be.float_warnings_silenced():
         run_loop(run, steps, feed, Callbacks(_callbacks(options, X.shape[1]), options.cost_every))
+    if not model.interrupted and not _chunked.is_streamed(raw_X):  # learned nothing: say so
+        warn_at_chance_level(model, raw_X, raw_Y)
     return model
 
 
@@ -209,6 +218,9 @@ def _start_model(X: Any, Y: Any, options: TrainOptions, be: Backend,
         raise ValueError("standardize=True needs X in memory (the mean and standard deviation "
                          "are computed over all samples); standardise an out-of-core X "
                          "beforehand, or load it")
+    if options.standardize and options.output == "linear" and _chunked.is_streamed(Y):
+        raise ValueError("standardize=True with output='linear' standardises Y too and needs "
+                         "it in memory; load Y, or standardise it beforehand")
     if options.output == "softmax" and Y.shape[0] < 2:
         raise ValueError(f"output='softmax' needs one-hot Y with at least 2 rows, got {Y.shape}")
     params = init_params(layer_dims, init=options.init, seed=options.seed, backend=be)
@@ -216,8 +228,12 @@ def _start_model(X: Any, Y: Any, options: TrainOptions, be: Backend,
     if choice is not None:
         config["backend_choice"] = choice
     scaling = _standardization(X, be.xp) if options.standardize else None
+    # a linear output learns standardised targets too; the model undoes it in predict
+    target_scaling = _standardization(Y, be.xp) if options.standardize and \
+        options.output == "linear" else None
     return Model(params, layer_dims=layer_dims, hidden_activation=options.hidden_activation,
-                 output=options.output, backend=be, config=config, standardization=scaling)
+                 output=options.output, backend=be, config=config, standardization=scaling,
+                 target_standardization=target_scaling)
 
 
 def _standardization(X: Any, xp: ModuleType) -> tuple[Any, Any]:

@@ -159,7 +159,8 @@ class ValidationScore(Callback):
     -----
     The data are converted to the run's backend, checked and standardised once, in
     :meth:`on_start`. At each record point one forward pass gives ``validation_cost`` (from
-    ``Z[L]``, without the L2 penalty) and, for sigmoid and softmax outputs,
+    ``Z[L]``, without the L2 penalty; in the target's units when the model standardised its
+    targets, as :meth:`Model.cost`) and, for sigmoid and softmax outputs,
     ``validation_accuracy`` (the fraction of correct labels, as ``Model.accuracy``), fetched
     from the device together, once, and written with :meth:`Model.record`.
     """
@@ -170,6 +171,7 @@ class ValidationScore(Callback):
         self.Y: Any = None
         self.labels: Any = None  # the targets' labels (sigmoid, softmax)
         self.count = 0  # how many labels an accuracy counts
+        self.target_scaling: Any = None  # a linear output's (mean, std) of Y, to undo
 
     def on_start(self, run: Run) -> None:
         """Convert, check and standardise the validation data on ``run.backend``, once."""
@@ -180,10 +182,11 @@ class ValidationScore(Callback):
             check_features(X, model.layer_dims[0])
             check_target_shape(Y, model.layer_dims[-1], X.shape[1])
             check_values(X, Y, output=model.output, xp=backend.xp)  # finite, valid targets
-        scaling = model.standardization
-        if scaling is not None:  # on the run's backend (Dask: the host)
-            scaling = tuple(to_backend(a, backend, name=f"standardization {part}")
-                            for a, part in zip(scaling, ("mean", "std"), strict=True))
+        scaling, self.target_scaling = (
+            None if pair is None else  # on the run's backend (Dask: the host)
+            tuple(to_backend(a, backend, name=f"standardization {part}")
+                  for a, part in zip(pair, ("mean", "std"), strict=True))
+            for pair in (model.standardization, model.target_standardization))
         self.X, self.Y = standardized(X, scaling), Y
         if model.output != "linear":
             self.labels = _labels(Y, model.output, backend.xp)
@@ -194,8 +197,11 @@ class ValidationScore(Callback):
         model, xp = run.model, run.backend.xp
         AL, cache = forward(model.params, self.X, hidden_activation=model.hidden_activation,
                             output=model.output, xp=xp)
-        cost = cost_from_logits(cache[f"Z{len(model.layer_dims) - 1}"], self.Y,
-                                output=model.output, xp=xp)
+        ZL = cache[f"Z{len(model.layer_dims) - 1}"]
+        if self.target_scaling is not None:  # the target's units, as Model.cost
+            mean, std = self.target_scaling
+            ZL = ZL * std + mean
+        cost = cost_from_logits(ZL, self.Y, output=model.output, xp=xp)
         if model.output == "linear":
             model.record(VALIDATION_COST, run.iteration, float(cost))
             return
