@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import portable_nn as pnn
-from portable_nn.training import RECIPES, TrainOptions
 from portable_nn.tools import cli
+from portable_nn.training import RECIPES, TrainOptions
 
 TEST_FRACTION = 0.25
 
@@ -39,13 +39,15 @@ class TestLessonRecipe:
             "num_iterations": 10_000, "cost_every": 100, "optimizer": "gd",
             "l2": 0.0, "standardize": False, "tol": 0.0, "n_iter_no_change": 0,
         }
-        assert model.standardization is None and model.iterations == 10_000
+        assert model.standardization is None
+        assert model.iterations == 10_000
 
     def test_command_line_planar_carries_the_lesson(self, tmp_path, capsys):
         saved = tmp_path / "m.npz"
         assert cli.main(["train", "planar", "--no-progress", "--save", str(saved)]) == 0
         out = capsys.readouterr().out
-        assert "layers (2, 4, 1), tanh hidden" in out and "trained 10000 iterations" in out
+        assert "layers (2, 4, 1), tanh hidden" in out
+        assert "trained 10000 iterations" in out
         config = pnn.load(saved).config
         assert (config["recipe"], config["learning_rate"], config["optimizer"]) == (
             "lesson", 1.2, "gd")
@@ -67,8 +69,10 @@ class TestDefaults:
         model = pnn.train(X, Y)
         tabular = RECIPES["tabular"]
         assert model.config["recipe"] == "tabular"
-        assert model.config["hidden"] == [100] and model.layer_dims == (2, 100, 1)
-        assert model.config["optimizer"] == "adam" and model.standardization is not None
+        assert model.config["hidden"] == [100]
+        assert model.layer_dims == (2, 100, 1)
+        assert model.config["optimizer"] == "adam"
+        assert model.standardization is not None
         assert model.config["l2"] == tabular["l2"]["classification"]
         assert model.iterations <= tabular["num_iterations"]
         assert sorted(model.costs)[:3] == [0, 10, 20]  # a cost every 10 iterations
@@ -174,7 +178,7 @@ _REFERENCES = {}
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("path", PATHS)
 def test_defaults_reach_scikit_learns_level(name, path, tmp_path, capsys):
-    data, train, test = _split(name)
+    _, train, test = _split(name)
     regression = name == "diabetes"
     truth = _labels(test)
     if name not in _REFERENCES:

@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 
+from portable_nn.backend._columns import is_out_of_core
 from portable_nn.backend._convert import to_numpy
 
 __all__ = ["infer_output"]
 
 
-def infer_output(Y: Any) -> tuple[str, list[float] | None]:
+def infer_output(Y: Any, columns: int = 65_536) -> tuple[str, list[float] | None]:
     """The output layer the targets ``Y`` (shape ``(n_y, m)``) ask for, and a doubt.
 
     One row of 0/1: ``"sigmoid"``; several rows with exactly one 1 per column (one-hot):
@@ -19,7 +20,8 @@ def infer_output(Y: Any) -> tuple[str, list[float] | None]:
     anything else: ``"linear"``. ``Y`` that cannot be read or is not a finite 2-D array of
     numbers gives ``"sigmoid"``, whose checks then say what is wrong. The second item is, for
     one row of at most 10 distinct whole numbers other than 0/1 (class indices, perhaps), the
-    values; ``None`` otherwise.
+    values; ``None`` otherwise. An out-of-core ``Y`` (memmap, h5py, zarr) is read ``columns``
+    columns at a time, never whole.
 
     Examples
     --------
@@ -33,7 +35,7 @@ def infer_output(Y: Any) -> tuple[str, list[float] | None]:
     ('linear', [0.0, 1.0, 2.0])
     """
     try:
-        values = to_numpy(Y)
+        values = _sliced(Y, columns) if is_out_of_core(Y) else to_numpy(Y)
     except (TypeError, ValueError):
         try:
             values = np.asarray(Y)
@@ -51,3 +53,9 @@ def infer_output(Y: Any) -> tuple[str, list[float] | None]:
     if values.shape[0] == 1 and distinct.size <= 10 and whole:
         return "linear", [float(v) for v in distinct]
     return "linear", None
+
+
+def _sliced(Y: Any, columns: int) -> np.ndarray:
+    """An out-of-core ``Y`` (memmap, h5py, zarr) read a block of columns at a time, never whole."""
+    blocks = [np.asarray(Y[:, start:start + columns]) for start in range(0, Y.shape[1], columns)]
+    return np.concatenate(blocks, axis=1) if blocks else np.zeros((Y.shape[0], 0))

@@ -59,7 +59,7 @@ examples:
 
 --recipe auto (the default) trains the lesson's network on planar (4 tanh units, gradient
 descent at 1.2, 10000 iterations) and the tabular recipe on everything else: standardised
-inputs, 100 ReLU units, Adam at 0.01, a little L2, at most 150 iterations, stopping sooner when
+inputs, 100 ReLU units, Adam at 0.01, a little L2, at most 120 iterations, stopping sooner when
 the cost stops falling. Flags given explicitly win over the recipe's values. output "auto"
 picks sigmoid for two classes, softmax for more (or a one-hot Y), and linear when the targets
 are numbers that are not all whole; train warns when it ends at chance level.

@@ -49,7 +49,7 @@ PRINT_EVERY = 1000
 #: update, so mini-batches of 200 would cost more for these sizes; pass ``batch_size`` for
 #: hundreds of thousands of samples); L2 of 1 for classes
 #: and 10 for regression (``l2 / (2m) * sum(W**2)``: a 100-unit network otherwise fits the
-#: noise of a small noisy regression: diabetes' R^2 falls from 0.41 to 0.25); at most 150
+#: noise of a small noisy regression: diabetes' R^2 falls from 0.41 to 0.25); at most 120
 #: updates, stopping sooner when the training cost has not fallen by more than ``tol`` in
 #: ``n_iter_no_change`` record points (as scikit-learn's ``tol`` / ``n_iter_no_change``), with
 #: a cost recorded every 10 updates. Adam's step is at most about ``learning_rate`` per weight
@@ -63,7 +63,7 @@ PRINT_EVERY = 1000
 #: 0.2178 at the end, about 90%) needs exactly these.
 RECIPES: dict[str, dict[str, Any]] = {
     "tabular": {"hidden": (100,), "hidden_activation": "relu", "learning_rate": 0.01,
-                "num_iterations": 150, "init": "he", "cost_every": 10, "optimizer": "adam",
+                "num_iterations": 120, "init": "he", "cost_every": 10, "optimizer": "adam",
                 "l2": {"classification": 1.0, "regression": 10.0}, "standardize": True,
                 "tol": 1e-4, "n_iter_no_change": 10},
     "lesson": {"hidden": (4,), "hidden_activation": "tanh", "learning_rate": 1.2,

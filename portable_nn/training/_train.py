@@ -122,7 +122,7 @@ def train(
     """
     X, Y, output, labels = _data_arguments(X, Y, output)
     options = TrainOptions.from_arguments(locals())
-    options = options.resolved(_infer_output(Y) if options.output is None else options.output)
+    options = options.resolved(options.output or _infer_output(Y, options.chunk_size))
     be, choice = _run_backend(X, Y, options)
     X, Y = _chunked.prepare_data(X, Y, be, output=options.output,  # Dask arrays stay Dask
                                  chunk_size=None if be.name == "dask" else options.chunk_size)
@@ -174,12 +174,12 @@ def _data_arguments(X: Any, Y: Any, output: str | None) -> tuple[Any, Any, Any, 
     return X, Y, output, {}
 
 
-def _infer_output(Y: Any) -> str:
+def _infer_output(Y: Any, chunk_size: Any) -> str:
     """The output layer ``Y`` asks for when ``output`` is not given (see ``infer_output``).
 
     Warns when ``Y`` is one row of a few whole numbers: class indices trained as a regression?
     """
-    output, whole = infer_output(Y)
+    output, whole = infer_output(Y, chunk_size if isinstance(chunk_size, int) else 65_536)
     if whole is not None:
         shown = ", ".join(f"{v:g}" for v in whole[:5]) + (", ..." if len(whole) > 5 else "")
         warnings.warn(f"Y is one row of {len(whole)} distinct whole numbers ({shown}): training "
