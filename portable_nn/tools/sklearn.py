@@ -429,9 +429,10 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
     >>> from portable_nn.sklearn import NeuralNetRegressor
     >>> X = np.linspace(-2, 2, 50).reshape(-1, 1)
     >>> y = np.sin(X).ravel()
-    >>> reg = NeuralNetRegressor(hidden=8, optimizer="adam", learning_rate=0.01,
-    ...                          num_iterations=3000).fit(X, y)
-    >>> reg.score(X, y) > 0.99
+    >>> NeuralNetRegressor().fit(X, y).score(X, y) > 0.95  # the tabular recipe
+    True
+    >>> reg = NeuralNetRegressor(l2=0.0, num_iterations=1000).fit(X, y)  # no noise to fear
+    >>> reg.score(X, y) > 0.999
     True
 
     """
