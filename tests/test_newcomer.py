@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -190,7 +191,7 @@ class TestMakeFigures:
         result = subprocess.run(
             [sys.executable, str(script), "--backend", "numpy", "--iterations", "50",
              "--out", str(tmp_path / "figs")], capture_output=True, text=True, cwd=tmp_path,
-            timeout=300)
+            timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})  # this checkout's package
         assert result.returncode == 0, result.stderr
         assert "1 hidden layer of 4 units, tanh" in result.stdout
         for name in ("planar_boundary.png", "planar_costs.png"):
