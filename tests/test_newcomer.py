@@ -156,7 +156,9 @@ class TestCommandLineConsistency:
                                recipe="lesson").save(tmp_path / "m.npz")
         status = cli.main(["predict", str(model_path), "planar", "-o", str(tmp_path / "p.txt")])
         assert status == 0
-        assert len((tmp_path / "p.txt").read_text().splitlines()) == 400
+        lines = (tmp_path / "p.txt").read_text().splitlines()
+        assert lines[0] == "prediction"  # -o writes a header line
+        assert len(lines) == 401
         assert capsys.readouterr().out == ""
 
     def test_predict_writes_the_files_labels(self, tmp_path, capsys):
