@@ -47,8 +47,9 @@ def train_fails(cell, exc, match, X, Y, **kwargs):
     schedule = Schedule()
     kwargs.setdefault("learning_rate", schedule)
     kwargs.setdefault("num_iterations", 3)
+    kwargs.setdefault("recipe", "lesson")
     with pytest.raises(exc, match=match) as info:
-        pnn.train(X, Y, backend=cell.backend, device=cell.device, **kwargs, recipe="lesson")
+        pnn.train(X, Y, backend=cell.backend, device=cell.device, **kwargs)
     assert schedule.calls == 0, "training started before the error was raised"
     return info.value
 
