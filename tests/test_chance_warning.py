@@ -97,3 +97,17 @@ class TestDaskSizeWarning:
             pnn.train(X, Y, **LESSON, output="sigmoid", num_iterations=2, backend="dask")
         found = [w for w in record if "backend='numpy' is faster" in str(w.message)]
         assert [w.filename for w in found] == [__file__]
+
+    def test_points_at_the_users_line_through_an_estimator(self, monkeypatch):
+        pytest.importorskip("dask.array")
+        pytest.importorskip("sklearn")
+        from portable_nn.backend import _dask_steps
+        from portable_nn.sklearn import NeuralNetClassifier
+
+        monkeypatch.setattr(_dask_steps, "_warned", False)
+        X, Y = pnn.datasets.planar()
+        est = NeuralNetClassifier(**LESSON, num_iterations=2, backend="dask")
+        with pytest.warns(RuntimeWarning, match="backend='numpy' is faster") as record:
+            est.fit(X.T, Y[0])
+        found = [w for w in record if "backend='numpy' is faster" in str(w.message)]
+        assert [w.filename for w in found] == [__file__]  # not portable_nn/tools/sklearn.py

@@ -16,7 +16,7 @@ from portable_nn.backend._auto import (
     shape_of,
 )
 from portable_nn.backend._columns import ColumnReader, column_chunks, is_out_of_core
-from portable_nn.backend._compile import compile_steps, jax_chunk_loop
+from portable_nn.backend._compile import compile_steps, compiler_of, jax_chunk_loop
 from portable_nn.backend._convert import from_host, to_backend, to_numpy
 from portable_nn.backend._dask_steps import rechunk_columns, warn_if_small
 from portable_nn.backend._dask_steps import sum_over_chunks as dask_sum_over_chunks
@@ -66,6 +66,7 @@ __all__ = [
     "chunk_masks",
     "column_chunks",
     "compile_steps",
+    "compiler_of",
     "dask_sum_over_chunks",
     "device_name",
     "dtype_name",

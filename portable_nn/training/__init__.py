@@ -8,7 +8,7 @@ from portable_nn.training._callbacks import Callback, Run
 from portable_nn.training._chance import ChanceLevelWarning, chance_level
 from portable_nn.training._errors import TrainingDivergedError
 from portable_nn.training._init import init_params
-from portable_nn.training._model import Model
+from portable_nn.training._model import Costs, Model
 from portable_nn.training._options import (
     OPTIONS,
     RECIPES,
@@ -29,6 +29,7 @@ __all__ = [
     "Callback",
     "ChanceLevelWarning",
     "Cli",
+    "Costs",
     "EstimatorParam",
     "Model",
     "ModelFileError",

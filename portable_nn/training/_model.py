@@ -11,7 +11,48 @@ from portable_nn.backend import Backend, resolve_backend, to_backend
 from portable_nn.core import cost_from_logits, forward
 from portable_nn.training._validate import check_features, check_target_shape
 
-__all__ = ["Model", "standardized"]
+__all__ = ["Costs", "Model", "standardized"]
+
+
+class Costs(dict):
+    """``{iteration: cost}``, the recorded training costs, in the order they were recorded.
+
+    A ``dict`` (iterations are its keys: ``costs[100]`` is the cost recorded at iteration
+    100), where a *negative* index counts records from the end, as in a list: ``costs[-1]`` is
+    the last recorded cost, ``costs[-2]`` the one before. :attr:`iterations` and
+    :attr:`values_list` give the record points and the costs as lists.
+
+    Examples
+    --------
+    >>> costs = Costs({0: 0.69, 100: 0.5, 200: 0.3})
+    >>> costs[-1], costs[100], costs.iterations
+    (0.3, 0.5, [0, 100, 200])
+    """
+
+    def __getitem__(self, key: object) -> float:
+        if isinstance(key, int) and not isinstance(key, bool) and key < 0 and key not in self:
+            values = list(self.values())
+            if -key > len(values):
+                raise IndexError(f"costs[{key}]: only {len(values)} costs were recorded")
+            return values[key]
+        try:
+            return super().__getitem__(key)
+        except KeyError:
+            recorded = list(self)
+            shown = recorded if len(recorded) <= 6 else [*recorded[:3], "...", *recorded[-2:]]
+            raise KeyError(f"no cost was recorded at iteration {key!r}; costs are recorded at "
+                           f"iterations {shown} (every cost_every); costs[-1] is the last "
+                           "recorded cost") from None
+
+    @property
+    def iterations(self) -> list[int]:
+        """The iterations where a cost was recorded, in order."""
+        return list(self)
+
+    @property
+    def values_list(self) -> list[float]:
+        """The recorded costs, in order (``values_list[-1] == costs[-1]``)."""
+        return list(self.values())
 
 
 def standardized(X: Any, standardization: tuple[Any, Any] | None) -> Any:
@@ -35,9 +76,11 @@ class Model:
         Activation of every hidden layer.
     output : str
         ``"sigmoid"``, ``"softmax"`` or ``"linear"``.
-    costs : dict
-        ``{iteration: cost}`` as Python floats: the training cost the optimizer minimised. With
-        :attr:`target_standardization`, it is the cost of the *standardised* targets (half
+    costs : Costs
+        ``{iteration: cost}`` as Python floats, a ``dict`` where a negative index counts
+        records from the end: ``model.costs[-1]`` is the last recorded cost (see
+        ``portable_nn.training.Costs``). The training cost the optimizer minimised. With
+        ``target_standardization``, it is the cost of the *standardised* targets (half
         the mean squared error in units of each target's standard deviation: about
         ``(1 - R^2) / 2`` on the training samples); :meth:`cost`, :meth:`predict` and the
         recorded validation cost are in the target's own units.
@@ -55,7 +98,7 @@ class Model:
         is used as ``(X - mean) / std`` (``std`` is 1 for features that were constant). None
         when inputs are used as they are.
     target_standardization : tuple or None
-        ``(mean, std)``, arrays of shape ``(n_y, 1)`` like :attr:`standardization`, when the
+        ``(mean, std)``, arrays of shape ``(n_y, 1)`` like ``standardization``, when the
         targets were standardised too: ``train(..., standardize=True, output="linear")``
         trains on ``(Y - mean) / std`` (``std`` is 1 for a constant target) and the model
         undoes it, ``A * std + mean``, in :meth:`predict`, :meth:`predict_proba` and
@@ -92,7 +135,7 @@ class Model:
         self.layer_dims = tuple(layer_dims)
         self.hidden_activation = hidden_activation
         self.output = output
-        self.costs = dict(costs or {})
+        self.costs = Costs(costs or {})
         self.iterations = iterations
         self.interrupted = interrupted
         self.config = dict(config or {})
@@ -102,6 +145,15 @@ class Model:
         self.metrics = {name: dict(values) for name, values in (metrics or {}).items()}
         self.best_iteration = best_iteration
         self._backend = backend
+
+    @property
+    def costs(self) -> Costs:
+        """``{iteration: cost}``; ``costs[-1]`` is the last recorded cost (see the class)."""
+        return self._costs
+
+    @costs.setter
+    def costs(self, value: dict[int, float]) -> None:
+        self._costs = value if isinstance(value, Costs) else Costs(value)
 
     def record(self, name: str, iteration: int, value: float) -> None:
         """Record ``value`` of the metric ``name`` at ``iteration`` in ``model.metrics``.
@@ -221,7 +273,7 @@ class Model:
         """Output of the network for ``X`` of shape ``(n_x, m)``: ``A[L]``, shape ``(n_y, m)``.
 
         Probabilities for sigmoid and softmax outputs, predicted values for a linear output
-        (in the target's units: a :attr:`target_standardization` is undone), as a floating
+        (in the target's units: a ``target_standardization`` is undone), as a floating
         array of the model's backend, device and dtype.
         """
         return self._unscaled(self._forward(self._inputs(X))[0])
@@ -274,7 +326,7 @@ class Model:
     def cost(self, X: Any, Y: Any) -> float:
         """The model's cost on ``(X, Y)`` (computed stably from ``Z[L]``), as a Python float.
 
-        ``Y`` and the cost are in the target's units (a :attr:`target_standardization` is
+        ``Y`` and the cost are in the target's units (a ``target_standardization`` is
         undone on the output first), unlike ``model.costs`` of such a model.
         """
         X = self._inputs(X)

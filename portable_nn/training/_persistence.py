@@ -352,7 +352,9 @@ def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = 
     device : object, optional
         A device of that backend; default: its default device.
     dtype : str or dtype, optional
-        ``"float32"`` or ``"float64"``; default: the dtype the model was saved in.
+        ``"float32"`` or ``"float64"``; default: the dtype the model was saved in. A float64
+        model on a backend without float64 (JAX without its x64 mode) needs
+        ``dtype="float32"`` (the error says so) or, on JAX, ``JAX_ENABLE_X64=1``.
 
     Returns
     -------
@@ -383,7 +385,16 @@ def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = 
     (2, 4, 1)
     """
     saved = _read(path)
-    be = resolve_backend(backend, device, dtype if dtype is not None else saved.meta["dtype"])
+    try:
+        be = resolve_backend(backend, device, dtype if dtype is not None else saved.meta["dtype"])
+    except ValueError as exc:
+        if dtype is not None or saved.meta["dtype"] == "float32":
+            raise
+        shown = backend if isinstance(backend, str) else getattr(backend, "__name__", backend)
+        raise ValueError(
+            f"model file {saved.name!r} holds {saved.meta['dtype']} parameters, which cannot "
+            f"be loaded as they are: {exc} To load them rounded to float32: "
+            f"pnn.load({saved.name!r}, backend={shown!r}, dtype='float32')") from None
     return saved.to_model(be)
 
 

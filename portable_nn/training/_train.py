@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
 from portable_nn.backend import (
     Backend,
     choose_auto_backend,
+    compiler_of,
     flops_per_iteration,
     infer_output,
     keep_freed_memory_in_process,
@@ -65,7 +67,7 @@ def train(
     l2: float | None = None,
     keep_prob: float = 1.0,
     progress: bool = False,
-    compile: bool = False,
+    compile: bool | str = "auto",
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int | None = None,
     resume: str | os.PathLike[str] | None = None,
@@ -97,7 +99,7 @@ def train(
     Model
         A classifier that ends at chance level (its final training cost is ``ln C``, or it
         predicts no better than the most frequent class) comes with a
-        :class:`~portable_nn.training.ChanceLevelWarning` (a ``UserWarning``) saying why
+        ``portable_nn.training.ChanceLevelWarning`` (a ``UserWarning``) saying why
         and what to try. If training is interrupted with Ctrl-C, the model reached so far is
         returned (its ``interrupted`` is True and a warning is issued) with every cost
         recorded until then.
@@ -126,8 +128,11 @@ def train(
     be, choice = _run_backend(X, Y, options)
     X, Y = _chunked.prepare_data(X, Y, be, output=options.output,  # Dask arrays stay Dask
                                  chunk_size=None if be.name == "dask" else options.chunk_size)
+    options, compile_choice = _resolve_compile(options, be, X)
     model = _start_model(X, Y, options, be, choice)
     model.config.update(labels)
+    if compile_choice is not None:
+        model.config["compile_choice"] = compile_choice
     raw_X, raw_Y = X, Y
     X = model._scaled(X)  # training sees X as the model will: standardised when asked
     Y = standardized(Y, model.target_standardization)  # and a linear output's Y too
@@ -208,6 +213,27 @@ def _choose_auto(X: Any, Y: Any, options: TrainOptions) -> tuple[str, str]:
     m = x_shape[1] if options.batch_size is None else min(options.batch_size, x_shape[1])
     flops = flops_per_iteration((x_shape[0], *options.hidden, y_shape[0]), m)
     return choose_auto_backend(flops)
+
+
+def _resolve_compile(options: TrainOptions, be: Backend,
+                     X: Any) -> tuple[TrainOptions, str | None]:
+    """``compile="auto"``: compiled where the backend can and X is in memory, else eager.
+
+    Returns the options with ``compile`` True or False, and what auto chose and why (None
+    when ``compile`` was given as True or False).
+    """
+    if options.compile != "auto":
+        return options, None
+    how = compiler_of(be)
+    if how is None:
+        use, why = False, (f"eager: nothing compiles on backend={be.name!r}, device "
+                           f"{be.device} (JAX and PyTorch on a CUDA device do)")
+    elif _chunked.is_streamed(X):
+        use, why = False, "eager: X is read chunk by chunk (out of core); compiling needs it in " \
+            "memory"
+    else:
+        use, why = True, f"compiled: {how}"
+    return replace(options, compile=use), f"auto chose {why}"
 
 
 def _start_model(X: Any, Y: Any, options: TrainOptions, be: Backend,
