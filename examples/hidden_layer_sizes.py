@@ -28,8 +28,8 @@ def main() -> None:
     print(f"{'hidden units':>12}  {'accuracy':>8}  {'final cost':>10}  {'time':>6}")
     for n_h in SIZES:
         start = time.perf_counter()
-        model = pnn.train(X, Y, hidden=n_h, learning_rate=1.2, num_iterations=args.iterations,
-                          backend=args.backend)
+        model = pnn.train(X, Y, recipe="lesson", hidden=n_h, learning_rate=1.2,
+                          num_iterations=args.iterations, backend=args.backend)
         seconds = time.perf_counter() - start
         cost = list(model.costs.values())[-1]
         print(f"{n_h:>12}  {model.accuracy(X, Y):>8.2%}  {cost:>10.4f}  {seconds:>5.2f}s")

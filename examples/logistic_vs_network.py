@@ -23,8 +23,8 @@ def main() -> None:
     models = {}
     for label, hidden in (("logistic regression", 0), ("network, 4 tanh hidden units", 4)):
         start = time.perf_counter()
-        model = pnn.train(X, Y, hidden=hidden, learning_rate=1.2, num_iterations=10_000,
-                          backend=args.backend)
+        model = pnn.train(X, Y, recipe="lesson", hidden=hidden, learning_rate=1.2,
+                          num_iterations=10_000, backend=args.backend)
         seconds = time.perf_counter() - start
         print(f"{label:<30} accuracy {model.accuracy(X, Y):7.2%}  "
               f"(10000 iterations, {seconds:.2f}s on {model.backend})")

@@ -28,7 +28,8 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     X, Y = pnn.datasets.planar()
-    model = pnn.train(X, Y, hidden=4, learning_rate=1.2, num_iterations=args.iterations,
+    model = pnn.train(X, Y, recipe="lesson", hidden=4, learning_rate=1.2,
+                      num_iterations=args.iterations,
                       backend=args.backend)
     print(f"planar, {plot.describe_network(model)}, {args.iterations} iterations, backend "
           f"{model.backend}: accuracy {model.accuracy(X, Y):.2%}")

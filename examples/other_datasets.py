@@ -14,7 +14,7 @@ import argparse
 import portable_nn as pnn
 
 DATASETS = ("noisy_circles", "noisy_moons", "blobs", "gaussian_quantiles")
-SETTINGS = {"learning_rate": 1.2, "num_iterations": 5000}
+SETTINGS = {"recipe": "lesson", "learning_rate": 1.2, "num_iterations": 5000}
 
 
 def main() -> None:

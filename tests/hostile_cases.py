@@ -36,7 +36,7 @@ def good_model(folder: str, *, optimizer: str = "adam", name: str = "good.npz") 
     X = rng.standard_normal((2, 12))
     Y = (X[:1] > 0).astype(np.float64)
     path = os.path.join(folder, name)
-    pnn.train(X, Y, num_iterations=3, optimizer=optimizer, checkpoint=path)
+    pnn.train(X, Y, num_iterations=3, optimizer=optimizer, checkpoint=path, recipe="lesson")
     return path
 
 

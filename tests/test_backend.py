@@ -45,7 +45,7 @@ class TestUnknownBackend:
     def test_train_rejects_unknown_name(self):
         X, Y = _small_data()
         with pytest.raises(ValueError, match="unknown backend='nympy'"):
-            pnn.train(X, Y, num_iterations=1, backend="nympy")
+            pnn.train(X, Y, num_iterations=1, backend="nympy", recipe="lesson")
 
     @pytest.mark.parametrize("bad", [42, None, ["numpy"]])
     def test_not_a_name_or_module(self, bad):
@@ -78,7 +78,7 @@ class TestMissingBackend:
         _hide_torch(monkeypatch)
         X, Y = _small_data()
         with pytest.raises(ImportError, match=r"Install it with: pip install"):
-            pnn.train(X, Y, num_iterations=1, backend="torch")
+            pnn.train(X, Y, num_iterations=1, backend="torch", recipe="lesson")
 
     def test_unimportable_registered_backend(self, monkeypatch):
         spec = BackendSpec("fakelib", "portable_nn_no_such_module", "pip install fakelib")
@@ -96,7 +96,7 @@ class TestMissingBackend:
             pytest.skip("CuPy has a usable CUDA device on this machine")
         X, Y = _small_data()
         with pytest.raises(pnn.BackendUnavailableError) as info:
-            pnn.train(X, Y, num_iterations=1, backend="cupy")
+            pnn.train(X, Y, num_iterations=1, backend="cupy", recipe="lesson")
         message = str(info.value)
         assert "backend='cupy'" in message
         assert "cuda12" in message
@@ -112,14 +112,14 @@ class TestAuto:
 
     def test_auto_model_reports_choice(self):
         X, Y = _small_data()
-        model = pnn.train(X, Y, num_iterations=2, backend="auto")
+        model = pnn.train(X, Y, num_iterations=2, backend="auto", recipe="lesson")
         assert model.backend == ("cupy" if _cupy_usable() else "numpy")
 
     def test_auto_is_numpy_without_cupy(self):
         if importlib.util.find_spec("cupy") is not None:
             pytest.skip("CuPy is installed here")
         X, Y = _small_data()
-        model = pnn.train(X, Y, num_iterations=2, backend="auto")
+        model = pnn.train(X, Y, num_iterations=2, backend="auto", recipe="lesson")
         assert model.backend == "numpy"
         assert isinstance(model.params["W1"], np.ndarray)
 
@@ -129,7 +129,7 @@ class TestNamespaceModules:
 
     def test_array_api_strict_module(self):
         X, Y = _small_data()
-        model = pnn.train(X, Y, num_iterations=5, backend=array_api_strict)
+        model = pnn.train(X, Y, num_iterations=5, backend=array_api_strict, recipe="lesson")
         assert model.backend == "array_api_strict"
         assert model.xp is array_api_strict
         assert isinstance(model.params["W1"], array_api_strict._array_object.Array)
@@ -139,8 +139,9 @@ class TestNamespaceModules:
         import array_api_compat.numpy as cnp
 
         X, Y = _small_data()
-        model = pnn.train(X, Y, num_iterations=5, backend=cnp, dtype="float64")
-        reference = pnn.train(X, Y, num_iterations=5, backend="numpy", dtype="float64")
+        model = pnn.train(X, Y, num_iterations=5, backend=cnp, dtype="float64", recipe="lesson")
+        reference = pnn.train(X, Y, num_iterations=5, backend="numpy", dtype="float64",
+                              recipe="lesson")
         assert model.backend == "numpy"
         np.testing.assert_array_equal(model.params["W1"], reference.params["W1"])
 
@@ -168,7 +169,7 @@ class TestDtype:
     def test_train_rejects_float16(self):
         X, Y = _small_data()
         with pytest.raises(ValueError, match="float16"):
-            pnn.train(X, Y, num_iterations=1, dtype="float16")
+            pnn.train(X, Y, num_iterations=1, dtype="float16", recipe="lesson")
 
     def test_namespace_dtype_object(self):
         assert pnn.resolve_backend("numpy", dtype=np.float32).dtype == np.float32
@@ -200,7 +201,7 @@ class TestDevice:
     def test_train_with_bad_device(self):
         X, Y = _small_data()
         with pytest.raises(ValueError, match="device="):
-            pnn.train(X, Y, num_iterations=1, backend="numpy", device="cuda:0")
+            pnn.train(X, Y, num_iterations=1, backend="numpy", device="cuda:0", recipe="lesson")
 
     def test_jax_platform_name(self):
         """device="cpu" selects JAX's first CPU device (its devices print as "cpu:0")."""
@@ -208,13 +209,13 @@ class TestDevice:
         be = pnn.resolve_backend("jax", device="cpu")
         assert be.device.platform == "cpu"
         X, Y = _small_data()
-        model = pnn.train(X, Y, num_iterations=2, backend="jax", device="cpu")
+        model = pnn.train(X, Y, num_iterations=2, backend="jax", device="cpu", recipe="lesson")
         assert model.params["W1"].devices() == {be.device}
 
     def test_torch_cpu_device(self):
         torch = pytest.importorskip("torch")
         X, Y = _small_data()
-        model = pnn.train(X, Y, num_iterations=2, backend="torch", device="cpu")
+        model = pnn.train(X, Y, num_iterations=2, backend="torch", device="cpu", recipe="lesson")
         assert model.device == torch.device("cpu")
         assert model.params["W1"].device.type == "cpu"
 
@@ -223,7 +224,8 @@ class TestMixedInputs:
     """X and Y from different libraries (or lists) are converted once to the backend."""
 
     def _reference(self, X, Y):
-        return pnn.train(X, Y, num_iterations=20, backend="numpy", dtype="float64").params
+        return pnn.train(X, Y, num_iterations=20, backend="numpy", dtype="float64",
+                         recipe="lesson").params
 
     def _check(self, model, X, Y, namespace_name):
         reference = self._reference(X, Y)
@@ -236,27 +238,28 @@ class TestMixedInputs:
         torch = pytest.importorskip("torch")
         X, Y = _small_data()
         model = pnn.train(X, torch.asarray(Y), num_iterations=20, backend="numpy",
-                          dtype="float64")
+                          dtype="float64", recipe="lesson")
         self._check(model, X, Y, "numpy")
 
     def test_list_x_strict_y_on_torch(self):
         pytest.importorskip("torch")
         X, Y = _small_data()
         Ys = array_api_strict.asarray(Y.astype(np.float64))
-        model = pnn.train(X.tolist(), Ys, num_iterations=20, backend="torch", dtype="float64")
+        model = pnn.train(X.tolist(), Ys, num_iterations=20, backend="torch", dtype="float64",
+                          recipe="lesson")
         self._check(model, X, Y, "torch")
 
     def test_jax_x_numpy_y_on_strict(self):
         jnp = pytest.importorskip("jax.numpy")
         X, Y = _small_data()
         model = pnn.train(jnp.asarray(X), Y, num_iterations=20, backend="array_api_strict",
-                          dtype="float64")
+                          dtype="float64", recipe="lesson")
         self._check(model, X, Y, "array_api_strict")
 
     def test_model_methods_take_other_libraries(self):
         torch = pytest.importorskip("torch")
         X, Y = _small_data()
-        model = pnn.train(X, Y, num_iterations=20, backend="array_api_strict")
+        model = pnn.train(X, Y, num_iterations=20, backend="array_api_strict", recipe="lesson")
         expected = model.accuracy(X, Y)
         assert model.accuracy(torch.asarray(X), Y.tolist()) == expected
 

@@ -119,7 +119,7 @@ TRAIN_CASES = [  # (hidden_activation, output, hidden, l2)
 def _trained(cpu_cell, host_params, X, Y, lr, n, **options):
     model = pnn.train(X, Y, init=host_params, num_iterations=n, learning_rate=lr,
                       backend=cpu_cell.backend, device=cpu_cell.device, dtype="float64",
-                      **options)
+                      **options, recipe="lesson")
     return model.params
 
 

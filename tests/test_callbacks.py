@@ -32,7 +32,7 @@ class TestRecordPoints:
         X, Y = small_data
         rec = Recorder()
         model = pnn.train(X, Y, **on(cpu_cell, num_iterations=25, cost_every=10,
-                                     callbacks=[rec]))
+                                     callbacks=[rec]), recipe="lesson")
         records = [c for c in rec.calls if c[0] == "record"]
         assert [c[1] for c in records] == [0, 10, 20]
         assert [c[3] for c in records] == [model.costs[i] for i in (0, 10, 20)]
@@ -42,24 +42,24 @@ class TestRecordPoints:
     def test_model_holds_the_parameters_whose_cost_is_given(self, small_data):
         X, Y = small_data
         rec = Recorder()
-        pnn.train(X, Y, num_iterations=25, cost_every=10, callbacks=[rec])
+        pnn.train(X, Y, num_iterations=25, cost_every=10, callbacks=[rec], recipe="lesson")
         for _, i, iterations, _, W1 in (c for c in rec.calls if c[0] == "record"):
             assert iterations == i
-            reference = pnn.train(X, Y, num_iterations=i, cost_every=10)
+            reference = pnn.train(X, Y, num_iterations=i, cost_every=10, recipe="lesson")
             np.testing.assert_array_equal(W1, reference.params["W1"])
 
     def test_own_period(self, small_data):
         X, Y = small_data
         rec = Recorder(every=7)
-        model = pnn.train(X, Y, num_iterations=30, cost_every=10, callbacks=[rec])
+        model = pnn.train(X, Y, num_iterations=30, cost_every=10, callbacks=[rec], recipe="lesson")
         assert [c[1] for c in rec.calls if c[0] == "record"] == [0, 7, 14, 21, 28]
         assert sorted(model.costs) == [0, 10, 20]  # its extra record points are not stored
 
     def test_extra_record_points_change_no_parameter(self, cpu_cell, small_data):
         X, Y = small_data
-        plain = pnn.train(X, Y, **on(cpu_cell, num_iterations=30, cost_every=10))
+        plain = pnn.train(X, Y, **on(cpu_cell, num_iterations=30, cost_every=10), recipe="lesson")
         watched = pnn.train(X, Y, **on(cpu_cell, num_iterations=30, cost_every=10,
-                                       callbacks=[Recorder(every=3)]))
+                                       callbacks=[Recorder(every=3)]), recipe="lesson")
         assert_params_equal(host(watched), host(plain))
         assert watched.costs == plain.costs
 
@@ -78,24 +78,26 @@ class TestStopping:
         X, Y = small_data
         rec = Recorder()
         model = pnn.train(X, Y, **on(cpu_cell, num_iterations=100, cost_every=10,
-                                     callbacks=[StopAt(40), rec]))
+                                     callbacks=[StopAt(40), rec]), recipe="lesson")
         assert model.iterations == 40
         assert sorted(model.costs) == [0, 10, 20, 30, 40]
         assert rec.calls[-1] == ("end", "stopped", 40, "asked at 40", None)
-        reference = pnn.train(X, Y, **on(cpu_cell, num_iterations=40, cost_every=10))
+        reference = pnn.train(X, Y, **on(cpu_cell, num_iterations=40, cost_every=10),
+                              recipe="lesson")
         assert_params_equal(host(model), host(reference))
 
     def test_later_callbacks_still_see_the_stopping_record(self, small_data):
         X, Y = small_data
         rec = Recorder()
-        pnn.train(X, Y, num_iterations=100, cost_every=10, callbacks=[StopAt(20), rec])
+        pnn.train(X, Y, num_iterations=100, cost_every=10, callbacks=[StopAt(20), rec],
+                  recipe="lesson")
         assert [c[1] for c in rec.calls if c[0] == "record"] == [0, 10, 20]
 
     def test_stopped_run_checkpoints_what_it_returns(self, small_data, tmp_path):
         X, Y = small_data
         path = tmp_path / "run.npz"
         model = pnn.train(X, Y, num_iterations=100, cost_every=10, checkpoint=path,
-                          callbacks=[StopAt(30)])
+                          callbacks=[StopAt(30)], recipe="lesson")
         saved = pnn.load(path)
         assert saved.iterations == model.iterations == 30
         assert_params_equal(host(saved), host(model))
@@ -113,7 +115,7 @@ class TestOutcomes:
         rec = Recorder()
         with pytest.warns(RuntimeWarning, match="interrupted at iteration 10"):
             model = pnn.train(X, Y, num_iterations=50, cost_every=5,
-                              callbacks=[Explode(), rec])
+                              callbacks=[Explode(), rec], recipe="lesson")
         assert model.interrupted
         assert rec.calls[-1][:3] == ("end", "interrupted", 10)
 
@@ -122,7 +124,7 @@ class TestOutcomes:
         rec = Recorder()
         with pytest.raises(pnn.TrainingDivergedError):
             pnn.train(X, Y, hidden_activation="relu", learning_rate=1e4, num_iterations=50,
-                      cost_every=1, callbacks=[rec])
+                      cost_every=1, callbacks=[rec], recipe="lesson")
         assert rec.calls[-1][:2] == ("end", "diverged")
 
 
@@ -136,13 +138,13 @@ class TestArgument:
     def test_refused_before_training(self, small_data, value, error):
         X, Y = small_data
         with pytest.raises(error, match="callbacks"):
-            pnn.train(X, Y, num_iterations=5, callbacks=value)
+            pnn.train(X, Y, num_iterations=5, callbacks=value, recipe="lesson")
 
     def test_compiled_blocks_stop_at_every_record_point(self, small_data):
         pytest.importorskip("jax")
         X, Y = small_data
         rec = Recorder(every=6)
         model = pnn.train(X, Y, backend="jax", compile=True, num_iterations=20, cost_every=10,
-                          callbacks=[rec])
+                          callbacks=[rec], recipe="lesson")
         assert [c[1] for c in rec.calls if c[0] == "record"] == [0, 6, 12, 18]
         assert sorted(model.costs) == [0, 10]

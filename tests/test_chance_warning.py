@@ -13,8 +13,8 @@ import portable_nn as pnn
 from portable_nn.training import ChanceLevelWarning, chance_level
 
 # the lesson's recipe, every option explicit: the outcome must not depend on train's defaults
-LESSON = dict(hidden=(4,), hidden_activation="tanh", optimizer="gd", learning_rate=1.2,
-              init="small", seed=0)
+LESSON = dict(recipe="lesson", hidden=(4,), hidden_activation="tanh", optimizer="gd",
+              learning_rate=1.2, init="small", seed=0)
 
 
 def _caught(fit):

@@ -132,8 +132,8 @@ class TestTrainChunked:
         kw = dict(hidden=(5, 3), init="xavier", num_iterations=100, cost_every=10, l2=0.2,
                   dtype=dtype, optimizer=optimizer, learning_rate=OPTIMIZER_RATES[optimizer],
                   backend=cell.backend, device=cell.device)
-        plain = pnn.train(X, Y, **kw)
-        chunked = pnn.train(X, Y, chunk_size=30, **kw)  # 80 = 2 x 30 + 20
+        plain = pnn.train(X, Y, **kw, recipe="lesson")
+        chunked = pnn.train(X, Y, chunk_size=30, **kw, recipe="lesson")  # 80 = 2 x 30 + 20
         _close(chunked, plain, dtype)
 
     def test_equals_unchunked_after_100_iterations(self, cpu_cell, dtype, small_data):
@@ -155,22 +155,24 @@ class TestTrainChunked:
         kw = dict(hidden=6, hidden_activation=hidden_activation, output=output,
                   num_iterations=30, learning_rate=0.1, l2=0.1, dtype="float64",
                   backend=cpu_cell.backend, device=cpu_cell.device)
-        _close(pnn.train(X, Y, chunk_size=16, **kw), pnn.train(X, Y, **kw), "float64")
+        _close(pnn.train(X, Y, chunk_size=16, **kw,
+                         recipe="lesson"), pnn.train(X, Y, **kw, recipe="lesson"), "float64")
 
     def test_mini_batches_split_into_chunks(self, cpu_cell, small_data):
         X, Y = small_data
         kw = dict(hidden=(5, 3), num_iterations=4, batch_size=60, optimizer="momentum",
                   learning_rate=0.5, dtype="float64", backend=cpu_cell.backend,
                   device=cpu_cell.device, cost_every=1)
-        _close(pnn.train(X, Y, chunk_size=30, **kw), pnn.train(X, Y, **kw), "float64")
+        _close(pnn.train(X, Y, chunk_size=30, **kw,
+                         recipe="lesson"), pnn.train(X, Y, **kw, recipe="lesson"), "float64")
 
     def test_dropout_deterministic_for_a_chunking(self, cpu_cell, small_data):
         X, Y = small_data
         kw = dict(hidden=(5, 3), num_iterations=3, keep_prob=0.7, dtype="float64",
                   backend=cpu_cell.backend, device=cpu_cell.device)
-        first = _params(pnn.train(X, Y, chunk_size=30, **kw))
-        _same(first, _params(pnn.train(X, Y, chunk_size=30, **kw)))
-        other = _params(pnn.train(X, Y, chunk_size=20, **kw))
+        first = _params(pnn.train(X, Y, chunk_size=30, **kw, recipe="lesson"))
+        _same(first, _params(pnn.train(X, Y, chunk_size=30, **kw, recipe="lesson")))
+        other = _params(pnn.train(X, Y, chunk_size=20, **kw, recipe="lesson"))
         assert not np.array_equal(first["W1"], other["W1"])  # masks follow the chunks
 
     @pytest.mark.parametrize("options", [dict(keep_prob=0.7), dict(optimizer="adam",
@@ -180,48 +182,49 @@ class TestTrainChunked:
         X, Y = small_data
         kw = dict(hidden=(5, 3), dtype="float64", chunk_size=30, cost_every=5,
                   backend=cpu_cell.backend, device=cpu_cell.device, **options)
-        straight = pnn.train(X, Y, num_iterations=12, **kw)
+        straight = pnn.train(X, Y, num_iterations=12, **kw, recipe="lesson")
         path = tmp_path / "run.npz"
-        pnn.train(X, Y, num_iterations=7, checkpoint=path, **kw)
-        resumed = pnn.train(X, Y, num_iterations=12, resume=path, **kw)
+        pnn.train(X, Y, num_iterations=7, checkpoint=path, **kw, recipe="lesson")
+        resumed = pnn.train(X, Y, num_iterations=12, resume=path, **kw, recipe="lesson")
         _same(_params(resumed), _params(straight))
         assert resumed.costs == straight.costs
 
     def test_cost_is_shares_plus_penalty(self, small_data):
         X, Y = small_data
-        kw = dict(hidden=3, num_iterations=1, l2=0.7, dtype="float64")
+        kw = dict(hidden=3, num_iterations=1, l2=0.7, dtype="float64", recipe="lesson")
         plain, chunked = pnn.train(X, Y, **kw), pnn.train(X, Y, chunk_size=9, **kw)
         assert chunked.costs[0] == pytest.approx(plain.costs[0], rel=1e-14)
 
     def test_one_chunk_as_wide_as_the_data(self, small_data):
         X, Y = small_data
         kw = dict(hidden=3, num_iterations=10, dtype="float64")
-        _close(pnn.train(X, Y, chunk_size=10_000, **kw), pnn.train(X, Y, **kw), "float64")
+        _close(pnn.train(X, Y, chunk_size=10_000, **kw,
+                         recipe="lesson"), pnn.train(X, Y, **kw, recipe="lesson"), "float64")
 
     def test_config_records_chunk_size(self, small_data):
         X, Y = small_data
         assert pnn.train(X, Y, hidden=2, num_iterations=1,
-                         chunk_size="auto").config["chunk_size"] == "auto"
+                         chunk_size="auto", recipe="lesson").config["chunk_size"] == "auto"
 
 
 class TestChunkSizeOption:
     @pytest.mark.parametrize("value", [0, -3])
     def test_below_one_is_refused(self, small_data, value):
         with pytest.raises(ValueError, match="chunk_size"):
-            pnn.train(*small_data, num_iterations=1, chunk_size=value)
+            pnn.train(*small_data, num_iterations=1, chunk_size=value, recipe="lesson")
 
     @pytest.mark.parametrize("value", [2.5, True, [4]])
     def test_non_int_is_refused(self, small_data, value):
         with pytest.raises(TypeError, match="chunk_size"):
-            pnn.train(*small_data, num_iterations=1, chunk_size=value)
+            pnn.train(*small_data, num_iterations=1, chunk_size=value, recipe="lesson")
 
     def test_unknown_word_is_refused(self, small_data):
         with pytest.raises(ValueError, match="chunk_size='big'"):
-            pnn.train(*small_data, num_iterations=1, chunk_size="big")
+            pnn.train(*small_data, num_iterations=1, chunk_size="big", recipe="lesson")
 
     def test_compile_refused_where_no_compiler(self, small_data):
         with pytest.raises(ValueError, match="compile=True"):
-            pnn.train(*small_data, num_iterations=1, chunk_size=10, compile=True)
+            pnn.train(*small_data, num_iterations=1, chunk_size=10, compile=True, recipe="lesson")
 
 
 class TestAutoChunkSize:
@@ -254,7 +257,8 @@ class TestJaxCompiledChunks:
         # eager JAX runs differ by 3e-8 after 100 iterations, chunked or not)
         kw = dict(hidden=(5, 3), init="xavier", num_iterations=100, backend="jax",
                   dtype="float64", cost_every=50, l2=0.2)
-        _close(pnn.train(X, Y, chunk_size=30, compile=True, **kw), pnn.train(X, Y, **kw),
+        _close(pnn.train(X, Y, chunk_size=30, compile=True, **kw,
+                         recipe="lesson"), pnn.train(X, Y, **kw, recipe="lesson"),
                "float64")
 
     def test_compiled_dropout_equals_eager_chunked(self):
@@ -262,7 +266,8 @@ class TestJaxCompiledChunks:
         X, Y = self._data()
         kw = dict(hidden=(5, 3), num_iterations=3, backend="jax", dtype="float64",
                   keep_prob=0.8, chunk_size=30, optimizer="adam", learning_rate=0.01)
-        _close(pnn.train(X, Y, compile=True, **kw), pnn.train(X, Y, **kw), "float64")
+        _close(pnn.train(X, Y, compile=True, **kw,
+                         recipe="lesson"), pnn.train(X, Y, **kw, recipe="lesson"), "float64")
 
 
 class TestFrontEnds:
@@ -288,8 +293,8 @@ class TestFrontEnds:
 
         X, Y = small_data
         kw = dict(hidden=3, num_iterations=20, dtype="float64")
-        chunked = NeuralNetClassifier(chunk_size=25, **kw).fit(X.T, Y[0])
-        plain = NeuralNetClassifier(**kw).fit(X.T, Y[0])
+        chunked = NeuralNetClassifier(chunk_size=25, **kw, recipe="lesson").fit(X.T, Y[0])
+        plain = NeuralNetClassifier(**kw, recipe="lesson").fit(X.T, Y[0])
         assert chunked.get_params()["chunk_size"] == 25
         for key, value in plain.model_.params.items():
             assert _relative(chunked.model_.params[key], value) <= REL_F64, key

@@ -53,7 +53,7 @@ class SliceOnly:
 class TestChunksOnGpu:
     def test_equal_to_unchunked(self, gpu_cell, dtype):
         X, Y = _data()
-        kw = dict(dtype=dtype, **KW, **on(gpu_cell))
+        kw = dict(dtype=dtype, **KW, **on(gpu_cell), recipe="lesson")
         plain, chunked = pnn.train(X, Y, **kw), pnn.train(X, Y, chunk_size=300, **kw)
         for key, value in plain.params.items():
             assert _relative(chunked.params[key], value) <= TOL[dtype], key
@@ -64,8 +64,8 @@ class TestChunksOnGpu:
             pytest.skip("compile=True chunk loop: JAX only (lax.scan)")
         X, Y = _data()
         kw = dict(dtype="float64", **KW, **on(gpu_cell))
-        compiled = pnn.train(X, Y, chunk_size=300, compile=True, **kw)
-        plain = pnn.train(X, Y, **kw)
+        compiled = pnn.train(X, Y, chunk_size=300, compile=True, **kw, recipe="lesson")
+        plain = pnn.train(X, Y, **kw, recipe="lesson")
         for key, value in plain.params.items():
             assert _relative(compiled.params[key], value) <= 1e-12, key
 
@@ -78,8 +78,8 @@ class TestHostToDeviceStreaming:
         mX = np.load(tmp_path / "X.npy", mmap_mode="r")
         mY = np.load(tmp_path / "Y.npy", mmap_mode="r")
         kw = dict(dtype="float32", chunk_size=256, **KW, **on(gpu_cell))
-        streamed = pnn.train(mX, mY, **kw)
-        in_memory = pnn.train(np.asarray(mX), np.asarray(mY), **kw)
+        streamed = pnn.train(mX, mY, **kw, recipe="lesson")
+        in_memory = pnn.train(np.asarray(mX), np.asarray(mY), **kw, recipe="lesson")
         for key, value in in_memory.params.items():
             assert np.array_equal(pnn.to_numpy(streamed.params[key]), pnn.to_numpy(value)), key
         assert device_of(streamed.params["W1"]) == device_of(in_memory.params["W1"])
@@ -88,6 +88,6 @@ class TestHostToDeviceStreaming:
         X, Y = _data()
         sX = SliceOnly(X, 256)
         model = pnn.train(sX, SliceOnly(Y, 256), dtype="float64", chunk_size=256,
-                          **{**KW, "num_iterations": 5}, **on(gpu_cell))
+                          **{**KW, "num_iterations": 5}, **on(gpu_cell), recipe="lesson")
         assert sX.widest == 256
         assert model.iterations == 5

@@ -205,7 +205,8 @@ class TestTrainInProcess:
         data = tmp_path / "blobs.csv"
         np.savetxt(data, np.column_stack([X.T, Y[0]]), delimiter=",")
         status, out, _ = main_in_process(capsys, "train", str(data), "--learning-rate", "0.1",
-                                         "--iterations", "300", "--no-progress")
+                                         "--iterations", "300", "--no-progress",
+                                         "--recipe", "lesson")
         assert status == 0
         assert "layers (2, 4, 3)" in out
         assert "softmax output" in out
@@ -216,7 +217,8 @@ class TestTrainInProcess:
         np.savetxt(data, np.column_stack([x, np.sin(x)]), delimiter=",")
         status, out, _ = main_in_process(capsys, "train", str(data), "--hidden", "6",
                                          "--optimizer", "adam", "--learning-rate", "0.02",
-                                         "--iterations", "500", "--no-progress")
+                                         "--iterations", "500", "--no-progress",
+                                         "--recipe", "lesson")
         assert status == 0
         assert "linear output" in out
         rmse = float(out.split("training RMSE ")[1].split()[0])
@@ -338,8 +340,9 @@ class TestGeneratedFlags:
         parser = cli.build_parser()
         assert parser.parse_args(["train", "planar"]).progress is True
         assert parser.parse_args(["train", "planar", "--no-progress"]).progress is False
-        assert parser.parse_args(["train", "planar"]).standardize is False
+        assert parser.parse_args(["train", "planar"]).standardize is None  # the recipe's
         assert parser.parse_args(["train", "planar", "--standardize"]).standardize is True
+        assert parser.parse_args(["train", "planar", "--no-standardize"]).standardize is False
 
     def test_predict_has_only_the_backend_flags(self):
         args = cli.build_parser().parse_args(["predict", "m.npz", "planar", "--dtype",
@@ -381,7 +384,8 @@ class TestTrainOptionsPassed:
                     "learning_rate": 0.5, "optimizer": "adam", "seed": 4, "l2": 0.1,
                     "keep_prob": 0.9, "progress": False, "standardize": True,
                     "chunk_size": "auto", "output": "sigmoid", "validation": None,
-                    "early_stopping": None, "backend": "numpy", "cost_every": 100}
+                    "early_stopping": None, "backend": "numpy", "cost_every": None,
+                    "recipe": "lesson"}  # --recipe auto: the lesson's for planar
         for name, value in expected.items():
             assert seen[name] == value, name
         assert "validation_fraction" not in seen  # a command-line option, not train's

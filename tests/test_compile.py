@@ -15,9 +15,9 @@ TOL = {"float64": dict(rtol=1e-9, atol=1e-12), "float32": dict(rtol=2e-4, atol=1
 
 
 def _pair(X, Y, backend, device, dtype, **options):
-    eager = pnn.train(X, Y, backend=backend, device=device, dtype=dtype, **options)
+    eager = pnn.train(X, Y, backend=backend, device=device, dtype=dtype, **options, recipe="lesson")
     compiled = pnn.train(X, Y, backend=backend, device=device, dtype=dtype, compile=True,
-                         **options)
+                         **options, recipe="lesson")
     return eager, compiled
 
 
@@ -64,13 +64,13 @@ class TestCompileRefused:
         X, Y = planar_data
         if cell.backend == "jax" or str(cell.device).startswith("cuda"):
             model = pnn.train(X, Y, backend="jax", device=cell.device, compile=True,
-                              num_iterations=3)
+                              num_iterations=3, recipe="lesson")
             assert model.iterations == 3
             return
         with pytest.raises(ValueError,
                            match=rf"compile=True is not available for backend='{cell.backend}'"):
             pnn.train(X, Y, backend=cell.backend, device=cell.device, compile=True,
-                      num_iterations=3)
+                      num_iterations=3, recipe="lesson")
 
     @pytest.mark.parametrize(("backend", "reason"), [
         ("numpy", "has no compiler"),
@@ -86,4 +86,4 @@ class TestCompileRefused:
 
     def test_not_a_bool(self, planar_data):
         with pytest.raises(TypeError, match=r"compile must be 'auto', True or False"):
-            pnn.train(*planar_data, compile="yes", num_iterations=1)
+            pnn.train(*planar_data, compile="yes", num_iterations=1, recipe="lesson")

@@ -156,7 +156,7 @@ class TestShapes:
         Y = (X > 0).astype(np.float64)
         model = pnn.train(X, Y, hidden=(1, 1), learning_rate=0.5, num_iterations=300,
                           init="xavier", backend=cpu_cell.backend, device=cpu_cell.device,
-                          dtype=dtype, cost_every=50)
+                          dtype=dtype, cost_every=50, recipe="lesson")
         assert model.layer_dims == (1, 1, 1, 1)
         assert tuple(model.params["W2"].shape) == (1, 1)
         assert all(math.isfinite(c) for c in model.costs.values())

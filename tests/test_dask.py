@@ -15,7 +15,8 @@ RUN = dict(hidden=4, num_iterations=41, cost_every=20, learning_rate=1.2, seed=1
 
 
 def _train(cell, X, Y, **options):
-    return pnn.train(X, Y, backend=cell.backend, device=cell.device, **{**RUN, **options})
+    return pnn.train(X, Y, backend=cell.backend, device=cell.device, **{**RUN, **options},
+                     recipe="lesson")
 
 
 def _graph_size(array) -> int:
@@ -32,7 +33,7 @@ class TestSameAsNumpy:
                                          {"learning_rate": lambda i: 1.0 / (1 + i)}])
     def test_options(self, lazy_cell, dtype, planar_data, options):
         lazy = _train(lazy_cell, *planar_data, dtype=dtype, **options)
-        eager = pnn.train(*planar_data, dtype=dtype, **{**RUN, **options})
+        eager = pnn.train(*planar_data, dtype=dtype, **{**RUN, **options}, recipe="lesson")
         # float32: Adam's sqrt(s) + eps amplifies rounding differences (3.7e-4 relative seen)
         tol = dict(rtol=1e-9, atol=1e-12) if dtype == "float64" else dict(rtol=1e-3, atol=1e-5)
         assert_runs_close(lazy, eager, tol)
@@ -42,8 +43,8 @@ class TestSameAsNumpy:
         X = rng.standard_normal((3, 90))
         Y = np.eye(3)[:, rng.integers(0, 3, 90)]
         options = dict(output="softmax", hidden=5, num_iterations=40, learning_rate=0.5)
-        lazy = pnn.train(X, Y, backend=lazy_cell.backend, **options)
-        eager = pnn.train(X, Y, **options)
+        lazy = pnn.train(X, Y, backend=lazy_cell.backend, **options, recipe="lesson")
+        eager = pnn.train(X, Y, **options, recipe="lesson")
         for key, value in eager.params.items():
             np.testing.assert_allclose(pnn.to_numpy(lazy.params[key]), value, rtol=1e-9,
                                        err_msg=key)
@@ -86,7 +87,7 @@ class TestChunkedSteps:
                                          {"batch_size": 64}])
     def test_chunk_widths_agree_with_numpy(self, lazy_cell, planar_data, options):
         X, Y = planar_data
-        eager = pnn.train(X, Y, **{**RUN, **options})
+        eager = pnn.train(X, Y, **{**RUN, **options}, recipe="lesson")
         for width in (37, 400):
             lazy = _train(lazy_cell, _chunked(X, width), Y, **options)
             assert_runs_close(lazy, eager, dict(rtol=1e-12, atol=1e-14))
@@ -99,8 +100,9 @@ class TestChunkedSteps:
                                                    options):
         X, Y = planar_data
         options = {**RUN, "num_iterations": 100, "chunk_size": 64, **options}
-        lazy = pnn.train(X, Y, backend="dask", dtype=dtype, **options)
-        eager = pnn.train(X, Y, dtype=dtype, **options)  # masks per chunk, as on the workers
+        lazy = pnn.train(X, Y, backend="dask", dtype=dtype, **options, recipe="lesson")
+        eager = pnn.train(X, Y, dtype=dtype, **options,
+                          recipe="lesson")  # masks per chunk, as on the workers
         tol = dict(rtol=1e-12, atol=1e-13) if dtype == "float64" else dict(rtol=1e-5, atol=1e-6)
         assert_runs_close(lazy, eager, tol)
 
@@ -111,8 +113,9 @@ class TestChunkedSteps:
         Y = (X[:1] > 0).astype(float)
         options = dict(hidden=512, num_iterations=5, cost_every=2, learning_rate=0.1,
                        keep_prob=0.8, chunk_size=1000)
-        lazy = pnn.train(X, Y, backend="dask", **options)
-        assert_runs_close(lazy, pnn.train(X, Y, **options), dict(rtol=1e-12, atol=1e-14))
+        lazy = pnn.train(X, Y, backend="dask", **options, recipe="lesson")
+        assert_runs_close(lazy, pnn.train(X, Y, **options,
+                                          recipe="lesson"), dict(rtol=1e-12, atol=1e-14))
 
     def test_dropout_is_deterministic_and_per_chunk(self, lazy_cell, planar_data):
         X, Y = planar_data

@@ -64,7 +64,7 @@ def _dask_train(X, Y, **options):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the small-run warning
         return pnn.train(da.from_array(X, chunks=(X.shape[0], 100)), Y, backend="dask",
-                         **{**RUN, **options})
+                         **{**RUN, **options}, recipe="lesson")
 
 
 class TestSameRun:
@@ -74,7 +74,8 @@ class TestSameRun:
                                          {"optimizer": "momentum", "l2": 0.2},
                                          {"batch_size": 128}])
     def test_equals_numpy(self, client, data, options):
-        assert_same_run(_dask_train(*data, **options), pnn.train(*data, **{**RUN, **options}))
+        assert_same_run(_dask_train(*data, **options), pnn.train(*data, **{**RUN, **options},
+                                                                 recipe="lesson"))
 
     def test_many_chunks_and_large_parameters(self, client, data, monkeypatch):
         from portable_nn.backend import _dask_steps
@@ -84,8 +85,9 @@ class TestSameRun:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             model = pnn.train(da.from_array(X, chunks=(2, 20)), Y, backend="dask",
-                              **{**RUN, "num_iterations": 10})  # 20 chunks: sums on workers
-        assert_same_run(model, pnn.train(X, Y, **{**RUN, "num_iterations": 10}))
+                              **{**RUN, "num_iterations": 10},
+                                  recipe="lesson")  # 20 chunks: sums on workers
+        assert_same_run(model, pnn.train(X, Y, **{**RUN, "num_iterations": 10}, recipe="lesson"))
 
     def test_dropout_equals_threaded(self, client, data):
         options = dict(keep_prob=0.7)

@@ -83,8 +83,8 @@ class TestToyDataSets:
     @pytest.mark.parametrize("name", TOY)
     def test_a_network_learns_it(self, name):
         X, Y = pnn.datasets.load(name)
-        logistic = pnn.train(X, Y, hidden=0, num_iterations=3000)
-        network = pnn.train(X, Y, hidden=5, num_iterations=3000)
+        logistic = pnn.train(X, Y, hidden=0, num_iterations=3000, recipe="lesson")
+        network = pnn.train(X, Y, hidden=5, num_iterations=3000, recipe="lesson")
         # the lesson's point: no straight line separates these labels, a small network does
         assert logistic.accuracy(X, Y) < 0.9
         assert network.accuracy(X, Y) > 0.75

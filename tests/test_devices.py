@@ -41,7 +41,7 @@ class TestStrictDevice1:
                              ids=["gd", "adam", "minibatch-dropout-l2"])
     def test_every_array_stays_on_device1(self, planar_data, options):
         X, Y = planar_data
-        model = pnn.train(X, Y, backend=STRICT, device="device1", **RUN, **options)
+        model = pnn.train(X, Y, backend=STRICT, device="device1", **RUN, **options, recipe="lesson")
         device1 = xs.Device("device1")
         assert model.device == device1
         for key, value in model.params.items():
@@ -57,8 +57,8 @@ class TestStrictDevice1:
 
     def test_results_identical_to_cpu_device(self, planar_data):
         X, Y = planar_data
-        on_cpu = pnn.train(X, Y, backend=STRICT, device="CPU_DEVICE", **RUN)
-        on_dev = pnn.train(X, Y, backend=STRICT, device="device1", **RUN)
+        on_cpu = pnn.train(X, Y, backend=STRICT, device="CPU_DEVICE", **RUN, recipe="lesson")
+        on_dev = pnn.train(X, Y, backend=STRICT, device="device1", **RUN, recipe="lesson")
         assert on_dev.costs == on_cpu.costs
         for key, value in _host(on_cpu).items():
             np.testing.assert_array_equal(_host(on_dev)[key], value)
@@ -79,14 +79,15 @@ class TestNoFloat64Device:
     def test_default_dtype_is_float32(self, planar_data):
         X, Y = planar_data
         assert pnn.resolve_backend(STRICT, "no_float64").dtype_name == "float32"
-        model = pnn.train(X, Y, backend=STRICT, device="no_float64", **RUN)
+        model = pnn.train(X, Y, backend=STRICT, device="no_float64", **RUN, recipe="lesson")
         assert model.backend_info.dtype_name == "float32"
         assert all(v.dtype == xs.float32 for v in model.params.values())
 
     def test_explicit_float64_is_a_clear_error(self, planar_data):
         X, Y = planar_data
         with pytest.raises(ValueError, match=r"dtype='float64' is not supported.*no_float64"):
-            pnn.train(X, Y, backend=STRICT, device="no_float64", dtype="float64", **RUN)
+            pnn.train(X, Y, backend=STRICT, device="no_float64", dtype="float64", **RUN,
+                      recipe="lesson")
 
 
 class TestJaxFloat64WithoutX64:
@@ -120,7 +121,8 @@ class TestModelTo:
     def test_torch_to_numpy(self, planar_data):
         torch = pytest.importorskip("torch")
         X, Y = planar_data
-        model = pnn.train(X, Y, backend="torch", device="cpu", dtype="float64", **RUN)
+        model = pnn.train(X, Y, backend="torch", device="cpu", dtype="float64", **RUN,
+                          recipe="lesson")
         host = model.to("numpy")
         assert host.backend == "numpy"
         for key, value in model.params.items():
@@ -133,7 +135,7 @@ class TestModelTo:
 
     def test_numpy_to_strict_device1(self, planar_data):
         X, Y = planar_data
-        model = pnn.train(X, Y, **RUN)
+        model = pnn.train(X, Y, **RUN, recipe="lesson")
         moved = model.to(STRICT, device="device1")
         assert moved.device == xs.Device("device1")
         assert moved.backend_info.dtype_name == "float64"
@@ -150,7 +152,8 @@ class TestModelToSameBackend:
     def test_is_a_copy_not_a_view(self, cpu_cell, dtype, small_data):
         X, Y = small_data
         model = pnn.train(X, Y, num_iterations=3, optimizer="adam", learning_rate=0.01,
-                          backend=cpu_cell.backend, device=cpu_cell.device, dtype=dtype)
+                          backend=cpu_cell.backend, device=cpu_cell.device, dtype=dtype,
+                              recipe="lesson")
         twin = model.to(cpu_cell.backend, device=cpu_cell.device)
         for key, value in model.params.items():
             assert twin.params[key] is not value
@@ -188,7 +191,7 @@ class TestAuto:
     def test_picks_numpy_without_a_gpu(self, planar_data):
         expected = "cupy" if pnn.available_backends()["cupy"]["usable"] else "numpy"
         X, Y = planar_data
-        model = pnn.train(X, Y, backend="auto", num_iterations=2)
+        model = pnn.train(X, Y, backend="auto", num_iterations=2, recipe="lesson")
         assert model.backend == expected
         assert f"backend='{expected}'" in repr(model)
 
@@ -209,7 +212,8 @@ class TestLoopHostSyncs:
                 return _original(self, *args, **kwargs)
 
             monkeypatch.setattr(array_type, name, counting)
-        pnn.train(X, Y, backend=STRICT, hidden=3, num_iterations=iterations, cost_every=10)
+        pnn.train(X, Y, backend=STRICT, hidden=3, num_iterations=iterations, cost_every=10,
+                  recipe="lesson")
         monkeypatch.undo()
         return counts
 

@@ -35,8 +35,8 @@ def _relative_difference(grads, numeric):
 class TestMiniBatches:
     def test_batch_size_of_m_is_full_batch(self, planar_data):
         X, Y = planar_data
-        full = pnn.train(X, Y, num_iterations=50)
-        same = pnn.train(X, Y, num_iterations=50, batch_size=400)
+        full = pnn.train(X, Y, num_iterations=50, recipe="lesson")
+        same = pnn.train(X, Y, num_iterations=50, batch_size=400, recipe="lesson")
         for key in full.params:
             np.testing.assert_array_equal(full.params[key], same.params[key])
 
@@ -56,7 +56,7 @@ class TestMiniBatches:
     def test_first_update_uses_the_first_batch(self):
         X, Y = _small_problem(m=12)
         model = pnn.train(X, Y, hidden=3, num_iterations=1, batch_size=5, learning_rate=0.5,
-                          seed=4)
+                          seed=4, recipe="lesson")
         order = epoch_permutation(4, 0, 12, resolve_backend("numpy"))[:5]
         params = pnn.init_params((3, 3, 1), seed=4)
         _, cache = pnn.forward(params, X[:, order])
@@ -71,11 +71,13 @@ class TestMiniBatches:
         X, Y = planar_data
         kwargs = dict(num_iterations=30, batch_size=64, seed=1, dtype=dtype,
                       backend=cpu_cell.backend, device=cpu_cell.device)
-        first, second = pnn.train(X, Y, **kwargs), pnn.train(X, Y, **kwargs)
+        first, second = pnn.train(X, Y, **kwargs,
+                                  recipe="lesson"), pnn.train(X, Y, **kwargs, recipe="lesson")
         for key in first.params:
             np.testing.assert_array_equal(pnn.to_numpy(first.params[key]),
                                           pnn.to_numpy(second.params[key]))
-        reference = pnn.train(X, Y, num_iterations=30, batch_size=64, seed=1, dtype="float64")
+        reference = pnn.train(X, Y, num_iterations=30, batch_size=64, seed=1, dtype="float64",
+                              recipe="lesson")
         tol = 1e-3 if dtype == "float32" else 1e-9
         for key in first.params:
             np.testing.assert_allclose(pnn.to_numpy(first.params[key]),
@@ -113,7 +115,8 @@ class TestOptimizers:
         X, Y = _small_problem(m=8)
         lr, steps = 0.05, 3
         model = pnn.train(X, Y, hidden=4, optimizer=optimizer, learning_rate=lr,
-                          num_iterations=steps, beta1=0.8, beta2=0.99, epsilon=1e-7, seed=5)
+                          num_iterations=steps, beta1=0.8, beta2=0.99, epsilon=1e-7, seed=5,
+                              recipe="lesson")
         params = pnn.init_params((3, 4, 1), seed=5)
         # replay with the reference optimizer, recomputing gradients at each reference point
         p = {k: v.copy() for k, v in params.items()}
@@ -132,7 +135,8 @@ class TestOptimizers:
     def test_state_lives_on_the_backend(self, cpu_cell, dtype, optimizer, planar_data):
         X, Y = planar_data
         model = pnn.train(X, Y, optimizer=optimizer, learning_rate=0.01, num_iterations=20,
-                          backend=cpu_cell.backend, device=cpu_cell.device, dtype=dtype)
+                          backend=cpu_cell.backend, device=cpu_cell.device, dtype=dtype,
+                              recipe="lesson")
         be = model.backend_info
         for key, value in model.optimizer_state.items():
             if key == "t":
@@ -143,13 +147,14 @@ class TestOptimizers:
 
     def test_adam_learns_the_flower(self, planar_data):
         X, Y = planar_data
-        model = pnn.train(X, Y, optimizer="adam", learning_rate=0.01, num_iterations=3000)
+        model = pnn.train(X, Y, optimizer="adam", learning_rate=0.01, num_iterations=3000,
+                          recipe="lesson")
         assert model.accuracy(X, Y) >= 0.88
 
     def test_unknown_optimizer_is_named(self, planar_data):
         X, Y = planar_data
         with pytest.raises(ValueError, match="optimizer='sgd'"):
-            pnn.train(X, Y, optimizer="sgd")
+            pnn.train(X, Y, optimizer="sgd", recipe="lesson")
 
 
 class TestL2:
@@ -170,16 +175,16 @@ class TestL2:
 
     def test_recorded_cost_includes_the_penalty(self, planar_data):
         X, Y = planar_data
-        plain = pnn.train(X, Y, num_iterations=1, init="he")
-        reg = pnn.train(X, Y, num_iterations=1, init="he", l2=2.0)
+        plain = pnn.train(X, Y, num_iterations=1, init="he", recipe="lesson")
+        reg = pnn.train(X, Y, num_iterations=1, init="he", l2=2.0, recipe="lesson")
         W = pnn.init_params((2, 4, 1), init="he")
         penalty = 2.0 / (2 * 400) * sum(float(np.sum(W[k] ** 2)) for k in ("W1", "W2"))
         assert reg.costs[0] == pytest.approx(plain.costs[0] + penalty, rel=1e-12)
 
     def test_l2_shrinks_weights(self, planar_data):
         X, Y = planar_data
-        plain = pnn.train(X, Y, num_iterations=500)
-        reg = pnn.train(X, Y, num_iterations=500, l2=5.0)
+        plain = pnn.train(X, Y, num_iterations=500, recipe="lesson")
+        reg = pnn.train(X, Y, num_iterations=500, l2=5.0, recipe="lesson")
         assert np.sum(reg.params["W1"] ** 2) < np.sum(plain.params["W1"] ** 2)
 
     def test_compute_cost_adds_the_penalty(self):
@@ -208,8 +213,8 @@ class TestDropout:
 
     def test_keep_prob_one_is_no_dropout(self, planar_data):
         X, Y = planar_data
-        a = pnn.train(X, Y, num_iterations=20)
-        b = pnn.train(X, Y, num_iterations=20, keep_prob=1.0)
+        a = pnn.train(X, Y, num_iterations=20, recipe="lesson")
+        b = pnn.train(X, Y, num_iterations=20, keep_prob=1.0, recipe="lesson")
         np.testing.assert_array_equal(a.params["W1"], b.params["W1"])
 
     def test_masks_are_drawn_on_the_device(self, cpu_cell, dtype):
@@ -241,10 +246,11 @@ class TestDropout:
         X, Y = planar_data
         kwargs = dict(hidden=(8, 8), num_iterations=40, keep_prob=0.8, seed=2,
                       backend=cpu_cell.backend, device=cpu_cell.device, dtype=dtype)
-        first, second = pnn.train(X, Y, **kwargs), pnn.train(X, Y, **kwargs)
+        first, second = pnn.train(X, Y, **kwargs,
+                                  recipe="lesson"), pnn.train(X, Y, **kwargs, recipe="lesson")
         np.testing.assert_array_equal(pnn.to_numpy(first.params["W1"]),
                                       pnn.to_numpy(second.params["W1"]))
-        plain = pnn.train(X, Y, **{**kwargs, "keep_prob": 1.0})
+        plain = pnn.train(X, Y, **{**kwargs, "keep_prob": 1.0}, recipe="lesson")
         assert not np.allclose(pnn.to_numpy(first.params["W1"]), pnn.to_numpy(plain.params["W1"]))
 
 
@@ -267,7 +273,7 @@ class TestLinearOutput:
         y = np.sin(x)
         model = pnn.train(x, y, hidden=16, output="linear", init="xavier", learning_rate=0.05,
                           optimizer="adam", num_iterations=1500, backend=cpu_cell.backend,
-                          device=cpu_cell.device, dtype="float64")
+                          device=cpu_cell.device, dtype="float64", recipe="lesson")
         assert model.cost(x, y) < 0.01 < model.costs[0]
         pred = pnn.to_numpy(model.predict(x))
         assert pred.shape == (1, 200)
@@ -279,8 +285,8 @@ class TestLinearOutput:
 class TestLearningRateSchedule:
     def test_constant_schedule_equals_the_float(self, planar_data):
         X, Y = planar_data
-        a = pnn.train(X, Y, num_iterations=30)
-        b = pnn.train(X, Y, num_iterations=30, learning_rate=lambda i: 1.2)
+        a = pnn.train(X, Y, num_iterations=30, recipe="lesson")
+        b = pnn.train(X, Y, num_iterations=30, learning_rate=lambda i: 1.2, recipe="lesson")
         np.testing.assert_array_equal(a.params["W1"], b.params["W1"])
 
     def test_schedule_is_called_with_each_iteration(self, planar_data):
@@ -291,12 +297,13 @@ class TestLearningRateSchedule:
             seen.append(i)
             return 1.2 / (1 + 0.01 * i)
 
-        pnn.train(X, Y, num_iterations=25, learning_rate=rate)
+        pnn.train(X, Y, num_iterations=25, learning_rate=rate, recipe="lesson")
         assert seen == list(range(25))
 
     def test_decay_matches_manual_updates(self):
         X, Y = _small_problem(m=10)
-        model = pnn.train(X, Y, hidden=2, num_iterations=3, learning_rate=lambda i: 0.5 / (i + 1))
+        model = pnn.train(X, Y, hidden=2, num_iterations=3, learning_rate=lambda i: 0.5 / (i + 1),
+                          recipe="lesson")
         p = pnn.init_params((3, 2, 1))
         for i in range(3):
             _, cache = pnn.forward(p, X)
@@ -308,20 +315,21 @@ class TestLearningRateSchedule:
     def test_bad_schedule_value_is_named(self, bad, planar_data):
         X, Y = planar_data
         with pytest.raises(ValueError, match=r"learning_rate\(0\)"):
-            pnn.train(X, Y, num_iterations=5, learning_rate=bad)
+            pnn.train(X, Y, num_iterations=5, learning_rate=bad, recipe="lesson")
 
 
 class TestProgress:
     def test_bar_reaches_the_last_iteration(self, planar_data, capsys):
         X, Y = planar_data
-        pnn.train(X, Y, num_iterations=250, progress=True)
+        pnn.train(X, Y, num_iterations=250, progress=True, recipe="lesson")
         err = capsys.readouterr().err
         assert "250/250" in err
         assert "cost=" in err
 
     def test_print_cost_every_thousand(self, planar_data, capsys):
         X, Y = planar_data
-        model = pnn.train(X, Y, num_iterations=2001, print_cost=True, cost_every=300)
+        model = pnn.train(X, Y, num_iterations=2001, print_cost=True, cost_every=300,
+                          recipe="lesson")
         lines = [line for line in capsys.readouterr().out.splitlines() if line]
         assert [line.split(":")[0] for line in lines] == [
             f"Cost after iteration {i}" for i in (0, 1000, 2000)]

@@ -30,9 +30,10 @@ class TestLessonRunOnGpu:
     def test_accuracy(self, gpu_cell, dtype, planar_data):
         X, Y = planar_data
         model = pnn.train(X, Y, hidden=4, learning_rate=1.2, num_iterations=10_000,
-                          compile=gpu_cell.backend != "cupy", dtype=dtype, **on(gpu_cell))
+                          compile=gpu_cell.backend != "cupy", dtype=dtype, **on(gpu_cell),
+                              recipe="lesson")
         reference = pnn.train(X, Y, hidden=4, learning_rate=1.2, num_iterations=10_000,
-                              compile=False, dtype=dtype, backend="numpy")
+                              compile=False, dtype=dtype, backend="numpy", recipe="lesson")
         assert model.accuracy(X, Y) >= 0.90
         assert abs(model.accuracy(X, Y) - reference.accuracy(X, Y)) <= 0.005
 
@@ -82,7 +83,7 @@ class TestStaysOnDevice:
         if options.get("compile") and gpu_cell.backend == "cupy":
             pytest.skip("CuPy refuses compile=True (tests/test_graphs.py asserts it)")
         model = pnn.train(X, Y, num_iterations=120, cost_every=50, dtype=dtype, seed=2,
-                          **on(gpu_cell), **options)
+                          **on(gpu_cell), **options, recipe="lesson")
         be = model.backend_info
         arrays = {**model.params, **{k: v for k, v in (model.optimizer_state or {}).items()
                                      if hasattr(v, "shape")}}
@@ -96,8 +97,8 @@ class TestStaysOnDevice:
     def test_same_seed_same_run(self, gpu_cell, planar_data):
         options = dict(num_iterations=60, batch_size=100, keep_prob=0.7, hidden=(5, 3), seed=9,
                        dtype="float64", **on(gpu_cell))
-        a = pnn.train(*planar_data, **options)
-        b = pnn.train(*planar_data, **options)
+        a = pnn.train(*planar_data, **options, recipe="lesson")
+        b = pnn.train(*planar_data, **options, recipe="lesson")
         for key, value in a.params.items():
             np.testing.assert_array_equal(pnn.to_numpy(value), pnn.to_numpy(b.params[key]))
 
@@ -114,7 +115,7 @@ class TestHostSyncs:
             torch.cuda.set_sync_debug_mode("warn")
             try:
                 pnn.train(X, Y, hidden=4, num_iterations=iterations, cost_every=100,
-                          backend="torch", device="cuda:0")
+                          backend="torch", device="cuda:0", recipe="lesson")
             finally:
                 torch.cuda.set_sync_debug_mode("default")
         return sum("synchroniz" in str(w.message) for w in caught)
@@ -124,7 +125,8 @@ class TestHostSyncs:
         if not torch.cuda.is_available():
             pytest.skip("PyTorch sees no CUDA device")
         X, Y = planar_data
-        pnn.train(X, Y, num_iterations=2, backend="torch", device="cuda:0")  # warm-up
+        pnn.train(X, Y, num_iterations=2, backend="torch", device="cuda:0",
+                  recipe="lesson")  # warm-up
         X = torch.asarray(X, device="cuda:0")
         Y = torch.asarray(Y, device="cuda:0")
         self._syncs(torch, X, Y, 150)  # once untimed: one-time syncs of a first run on them
@@ -140,7 +142,7 @@ class TestBackToHost:
 
     def test_model_to_numpy(self, gpu_cell, dtype, planar_data):
         X, Y = planar_data
-        model = pnn.train(X, Y, num_iterations=50, dtype=dtype, **on(gpu_cell))
+        model = pnn.train(X, Y, num_iterations=50, dtype=dtype, **on(gpu_cell), recipe="lesson")
         host = model.to("numpy")
         assert host.backend == "numpy"
         assert host.dtype == np.dtype(dtype)
@@ -151,17 +153,18 @@ class TestBackToHost:
 
     def test_numpy_model_to_gpu(self, gpu_cell, planar_data):
         X, Y = planar_data
-        model = pnn.train(X, Y, num_iterations=50)
+        model = pnn.train(X, Y, num_iterations=50, recipe="lesson")
         gpu = model.to(gpu_cell.backend, device=gpu_cell.device)
         for key, value in gpu.params.items():
             assert str(device_of(value)) == str(gpu.backend_info.device)
             np.testing.assert_array_equal(pnn.to_numpy(value), model.params[key])
-        resumed = pnn.train(X, Y, num_iterations=80, init=gpu.params, **on(gpu_cell))
+        resumed = pnn.train(X, Y, num_iterations=80, init=gpu.params, **on(gpu_cell),
+                            recipe="lesson")
         assert resumed.iterations == 80
 
     def test_save_and_load(self, gpu_cell, planar_data, tmp_path):
         X, Y = planar_data
-        model = pnn.train(X, Y, num_iterations=50, **on(gpu_cell))
+        model = pnn.train(X, Y, num_iterations=50, **on(gpu_cell), recipe="lesson")
         loaded = pnn.load(model.save(tmp_path / "gpu.npz"))
         for key, value in model.params.items():
             np.testing.assert_array_equal(loaded.params[key], pnn.to_numpy(value))
@@ -181,6 +184,6 @@ class TestAutoOnGpu:
         usable = pnn.available_backends()["cupy"]["usable"]
         if not usable:
             pytest.skip("CuPy has no usable CUDA device here")
-        model = pnn.train(*planar_data, num_iterations=5, backend="auto")
+        model = pnn.train(*planar_data, num_iterations=5, backend="auto", recipe="lesson")
         assert model.backend == "cupy"
         assert "cupy" in repr(model)

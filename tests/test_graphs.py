@@ -74,8 +74,8 @@ class TestGraphBookkeeping:
     """compile=True through GraphBlocks on the host stand-in equals the eager loop."""
 
     def test_gradient_descent(self, planar_data, host_capture):
-        eager = pnn.train(*planar_data, **RUN)
-        graphs = pnn.train(*planar_data, **RUN, compile=True)
+        eager = pnn.train(*planar_data, **RUN, recipe="lesson")
+        graphs = pnn.train(*planar_data, **RUN, compile=True, recipe="lesson")
         assert_runs_close(graphs, eager, TOL["float64"])
         # 99-step blocks: 9 launches of an 11-step graph each; the 57-step tail (201-257):
         # 3 launches of a 16-step graph and 9 of a one-step graph
@@ -85,28 +85,28 @@ class TestGraphBookkeeping:
 
     def test_schedule_rewrites_the_rates(self, planar_data, host_capture):
         options = {**RUN, "learning_rate": lambda i: 1.2 / (1 + 0.01 * i)}
-        eager = pnn.train(*planar_data, **options)
-        graphs = pnn.train(*planar_data, **options, compile=True)
+        eager = pnn.train(*planar_data, **options, recipe="lesson")
+        graphs = pnn.train(*planar_data, **options, compile=True, recipe="lesson")
         assert_runs_close(graphs, eager, TOL["float64"])
         assert host_capture.rate_writes == host_capture.launches
 
     def test_momentum_state_is_captured(self, planar_data, host_capture):
         options = {**RUN, "optimizer": "momentum", "learning_rate": 0.5}
-        assert_runs_close(pnn.train(*planar_data, **options, compile=True),
-              pnn.train(*planar_data, **options), TOL["float64"])
+        assert_runs_close(pnn.train(*planar_data, **options, compile=True, recipe="lesson"),
+              pnn.train(*planar_data, **options, recipe="lesson"), TOL["float64"])
         assert host_capture.launches > 0
 
     def test_adam_runs_eagerly_with_the_same_results(self, planar_data, host_capture):
         options = {**RUN, "optimizer": "adam", "learning_rate": 0.01}
-        assert_runs_close(pnn.train(*planar_data, **options, compile=True),
-              pnn.train(*planar_data, **options), TOL["float64"])
+        assert_runs_close(pnn.train(*planar_data, **options, compile=True, recipe="lesson"),
+              pnn.train(*planar_data, **options, recipe="lesson"), TOL["float64"])
         assert host_capture.launches == 0  # Adam's step count t is a Python int
 
     def test_checkpoints_split_blocks(self, planar_data, host_capture, tmp_path):
         path = tmp_path / "ckpt.npz"
         options = {**RUN, "checkpoint": path, "checkpoint_every": 30}
-        assert_runs_close(pnn.train(*planar_data, **options, compile=True),
-              pnn.train(*planar_data, **RUN), TOL["float64"])
+        assert_runs_close(pnn.train(*planar_data, **options, compile=True, recipe="lesson"),
+              pnn.train(*planar_data, **RUN, recipe="lesson"), TOL["float64"])
 
     def test_params_handed_in_are_never_written(self, planar_data):
         be = pnn.resolve_backend("numpy")
@@ -140,9 +140,9 @@ def _compiled(cell, X, Y, **options):
     """``train(..., compile=True)`` on ``cell``; on CuPy, assert the refusal and skip."""
     if cell.backend == "cupy":
         with pytest.raises(ValueError, match="refused by CuPy itself"):
-            pnn.train(X, Y, **options, compile=True)
+            pnn.train(X, Y, **options, compile=True, recipe="lesson")
         pytest.skip("CuPy refuses compile=True (asserted): no compiled run to compare")
-    return pnn.train(X, Y, **options, compile=True)
+    return pnn.train(X, Y, **options, compile=True, recipe="lesson")
 
 
 class TestCapturedOnGpu:
@@ -155,7 +155,7 @@ class TestCapturedOnGpu:
                    "learning_rate": 1.2 if optimizer == "gd" else 0.5,
                    "backend": gpu_cell.backend, "device": gpu_cell.device, "dtype": dtype}
         graphs = _compiled(gpu_cell, *planar_data, **options)
-        eager = pnn.train(*planar_data, **options)
+        eager = pnn.train(*planar_data, **options, recipe="lesson")
         assert_runs_close(graphs, eager, TOL[dtype])
         assert graphs.backend_info.name == gpu_cell.backend
 
@@ -164,10 +164,10 @@ class TestCapturedOnGpu:
                    "learning_rate": lambda i: 0.5 / (1 + 0.01 * i),
                    "backend": gpu_cell.backend, "device": gpu_cell.device, "dtype": "float64"}
         assert_runs_close(_compiled(gpu_cell, *planar_data, **options),
-              pnn.train(*planar_data, **options), TOL["float64"])
+              pnn.train(*planar_data, **options, recipe="lesson"), TOL["float64"])
 
     def test_adam_falls_back_to_eager_steps(self, gpu_cell, planar_data):
         options = {**RUN, "optimizer": "adam", "learning_rate": 0.01,
                    "backend": gpu_cell.backend, "device": gpu_cell.device, "dtype": "float64"}
         assert_runs_close(_compiled(gpu_cell, *planar_data, **options),
-              pnn.train(*planar_data, **options), TOL["float64"])
+              pnn.train(*planar_data, **options, recipe="lesson"), TOL["float64"])

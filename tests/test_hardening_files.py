@@ -33,7 +33,7 @@ class TestStandardizationMembers:
 
     @pytest.fixture
     def model(self, small_data):
-        return pnn.train(*small_data, num_iterations=3, optimizer="adam")
+        return pnn.train(*small_data, num_iterations=3, optimizer="adam", recipe="lesson")
 
     @staticmethod
     def _standardize(model, small_data):
@@ -107,7 +107,7 @@ class TestStandardizationMembers:
         mean, _ = self._standardize(model, small_data)
         path = model.save(tmp_path / "ckpt.npz")
         resumed = pnn.train(*small_data, num_iterations=5, optimizer="adam", resume=path,
-                            checkpoint=tmp_path / "next.npz")
+                            checkpoint=tmp_path / "next.npz", recipe="lesson")
         np.testing.assert_array_equal(pnn.to_numpy(resumed.standardization[0]), mean)
         again = pnn.load(tmp_path / "next.npz")
         np.testing.assert_array_equal(pnn.to_numpy(again.standardization[0]), mean)
@@ -162,7 +162,7 @@ class TestHostileFiles:
 
         with pytest.raises(pnn.ModelFileError, match=case.match):
             pnn.train(X, (X[:1] > 0) * 1.0, num_iterations=9, optimizer="adam", resume=path,
-                      dtype="float64", learning_rate=schedule)
+                      dtype="float64", learning_rate=schedule, recipe="lesson")
         assert calls == []
 
     @pytest.mark.parametrize("case", [c for c in hc.NODE_CASES if c.label != "FIFO"],

@@ -34,7 +34,7 @@ def _no_iteration(**kwargs):
 def _refused(exc, match, cell, **kwargs):
     calls, options = _no_iteration(**on(cell), **kwargs)
     with pytest.raises(exc, match=match):
-        pnn.train(**options)
+        pnn.train(**options, recipe="lesson")
     assert calls == []
 
 
@@ -125,7 +125,7 @@ class TestRefusedData:
         torch = pytest.importorskip("torch")
 
         X, Y = _data()
-        model = pnn.train(X, Y, num_iterations=2, **on(cpu_cell))
+        model = pnn.train(X, Y, num_iterations=2, **on(cpu_cell), recipe="lesson")
         with pytest.raises(TypeError, match=r"X has dtype torch\.bfloat16"):
             model.predict(torch.tensor(X).bfloat16())
 
@@ -140,7 +140,8 @@ class TestAutograd:
         Xt = torch.tensor(X, requires_grad=True)
         init = pnn.init_params((2, 4, 1), backend="torch")
         init = {k: v.clone().requires_grad_(True) for k, v in init.items()}
-        model = pnn.train(Xt, torch.tensor(Y), init=init, num_iterations=20, backend="torch")
+        model = pnn.train(Xt, torch.tensor(Y), init=init, num_iterations=20, backend="torch",
+                          recipe="lesson")
         for key, value in model.params.items():
             assert value.grad_fn is None, key
             assert not value.requires_grad, key
@@ -151,7 +152,7 @@ class TestAutograd:
 
         X, Y = _data()
         Xt = torch.tensor(X, requires_grad=True) * 1.0  # a non-leaf: carries a grad_fn
-        model = pnn.train(Xt, Y, num_iterations=3, **on(cpu_cell))
+        model = pnn.train(Xt, Y, num_iterations=3, **on(cpu_cell), recipe="lesson")
         assert all(getattr(v, "grad_fn", None) is None for v in model.params.values())
 
 
@@ -175,9 +176,10 @@ class TestBackendModule:
     @pytest.mark.parametrize(("label", "module", "name"), _modules(), ids=lambda v: str(v)[:20])
     def test_raw_library_module_is_wrapped(self, label, module, name):
         X, Y = _data()
-        model = pnn.train(X, Y, num_iterations=3, backend=module, dtype="float32")
+        model = pnn.train(X, Y, num_iterations=3, backend=module, dtype="float32", recipe="lesson")
         assert model.backend == name
-        reference = pnn.train(X, Y, num_iterations=3, backend=name, dtype="float32")
+        reference = pnn.train(X, Y, num_iterations=3, backend=name, dtype="float32",
+                              recipe="lesson")
         np.testing.assert_allclose(pnn.to_numpy(model.params["W1"]),
                                    pnn.to_numpy(reference.params["W1"]), rtol=1e-6)
 
@@ -185,7 +187,7 @@ class TestBackendModule:
         X, Y = _data()
         with pytest.raises(TypeError, match=r"backend='math' is a module but not an array-API "
                                             r"namespace.*pass a backend name"):
-            pnn.train(X, Y, num_iterations=1, backend=math)
+            pnn.train(X, Y, num_iterations=1, backend=math, recipe="lesson")
 
     def test_fake_namespace_refused(self):
         fake = types.ModuleType("fake")
@@ -206,7 +208,7 @@ class TestDevice:
         X, Y = _data()
         calls, options = _no_iteration(backend="torch", device=device)
         with pytest.raises(ValueError, match=rf"device='{device}'"):
-            pnn.train(X, Y, **options)
+            pnn.train(X, Y, **options, recipe="lesson")
         assert calls == []
 
 
@@ -215,7 +217,7 @@ class TestSizes:
     def test_hidden_beyond_any_backend(self, hidden):
         X, Y = _data()
         with pytest.raises(ValueError, match=r"hidden=.*units, beyond what any backend can"):
-            pnn.train(X, Y, hidden=hidden, num_iterations=1)
+            pnn.train(X, Y, hidden=hidden, num_iterations=1, recipe="lesson")
 
 
 class TestZeroSamples:
@@ -224,7 +226,7 @@ class TestZeroSamples:
     @pytest.mark.parametrize("method", ["predict", "predict_proba", "accuracy", "cost"])
     def test_value_error(self, cpu_cell, method):
         X, Y = _data()
-        model = pnn.train(X, Y, num_iterations=2, **on(cpu_cell))
+        model = pnn.train(X, Y, num_iterations=2, **on(cpu_cell), recipe="lesson")
         args = (X[:, :0],) if method.startswith("predict") else (X[:, :0], Y[:, :0])
         with pytest.raises(ValueError, match=r"X has zero samples"):
             getattr(model, method)(*args)
@@ -244,7 +246,7 @@ class TestSilentDivergence:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with pytest.raises(pnn.TrainingDivergedError, match=r"iteration 50"):
-                pnn.train(X, Y, **DIVERGING, **on(cpu_cell))
+                pnn.train(X, Y, **DIVERGING, **on(cpu_cell), recipe="lesson")
         shown = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
         assert shown == []  # no "overflow encountered in matmul" sprayed at the user
 
@@ -253,10 +255,10 @@ class TestSilentDivergence:
         X, Y = pnn.datasets.planar()
         path = tmp_path / "run.npz"
         with pytest.raises(pnn.TrainingDivergedError):
-            pnn.train(X, Y, **DIVERGING, checkpoint=path)
+            pnn.train(X, Y, **DIVERGING, checkpoint=path, recipe="lesson")
         assert not path.exists()
 
     def test_converging_run_unchanged(self, cpu_cell):
         X, Y = _data()
-        model = pnn.train(X, Y, num_iterations=20, cost_every=1000, **on(cpu_cell))
+        model = pnn.train(X, Y, num_iterations=20, cost_every=1000, **on(cpu_cell), recipe="lesson")
         assert model.iterations == 20

@@ -29,7 +29,7 @@ def _data():
 
 @pytest.fixture(scope="module")
 def model():
-    return pnn.train(*_data(), num_iterations=2)
+    return pnn.train(*_data(), num_iterations=2, recipe="lesson")
 
 
 class TestSavePath:
@@ -142,7 +142,8 @@ class TestCheckpointPath:
             return 0.1
 
         with pytest.raises(exc, match=match):
-            pnn.train(*_data(), num_iterations=50, learning_rate=schedule, checkpoint=checkpoint)
+            pnn.train(*_data(), num_iterations=50, learning_rate=schedule, checkpoint=checkpoint,
+                      recipe="lesson")
         assert calls == []
 
     def test_folder(self, tmp_path):

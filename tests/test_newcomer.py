@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,28 +29,28 @@ class TestLayoutHints:
     def test_sklearn_layout_suggests_transpose(self, planar_data):
         X, Y = planar_data
         with pytest.raises(ValueError, match=r"X looks transposed: .*X\.T.*portable_nn\.sklearn"):
-            pnn.train(X.T, Y, num_iterations=1)
+            pnn.train(X.T, Y, num_iterations=1, recipe="lesson")
 
     def test_both_transposed(self, planar_data):
         X, Y = planar_data
         with pytest.raises(ValueError, match=r"X looks transposed \(and Y\.T\)"):
-            pnn.train(X.T, Y.T, num_iterations=1)
+            pnn.train(X.T, Y.T, num_iterations=1, recipe="lesson")
 
     def test_one_dimensional_y(self, planar_data):
         X, Y = planar_data
         with pytest.raises(ValueError, match=r"Y must be 2-D.*from_samples"):
-            pnn.train(X.T, Y[0], num_iterations=1)
+            pnn.train(X.T, Y[0], num_iterations=1, recipe="lesson")
 
     def test_predict_with_rows_as_samples(self, planar_data):
         X, Y = planar_data
-        model = pnn.train(X, Y, num_iterations=1)
+        model = pnn.train(X, Y, num_iterations=1, recipe="lesson")
         with pytest.raises(ValueError, match=r"trained on 2.*X looks transposed"):
             model.predict(X.T)
 
     def test_no_hint_when_shapes_say_nothing(self, planar_data):
         X, Y = planar_data
         with pytest.raises(ValueError, match="same number of samples") as info:
-            pnn.train(X[:, :10], Y, num_iterations=1)
+            pnn.train(X[:, :10], Y, num_iterations=1, recipe="lesson")
         assert "transposed" not in str(info.value)
 
 
@@ -57,11 +58,12 @@ class TestSquareWarning:
     def test_square_x_warns(self):
         X = np.eye(3)
         with pytest.warns(UserWarning, match=r"X is square, \(3, 3\).*pass X\.T"):
-            pnn.train(X, np.array([[0.0, 1.0, 1.0]]), num_iterations=1)
+            pnn.train(X, np.array([[0.0, 1.0, 1.0]]), num_iterations=1, recipe="lesson")
 
     def test_other_shapes_do_not(self, planar_data, recwarn):
-        pnn.train(*planar_data, num_iterations=1)
-        pnn.train(np.ones((1, 1)), np.ones((1, 1)), num_iterations=1)  # one sample: no doubt
+        pnn.train(*planar_data, num_iterations=1, recipe="lesson")
+        pnn.train(np.ones((1, 1)), np.ones((1, 1)), num_iterations=1,
+                  recipe="lesson")  # one sample: no doubt
         assert not [w for w in recwarn if "square" in str(w.message)]
 
 
@@ -100,16 +102,17 @@ class TestAutoBackend:
         assert "no usable CUDA device" in why
 
     def test_train_records_the_choice(self, planar_data):
-        model = pnn.train(*planar_data, backend="auto", num_iterations=1)
+        model = pnn.train(*planar_data, backend="auto", num_iterations=1, recipe="lesson")
         assert model.backend == "numpy"
         assert model.config["backend_choice"].startswith("auto chose numpy: 2.88e+04 flops")
-        assert "backend_choice" not in pnn.train(*planar_data, num_iterations=1).config
+        assert "backend_choice" not in pnn.train(*planar_data, num_iterations=1,
+                                                 recipe="lesson").config
 
     def test_batch_size_is_the_work(self, planar_data, monkeypatch):
         seen = []
         monkeypatch.setattr("portable_nn.training._train.choose_auto_backend",
                             lambda flops: seen.append(flops) or ("numpy", "why"))
-        pnn.train(*planar_data, backend="auto", batch_size=100, num_iterations=1)
+        pnn.train(*planar_data, backend="auto", batch_size=100, num_iterations=1, recipe="lesson")
         assert seen == [flops_per_iteration((2, 4, 1), 100)]
 
     def test_cli_summary_line(self, capsys):
@@ -149,7 +152,8 @@ class TestCommandLineConsistency:
         assert "--output {auto,sigmoid,softmax,linear}" in capsys.readouterr().out
 
     def test_predict_out_writes_file(self, tmp_path, capsys, planar_data):
-        model_path = pnn.train(*planar_data, num_iterations=10).save(tmp_path / "m.npz")
+        model_path = pnn.train(*planar_data, num_iterations=10,
+                               recipe="lesson").save(tmp_path / "m.npz")
         status = cli.main(["predict", str(model_path), "planar", "-o", str(tmp_path / "p.txt")])
         assert status == 0
         lines = (tmp_path / "p.txt").read_text().splitlines()
@@ -192,7 +196,7 @@ class TestMakeFigures:
         result = subprocess.run(
             [sys.executable, str(script), "--backend", "numpy", "--iterations", "50",
              "--out", str(tmp_path / "figs")], capture_output=True, text=True, cwd=tmp_path,
-            timeout=300)
+            timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})  # this checkout's package
         assert result.returncode == 0, result.stderr
         assert "1 hidden layer of 4 units, tanh" in result.stdout
         for name in ("planar_boundary.png", "planar_costs.png"):

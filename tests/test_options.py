@@ -16,7 +16,7 @@ from portable_nn.tools import cli
 from portable_nn.training import OPTIONS, TOOL_OPTIONS, Cli, EstimatorParam, Option, TrainOptions
 
 #: The estimators' documented defaults that differ from the specification's.
-ESTIMATOR_OVERRIDES = {"NeuralNetClassifier": {}, "NeuralNetRegressor": {"learning_rate": 0.1}}
+ESTIMATOR_OVERRIDES = {"NeuralNetClassifier": {}, "NeuralNetRegressor": {}}
 #: The command line's own arguments, not training options.
 CLI_ONLY = {"--help", "--test-fraction", "--save", "--plot", "--out", "--proba", "--json",
             "--version",
@@ -187,7 +187,8 @@ class TestCommandLine:
             assert spec.cli.help in " ".join(action.help.split()), spec.name
             if spec.cli.metavar is not None:
                 assert action.metavar == spec.cli.metavar, spec.name
-        generated = {spec.cli.flag for spec in specs}
+        generated = {spec.cli.flag for spec in specs} | {  # --standardize / --no-standardize
+            "--no-" + spec.cli.flag[2:] for spec in specs if spec.cli.text == "on_off"}
         assert set(flags) - generated <= CLI_ONLY  # no hand-written flag for an option
 
     def test_every_option_with_a_flag_is_on_train(self):
@@ -236,7 +237,8 @@ class TestAddingAnOption:
         init = sklearn.make_init(specs)
         signature = inspect.signature(init)
         assert signature.parameters["momentum_clip"].default == 2.5
-        assert list(signature.parameters)[-3] == "momentum_clip"  # before the tool options
+        tools = sum(spec.estimator is True for spec in TOOL_OPTIONS)
+        assert list(signature.parameters)[-1 - tools] == "momentum_clip"  # before the tools' own
         assert signature.parameters["learning_rate"].default == 0.1
 
         class Holder:

@@ -190,7 +190,7 @@ class TestPredictLabels:
 
     def test_sigmoid_idiom(self, cell, small_data):
         X, Y = small_data
-        model = pnn.train(X, Y, **on(cell, num_iterations=200))
+        model = pnn.train(X, Y, **on(cell, num_iterations=200), recipe="lesson")
         labels = pnn.to_numpy(model.predict(X))
         assert labels.shape == (1, X.shape[1])
         assert labels.dtype.kind == "i"
@@ -200,7 +200,8 @@ class TestPredictLabels:
     def test_softmax_class_indices(self, cell, pets):
         data = from_csv(pets)
         model = pnn.train(data.X, data.Y, **on(cell, output="softmax", num_iterations=300,
-                                                  learning_rate=0.5), standardize=True)
+                                                  learning_rate=0.5), standardize=True,
+                                                      recipe="lesson")
         labels = pnn.to_numpy(model.predict(data.X))
         assert labels.shape == (1, 6)
         assert labels.dtype.kind == "i"
@@ -214,7 +215,7 @@ class TestPredictLabels:
     def test_linear_returns_values(self, cpu_cell):
         x = np.linspace(-1, 1, 20).reshape(1, -1)
         model = pnn.train(x, 2 * x, **on(cpu_cell, output="linear", num_iterations=5,
-                                         learning_rate=0.1))
+                                         learning_rate=0.1), recipe="lesson")
         values = pnn.to_numpy(model.predict(x))
         assert values.dtype.kind == "f"
         assert values.shape == (1, 20)
@@ -244,13 +245,13 @@ class TestIssueFigures:
         data = from_csv(_sklearn_csv(tmp_path, "iris"))
         assert data.output == "softmax"
         assert data.X.shape == (4, 150)
-        model = pnn.train(*data, output=data.output, standardize=True)
+        model = pnn.train(*data, output=data.output, standardize=True, recipe="lesson")
         assert model.accuracy(*data) >= 0.95
 
     def test_wine_held_out_fifth(self, tmp_path):
         train, test = from_csv(_sklearn_csv(tmp_path, "wine")).split(0.2)
         assert test.X.shape == (13, 36)
-        model = pnn.train(*train, output=train.output, standardize=True)
+        model = pnn.train(*train, output=train.output, standardize=True, recipe="lesson")
         assert model.accuracy(*test) >= 0.95
 
     def test_wine_command_line(self, tmp_path, capsys):

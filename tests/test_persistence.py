@@ -30,7 +30,8 @@ def rewrite(path, entries, meta=None):
 class TestSaveLoad:
     def test_round_trip_same_backend(self, cpu_cell, dtype, small_data, tmp_path):
         X, Y = small_data
-        model = pnn.train(X, Y, num_iterations=6, cost_every=2, **on(cpu_cell, dtype=dtype))
+        model = pnn.train(X, Y, num_iterations=6, cost_every=2, **on(cpu_cell, dtype=dtype),
+                          recipe="lesson")
         path = model.save(tmp_path / "model.npz")
         assert path == tmp_path / "model.npz"
         loaded = pnn.load(path, **on(cpu_cell))
@@ -49,7 +50,7 @@ class TestSaveLoad:
     def test_metadata(self, small_data, tmp_path):
         X, Y = small_data
         model = pnn.train(X, Y, hidden=(3, 2), hidden_activation="relu", num_iterations=4,
-                          cost_every=2, dtype="float32")
+                          cost_every=2, dtype="float32", recipe="lesson")
         model.save(tmp_path / "m.npz")
         entries = read_entries(tmp_path / "m.npz")
         assert sorted(k for k in entries if k != META_KEY) == ["W1", "W2", "W3", "b1", "b2",
@@ -70,7 +71,8 @@ class TestSaveLoad:
     def test_torch_float32_loads_bit_identical_on_numpy_and_strict(self, small_data, tmp_path):
         pytest.importorskip("torch")
         X, Y = small_data
-        model = pnn.train(X, Y, num_iterations=20, backend="torch", dtype="float32")
+        model = pnn.train(X, Y, num_iterations=20, backend="torch", dtype="float32",
+                          recipe="lesson")
         model.save(tmp_path / "torch.npz")
         original = host(model)
         labels = pnn.to_numpy(model.predict(X))
@@ -85,7 +87,7 @@ class TestSaveLoad:
 
     def test_every_backend_loads_everywhere(self, cpu_cell, small_data, tmp_path):
         X, Y = small_data
-        model = pnn.train(X, Y, num_iterations=3, **on(cpu_cell, dtype="float32"))
+        model = pnn.train(X, Y, num_iterations=3, **on(cpu_cell, dtype="float32"), recipe="lesson")
         model.save(tmp_path / "m.npz")
         numpy_model = pnn.load(tmp_path / "m.npz")
         assert numpy_model.backend == "numpy"
@@ -95,7 +97,7 @@ class TestSaveLoad:
 
     def test_load_with_other_dtype(self, small_data, tmp_path):
         X, Y = small_data
-        model = pnn.train(X, Y, num_iterations=3, dtype="float32")
+        model = pnn.train(X, Y, num_iterations=3, dtype="float32", recipe="lesson")
         model.save(tmp_path / "m.npz")
         wide = pnn.load(tmp_path / "m.npz", dtype="float64")
         assert wide.params["W1"].dtype == np.float64
@@ -104,7 +106,8 @@ class TestSaveLoad:
     @pytest.mark.parametrize("optimizer", ["momentum", "adam"])
     def test_optimizer_state_saved(self, small_data, tmp_path, optimizer):
         X, Y = small_data
-        model = pnn.train(X, Y, num_iterations=5, optimizer=optimizer, learning_rate=0.01)
+        model = pnn.train(X, Y, num_iterations=5, optimizer=optimizer, learning_rate=0.01,
+                          recipe="lesson")
         model.save(tmp_path / "m.npz")
         loaded = pnn.load(tmp_path / "m.npz")
         assert loaded.optimizer_state.keys() == model.optimizer_state.keys()
@@ -116,16 +119,17 @@ class TestSaveLoad:
 
     def test_model_to_keeps_optimizer_state(self, small_data, tmp_path):
         X, Y = small_data
-        full = pnn.train(X, Y, num_iterations=10, optimizer="adam", learning_rate=0.01)
+        full = pnn.train(X, Y, num_iterations=10, optimizer="adam", learning_rate=0.01,
+                         recipe="lesson")
         part = pnn.train(X, Y, num_iterations=4, optimizer="adam", learning_rate=0.01,
-                         dtype="float64")
+                         dtype="float64", recipe="lesson")
         part.to("array_api_strict").save(tmp_path / "m.npz")
         resumed = pnn.train(X, Y, num_iterations=10, optimizer="adam", learning_rate=0.01,
-                            resume=tmp_path / "m.npz")
+                            resume=tmp_path / "m.npz", recipe="lesson")
         assert_params_equal(host(resumed), host(full))
 
     def test_save_rejects_bad_path(self, small_data):
-        model = pnn.train(*small_data, num_iterations=1)
+        model = pnn.train(*small_data, num_iterations=1, recipe="lesson")
         with pytest.raises(TypeError, match=r"path must be a file path .*, got int"):
             model.save(3)
 
@@ -134,7 +138,7 @@ class TestAtomicWrite:
     def test_crash_mid_write_keeps_old_file(self, small_data, tmp_path, monkeypatch):
         X, Y = small_data
         path = tmp_path / "model.npz"
-        old = pnn.train(X, Y, num_iterations=2)
+        old = pnn.train(X, Y, num_iterations=2, recipe="lesson")
         old.save(path)
         before = path.read_bytes()
 
@@ -143,7 +147,7 @@ class TestAtomicWrite:
             raise OSError("disk full")
 
         monkeypatch.setattr(_io, "_write_npz", torn_write)
-        new = pnn.train(X, Y, num_iterations=5)
+        new = pnn.train(X, Y, num_iterations=5, recipe="lesson")
         with pytest.raises(OSError, match="disk full"):
             new.save(path)
         assert path.read_bytes() == before
@@ -152,7 +156,7 @@ class TestAtomicWrite:
 
     def test_interrupt_mid_write_keeps_old_file(self, small_data, tmp_path, monkeypatch):
         path = tmp_path / "model.npz"
-        pnn.train(*small_data, num_iterations=2).save(path)
+        pnn.train(*small_data, num_iterations=2, recipe="lesson").save(path)
 
         def interrupted(handle, arrays):
             handle.write(b"PK")
@@ -160,14 +164,14 @@ class TestAtomicWrite:
 
         monkeypatch.setattr(_io, "_write_npz", interrupted)
         with pytest.raises(KeyboardInterrupt):
-            pnn.train(*small_data, num_iterations=3).save(path)
+            pnn.train(*small_data, num_iterations=3, recipe="lesson").save(path)
         assert pnn.load(path).iterations == 2
         assert os.listdir(tmp_path) == ["model.npz"]
 
     def test_replaces_existing_file(self, small_data, tmp_path):
         path = tmp_path / "model.npz"
-        pnn.train(*small_data, num_iterations=2).save(path)
-        pnn.train(*small_data, num_iterations=3).save(path)
+        pnn.train(*small_data, num_iterations=2, recipe="lesson").save(path)
+        pnn.train(*small_data, num_iterations=3, recipe="lesson").save(path)
         assert pnn.load(path).iterations == 3
         assert os.listdir(tmp_path) == ["model.npz"]
 
@@ -176,14 +180,14 @@ class TestAtomicWrite:
         plain = tmp_path / "plain.bin"
         plain.write_bytes(b"x")
         path = tmp_path / "model.npz"
-        pnn.train(*small_data, num_iterations=1).save(path)
+        pnn.train(*small_data, num_iterations=1, recipe="lesson").save(path)
         assert path.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
         path.chmod(0o640)
-        pnn.train(*small_data, num_iterations=2).save(path)
+        pnn.train(*small_data, num_iterations=2, recipe="lesson").save(path)
         assert path.stat().st_mode & 0o777 == 0o640
 
     def test_missing_folder(self, small_data, tmp_path):
-        model = pnn.train(*small_data, num_iterations=1)
+        model = pnn.train(*small_data, num_iterations=1, recipe="lesson")
         with pytest.raises(FileNotFoundError, match=r"cannot save to .*nowhere.*does not exist"):
             model.save(tmp_path / "nowhere" / "m.npz")
 
@@ -206,7 +210,7 @@ class TestLoadErrors:
     @pytest.fixture
     def saved(self, small_data, tmp_path):
         path = tmp_path / "model.npz"
-        pnn.train(*small_data, num_iterations=2).save(path)
+        pnn.train(*small_data, num_iterations=2, recipe="lesson").save(path)
         return path
 
     def test_missing_file(self, tmp_path):
@@ -341,7 +345,8 @@ class TestCheckpoints:
 
         monkeypatch.setattr(_persistence, "save_model", spy)
         path = tmp_path / "run.npz"
-        pnn.train(*small_data, num_iterations=25, checkpoint=path, checkpoint_every=10)
+        pnn.train(*small_data, num_iterations=25, checkpoint=path, checkpoint_every=10,
+                  recipe="lesson")
         assert reached == [10, 20, 25]
         saved = pnn.load(path)
         assert saved.iterations == 25
@@ -349,13 +354,13 @@ class TestCheckpoints:
 
     def test_checkpoint_only_at_end(self, small_data, tmp_path):
         path = tmp_path / "run.npz"
-        pnn.train(*small_data, num_iterations=7, checkpoint=str(path))
+        pnn.train(*small_data, num_iterations=7, checkpoint=str(path), recipe="lesson")
         assert pnn.load(path).iterations == 7
 
     def test_checkpoint_records_run(self, small_data, tmp_path):
         path = tmp_path / "run.npz"
         model = pnn.train(*small_data, num_iterations=12, cost_every=5, checkpoint=path,
-                          checkpoint_every=4, optimizer="adam", learning_rate=0.01)
+                          checkpoint_every=4, optimizer="adam", learning_rate=0.01, recipe="lesson")
         meta = json.loads(str(read_entries(path)[META_KEY][()]))
         assert meta["iterations"] == 12
         assert meta["checkpoint"] == {"m": 80, "num_iterations": 12}
@@ -366,12 +371,12 @@ class TestCheckpoints:
     def test_full_batch_resume_bit_identical(self, cpu_cell, small_data, tmp_path, stop):
         X, Y = small_data
         kwargs = on(cpu_cell, cost_every=3, seed=1)
-        full = pnn.train(X, Y, num_iterations=30, **kwargs)
+        full = pnn.train(X, Y, num_iterations=30, **kwargs, recipe="lesson")
         path = tmp_path / "run.npz"
         part = pnn.train(X, Y, num_iterations=stop, checkpoint=path, checkpoint_every=5,
-                         **kwargs)
+                         **kwargs, recipe="lesson")
         assert pnn.load(path).iterations == stop
-        resumed = pnn.train(X, Y, num_iterations=30, resume=path, **kwargs)
+        resumed = pnn.train(X, Y, num_iterations=30, resume=path, **kwargs, recipe="lesson")
         assert resumed.iterations == 30
         assert resumed.costs == full.costs
         assert_params_equal(host(resumed), host(full))
@@ -385,10 +390,12 @@ class TestCheckpoints:
     ], ids=["momentum", "adam-minibatch", "l2-minibatch"])
     def test_resume_bit_identical_numpy(self, small_data, tmp_path, options):
         X, Y = small_data
-        full = pnn.train(X, Y, num_iterations=24, cost_every=4, **options)
+        full = pnn.train(X, Y, num_iterations=24, cost_every=4, **options, recipe="lesson")
         path = tmp_path / "run.npz"
-        pnn.train(X, Y, num_iterations=11, cost_every=4, checkpoint=path, **options)
-        resumed = pnn.train(X, Y, num_iterations=24, cost_every=4, resume=path, **options)
+        pnn.train(X, Y, num_iterations=11, cost_every=4, checkpoint=path, **options,
+                  recipe="lesson")
+        resumed = pnn.train(X, Y, num_iterations=24, cost_every=4, resume=path, **options,
+                            recipe="lesson")
         assert resumed.costs == full.costs
         assert_params_equal(host(resumed), host(full))
 
@@ -397,29 +404,30 @@ class TestCheckpoints:
         X, Y = small_data
         kwargs = on(cpu_cell, cost_every=4, seed=5, hidden=(6, 6), keep_prob=0.7,
                     batch_size=32)
-        full = pnn.train(X, Y, num_iterations=24, **kwargs)
+        full = pnn.train(X, Y, num_iterations=24, **kwargs, recipe="lesson")
         path = tmp_path / "run.npz"
-        pnn.train(X, Y, num_iterations=11, checkpoint=path, **kwargs)
-        resumed = pnn.train(X, Y, num_iterations=24, resume=path, **kwargs)
+        pnn.train(X, Y, num_iterations=11, checkpoint=path, **kwargs, recipe="lesson")
+        resumed = pnn.train(X, Y, num_iterations=24, resume=path, **kwargs, recipe="lesson")
         assert resumed.costs == full.costs
         assert_params_equal(host(resumed), host(full))
-        no_dropout = pnn.train(X, Y, num_iterations=24, **{**kwargs, "keep_prob": 1.0})
+        no_dropout = pnn.train(X, Y, num_iterations=24, **{**kwargs, "keep_prob": 1.0},
+                               recipe="lesson")
         assert not np.array_equal(host(no_dropout)["W1"], host(full)["W1"])
 
     def test_resume_keeps_checkpoint_dtype(self, small_data, tmp_path):
         X, Y = small_data
         path = tmp_path / "run.npz"
-        pnn.train(X, Y, num_iterations=5, dtype="float32", checkpoint=path)
-        resumed = pnn.train(X, Y, num_iterations=10, resume=path)
-        full = pnn.train(X, Y, num_iterations=10, dtype="float32")
+        pnn.train(X, Y, num_iterations=5, dtype="float32", checkpoint=path, recipe="lesson")
+        resumed = pnn.train(X, Y, num_iterations=10, resume=path, recipe="lesson")
+        full = pnn.train(X, Y, num_iterations=10, dtype="float32", recipe="lesson")
         assert resumed.params["W1"].dtype == np.float32
         assert_params_equal(host(resumed), host(full))
 
     def test_resume_on_other_backend(self, cpu_cell, small_data, tmp_path):
         X, Y = small_data
         path = tmp_path / "run.npz"
-        pnn.train(X, Y, num_iterations=5, checkpoint=path)
-        resumed = pnn.train(X, Y, num_iterations=8, resume=path, **on(cpu_cell))
+        pnn.train(X, Y, num_iterations=5, checkpoint=path, recipe="lesson")
+        resumed = pnn.train(X, Y, num_iterations=8, resume=path, **on(cpu_cell), recipe="lesson")
         assert resumed.backend == cpu_cell.backend
         assert resumed.iterations == 8
 
@@ -428,14 +436,14 @@ class TestResumeMismatch:
     @pytest.fixture
     def checkpoint(self, small_data, tmp_path):
         path = tmp_path / "run.npz"
-        pnn.train(*small_data, num_iterations=6, checkpoint=path)
+        pnn.train(*small_data, num_iterations=6, checkpoint=path, recipe="lesson")
         return path
 
     def _fails(self, small_data, checkpoint, match, X=None, Y=None, **kwargs):
         X = small_data[0] if X is None else X
         Y = small_data[1] if Y is None else Y
         with pytest.raises(ValueError, match=match):
-            pnn.train(X, Y, num_iterations=10, resume=checkpoint, **kwargs)
+            pnn.train(X, Y, num_iterations=10, resume=checkpoint, **kwargs, recipe="lesson")
 
     def test_hidden(self, small_data, checkpoint):
         self._fails(small_data, checkpoint, r"resume=.*layer_dims \(2, 4, 1\), but X, hidden "
@@ -461,9 +469,9 @@ class TestResumeMismatch:
     def test_too_many_iterations_done(self, small_data, checkpoint):
         with pytest.raises(ValueError, match=r"already done 6 iterations, more than "
                                              r"num_iterations=4"):
-            pnn.train(*small_data, num_iterations=4, resume=checkpoint)
+            pnn.train(*small_data, num_iterations=4, resume=checkpoint, recipe="lesson")
 
     def test_corrupted_checkpoint(self, small_data, checkpoint):
         checkpoint.write_bytes(checkpoint.read_bytes()[:100])
         with pytest.raises(pnn.ModelFileError, match=r"run\.npz"):
-            pnn.train(*small_data, num_iterations=10, resume=checkpoint)
+            pnn.train(*small_data, num_iterations=10, resume=checkpoint, recipe="lesson")

@@ -15,7 +15,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture
 def small_model(planar_data):
     X, Y = planar_data
-    return pnn.train(X, Y, num_iterations=300)
+    return pnn.train(X, Y, num_iterations=300, recipe="lesson")
 
 
 def _saved_png(ax, path):
@@ -50,7 +50,7 @@ class TestDecisionBoundary:
     def test_every_cpu_backend(self, cpu_cell, planar_data, tmp_path):
         X, Y = planar_data
         model = pnn.train(X, Y, num_iterations=20, backend=cpu_cell.backend,
-                          device=cpu_cell.device)
+                          device=cpu_cell.device, recipe="lesson")
         be = model.backend_info
         Xb = be.xp.asarray(X, dtype=be.dtype, device=be.device)
         ax = plot.decision_boundary(model, Xb, Y, resolution=20)
@@ -59,16 +59,18 @@ class TestDecisionBoundary:
     def test_softmax_and_linear_models(self, tmp_path):
         X, labels = pnn.datasets.blobs(90, centers=3, n_classes=3)
         onehot = (np.arange(3)[:, None] == labels).astype(float)
-        softmax = pnn.train(X, onehot, output="softmax", num_iterations=50, learning_rate=0.1)
+        softmax = pnn.train(X, onehot, output="softmax", num_iterations=50, learning_rate=0.1,
+                            recipe="lesson")
         _saved_png(plot.decision_boundary(softmax, X, onehot, resolution=20), tmp_path / "s.png")
         target = X[:1] * 0.1
-        linear = pnn.train(X, target, output="linear", num_iterations=50, learning_rate=0.01)
+        linear = pnn.train(X, target, output="linear", num_iterations=50, learning_rate=0.01,
+                           recipe="lesson")
         _saved_png(plot.decision_boundary(linear, X, target, resolution=20), tmp_path / "l.png")
 
     def test_needs_two_features(self):
         X, Y = pnn.datasets.digits(one_hot=False)
         X, Y = X[:, :50], (Y[:, :50] > 4).astype(float)
-        model = pnn.train(X, Y, num_iterations=1)
+        model = pnn.train(X, Y, num_iterations=1, recipe="lesson")
         with pytest.raises(ValueError, match="2 input features, got 64"):
             plot.decision_boundary(model, X, Y)
 
@@ -97,7 +99,7 @@ class TestTitles:
         ],
     )
     def test_decision_boundary_title(self, planar_data, options, title):
-        model = pnn.train(*planar_data, num_iterations=1, **options)
+        model = pnn.train(*planar_data, num_iterations=1, **options, recipe="lesson")
         assert plot.describe_network(model) == title
         ax = plot.decision_boundary(model, *planar_data, resolution=10)
         assert ax.get_title() == f"Decision boundary: {title}"
@@ -106,7 +108,7 @@ class TestTitles:
     def test_softmax_without_hidden_layer(self):
         X, labels = pnn.datasets.blobs(30, centers=3, n_classes=3)
         model = pnn.train(X, pnn.datasets.one_hot(labels, 3), output="softmax", hidden=0,
-                          num_iterations=1)
+                          num_iterations=1, recipe="lesson")
         assert plot.describe_network(model) == "no hidden layer (softmax regression)"
 
 
@@ -125,7 +127,7 @@ class TestCosts:
         plt.close(fig)
 
     def test_no_costs(self, planar_data):
-        model = pnn.train(*planar_data, num_iterations=0)
+        model = pnn.train(*planar_data, num_iterations=0, recipe="lesson")
         with pytest.raises(ValueError, match="no cost"):
             plot.costs(model)
 

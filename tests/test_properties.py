@@ -74,7 +74,8 @@ class TestShapesAndFiniteCosts:
         X, Y = net.data()
         model = pnn.train(X, Y, hidden=net.hidden, hidden_activation=net.hidden_activation,
                           output=net.output, init=net.init, seed=net.seed, num_iterations=3,
-                          cost_every=1, learning_rate=0.1, backend=backend, dtype=dtype)
+                          cost_every=1, learning_rate=0.1, backend=backend, dtype=dtype,
+                              recipe="lesson")
         assert model.layer_dims == net.layer_dims
         for layer in range(1, len(net.layer_dims)):
             assert tuple(model.params[f"W{layer}"].shape) == (net.layer_dims[layer],
@@ -168,7 +169,7 @@ class TestSaveLoadProperty:
         X, Y = net.data()
         model = pnn.train(X, Y, hidden=net.hidden, hidden_activation=net.hidden_activation,
                           output=net.output, init=net.init, seed=net.seed, num_iterations=2,
-                          cost_every=1, learning_rate=0.1, dtype=dtype)
+                          cost_every=1, learning_rate=0.1, dtype=dtype, recipe="lesson")
         with tempfile.TemporaryDirectory() as folder:
             path = model.save(os.path.join(folder, "m.npz"))
             loaded = pnn.load(path)

@@ -38,8 +38,7 @@ def digits_subset():
 
 
 class TestScikitLearnChecks:
-    @parametrize_with_checks([NeuralNetClassifier(num_iterations=300),
-                              NeuralNetRegressor(num_iterations=300)])
+    @parametrize_with_checks([NeuralNetClassifier(), NeuralNetRegressor()])  # the defaults
     def test_check_estimator(self, estimator, check):
         check(estimator)
 
@@ -56,9 +55,7 @@ class TestParameters:
     def test_defaults_match_train(self, cls):
         train_defaults = {name: p.default
                           for name, p in inspect.signature(pnn.train).parameters.items()}
-        own = {"early_stopping": False, "validation_fraction": 0.1, "n_iter_no_change": 10}
-        if cls is NeuralNetRegressor:
-            own["learning_rate"] = 0.1
+        own = {"early_stopping": False, "validation_fraction": 0.1}
         for name, value in cls().get_params().items():
             assert value == own.get(name, train_defaults.get(name)), name
 
@@ -72,11 +69,10 @@ class TestParameters:
     def test_signature_is_keyword_only_with_defaults(self):
         parameters = list(inspect.signature(NeuralNetRegressor).parameters.values())
         assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
-        assert parameters[0].name == "hidden"
-        assert [p.name for p in parameters[-3:]] == ["early_stopping", "validation_fraction",
-                                                      "n_iter_no_change"]
-        assert NeuralNetRegressor().learning_rate == 0.1
-        assert NeuralNetClassifier().learning_rate == 1.2
+        assert parameters[0].name == "recipe"
+        assert [p.name for p in parameters[-2:]] == ["early_stopping", "validation_fraction"]
+        assert NeuralNetRegressor().learning_rate is None  # the recipe's
+        assert NeuralNetClassifier().recipe == "tabular"
 
     def test_repr_shows_only_changed_parameters(self):
         assert repr(NeuralNetRegressor(hidden=3)) == "NeuralNetRegressor(hidden=3)"
@@ -84,7 +80,8 @@ class TestParameters:
             "NeuralNetRegressor(learning_rate=1.2)"
 
     def test_stored_unchanged_and_not_validated_in_init(self):
-        clf = NeuralNetClassifier(hidden=[5, 3], optimizer="nonsense", backend="torch")
+        clf = NeuralNetClassifier(hidden=[5, 3], optimizer="nonsense", backend="torch",
+                                  recipe="lesson")
         assert clf.get_params()["hidden"] == [5, 3]
         assert clf.optimizer == "nonsense"
         assert clf.backend == "torch"
@@ -92,11 +89,11 @@ class TestParameters:
     def test_invalid_option_raises_at_fit(self, planar_samples):
         X, y = planar_samples
         with pytest.raises(ValueError, match="optimizer"):
-            NeuralNetClassifier(optimizer="nonsense", num_iterations=1).fit(X, y)
+            NeuralNetClassifier(optimizer="nonsense", num_iterations=1, recipe="lesson").fit(X, y)
 
     def test_set_params_and_clone(self, planar_samples):
         X, y = planar_samples
-        clf = NeuralNetClassifier(**FAST).set_params(hidden=6, seed=3)
+        clf = NeuralNetClassifier(**FAST, recipe="lesson").set_params(hidden=6, seed=3)
         assert clf.hidden == 6
         fitted = clf.fit(X, y)
         copy = clone(fitted)
@@ -108,7 +105,7 @@ class TestParameters:
 class TestClassifier:
     def test_binary_planar(self, planar_samples):
         X, y = planar_samples
-        clf = NeuralNetClassifier(hidden=4, num_iterations=2000).fit(X, y)
+        clf = NeuralNetClassifier(hidden=4, num_iterations=2000, recipe="lesson").fit(X, y)
         assert clf.model_.output == "sigmoid"
         assert clf.model_.layer_dims == (2, 4, 1)
         assert clf.n_features_in_ == 2
@@ -119,7 +116,7 @@ class TestClassifier:
 
     def test_fitted_attributes(self, planar_samples):
         X, y = planar_samples
-        clf = NeuralNetClassifier(num_iterations=250).fit(X, y)
+        clf = NeuralNetClassifier(num_iterations=250, recipe="lesson").fit(X, y)
         assert clf.n_iter_ == 250
         assert list(clf.costs_) == [0, 100, 200]
         assert clf.loss_curve_ == [clf.costs_[i] for i in (0, 100, 200)]
@@ -127,7 +124,7 @@ class TestClassifier:
 
     def test_predict_proba(self, planar_samples):
         X, y = planar_samples
-        clf = NeuralNetClassifier(**FAST).fit(X, y)
+        clf = NeuralNetClassifier(**FAST, recipe="lesson").fit(X, y)
         proba = clf.predict_proba(X)
         assert isinstance(proba, np.ndarray)
         assert proba.shape == (400, 2)
@@ -137,18 +134,18 @@ class TestClassifier:
     def test_string_labels(self, planar_samples):
         X, y = planar_samples
         labels = np.where(y == 1, "blue", "red")
-        clf = NeuralNetClassifier(**FAST).fit(X, labels)
+        clf = NeuralNetClassifier(**FAST, recipe="lesson").fit(X, labels)
         np.testing.assert_array_equal(clf.classes_, ["blue", "red"])
         pred = clf.predict(X)
         assert set(pred) <= {"blue", "red"}
         # "blue" sorts first, so it is class 0 here although it was label 1
-        numeric = NeuralNetClassifier(**FAST).fit(X, 1 - y)
+        numeric = NeuralNetClassifier(**FAST, recipe="lesson").fit(X, 1 - y)
         np.testing.assert_allclose(clf.predict_proba(X), numeric.predict_proba(X))
 
     def test_multi_class_digits(self, digits_subset):
         X, y = digits_subset
         X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
-        clf = NeuralNetClassifier(hidden=16, **FAST).fit(X_train, y_train)
+        clf = NeuralNetClassifier(hidden=16, **FAST, recipe="lesson").fit(X_train, y_train)
         assert clf.model_.output == "softmax"
         assert clf.model_.layer_dims == (64, 16, 3)
         np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
@@ -160,16 +157,16 @@ class TestClassifier:
     def test_one_class_is_an_error(self, planar_samples):
         X, _ = planar_samples
         with pytest.raises(ValueError, match="at least 2 classes"):
-            NeuralNetClassifier(num_iterations=1).fit(X, np.zeros(len(X)))
+            NeuralNetClassifier(num_iterations=1, recipe="lesson").fit(X, np.zeros(len(X)))
 
     def test_torch_backend_and_float32(self, planar_samples):
         pytest.importorskip("torch")
         X, y = planar_samples
         clf = NeuralNetClassifier(backend="torch", device="cpu", dtype="float32",
-                                  **FAST).fit(X, y)
+                                  **FAST, recipe="lesson").fit(X, y)
         assert clf.model_.backend == "torch"
         assert clf.model_.backend_info.dtype_name == "float32"
-        reference = NeuralNetClassifier(dtype="float32", **FAST).fit(X, y)
+        reference = NeuralNetClassifier(dtype="float32", **FAST, recipe="lesson").fit(X, y)
         np.testing.assert_allclose(clf.predict_proba(X), reference.predict_proba(X), atol=1e-3)
         assert clf.predict_proba(X).dtype == np.float64
 
@@ -177,7 +174,7 @@ class TestClassifier:
         pytest.importorskip("torch")
         X, y = planar_samples
         for backend in ("numpy", "torch"):
-            clf = NeuralNetClassifier(backend=backend, **FAST).fit(X, y)
+            clf = NeuralNetClassifier(backend=backend, **FAST, recipe="lesson").fit(X, y)
             again = pickle.loads(pickle.dumps(clf))
             assert again.model_.backend == backend
             np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
@@ -190,7 +187,7 @@ class TestRegressor:
         X = rng.uniform(-2, 2, size=(200, 1))
         y = np.sin(X[:, 0]) + 0.5 * X[:, 0]
         reg = NeuralNetRegressor(hidden=8, optimizer="adam", learning_rate=0.01,
-                                 num_iterations=1500).fit(X, y)
+                                 num_iterations=1500, recipe="lesson").fit(X, y)
         assert reg.model_.output == "linear"
         assert reg.n_outputs_ == 1
         assert reg.predict(X).shape == (200,)
@@ -201,7 +198,7 @@ class TestRegressor:
         X = rng.normal(size=(100, 3))
         y = np.column_stack([X[:, 0] + X[:, 1], X[:, 2] - X[:, 0]])
         reg = NeuralNetRegressor(hidden=6, optimizer="adam", learning_rate=0.02,
-                                 num_iterations=800).fit(X, y)
+                                 num_iterations=800, recipe="lesson").fit(X, y)
         assert reg.n_outputs_ == 2
         assert reg.predict(X).shape == (100, 2)
         assert reg.score(X, y) > 0.95
@@ -210,7 +207,8 @@ class TestRegressor:
 class TestScikitLearnTools:
     def test_grid_search_round_trip(self, planar_samples):
         X, y = planar_samples
-        search = GridSearchCV(NeuralNetClassifier(**FAST), {"hidden": [1, 5]}, cv=3)
+        search = GridSearchCV(NeuralNetClassifier(**FAST,
+                                                  recipe="lesson"), {"hidden": [1, 5]}, cv=3)
         search.fit(X, y)
         assert search.best_params_ == {"hidden": 5}
         assert search.best_estimator_.model_.layer_dims == (2, 5, 1)
@@ -223,7 +221,8 @@ class TestScikitLearnTools:
         X, y = X.T, y[0]
         X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25,
                                                             random_state=0, stratify=y)
-        pipe = make_pipeline(StandardScaler(), NeuralNetClassifier(hidden=5, **FAST))
+        pipe = make_pipeline(StandardScaler(), NeuralNetClassifier(hidden=5, **FAST,
+                                                                   recipe="lesson"))
         pipe.fit(X_train, y_train)
         assert pipe.score(X_test, y_test) > 0.93
         params = pipe.get_params()
@@ -231,7 +230,7 @@ class TestScikitLearnTools:
 
     def test_cross_val_score(self, planar_samples):
         X, y = planar_samples
-        scores = cross_val_score(NeuralNetClassifier(hidden=5, **FAST), X, y, cv=3)
+        scores = cross_val_score(NeuralNetClassifier(hidden=5, **FAST, recipe="lesson"), X, y, cv=3)
         assert scores.shape == (3,)
         assert scores.min() > 0.6
 
@@ -239,7 +238,8 @@ class TestScikitLearnTools:
         rng = np.random.default_rng(2)
         X = rng.uniform(-1, 1, size=(120, 2))
         y = X[:, 0] * X[:, 1]
-        search = GridSearchCV(NeuralNetRegressor(hidden=6, optimizer="adam", num_iterations=400),
+        search = GridSearchCV(NeuralNetRegressor(hidden=6, optimizer="adam", num_iterations=400,
+                                                 recipe="lesson", learning_rate=0.1),
                               {"learning_rate": [1e-4, 0.02]}, cv=3)
         search.fit(X, y)
         assert search.best_params_ == {"learning_rate": 0.02}
@@ -249,7 +249,8 @@ class TestCheckpointOption:
     def test_fit_writes_a_loadable_checkpoint(self, planar_samples, tmp_path):
         X, y = planar_samples
         path = tmp_path / "run.npz"
-        clf = NeuralNetClassifier(num_iterations=50, checkpoint=str(path)).fit(X, y)
+        clf = NeuralNetClassifier(num_iterations=50, checkpoint=str(path),
+                                  recipe="lesson").fit(X, y)
         assert path.exists()
         loaded = pnn.load(path)
         assert loaded.iterations == 50
@@ -260,7 +261,7 @@ class TestCheckpointOption:
 class TestEarlyStopping:
     def test_without_it_sklearn_attributes_are_none(self, planar_samples):
         X, y = planar_samples
-        clf = NeuralNetClassifier(**FAST).fit(X, y)
+        clf = NeuralNetClassifier(**FAST, recipe="lesson").fit(X, y)
         assert clf.validation_scores_ is None
         assert clf.best_validation_score_ is None
         assert clf.best_loss_ == min(clf.loss_curve_)
@@ -275,7 +276,7 @@ class TestEarlyStopping:
         X, y = planar_samples
         params = {"early_stopping": True, name: value}
         with pytest.raises((TypeError, ValueError), match=message):
-            NeuralNetClassifier(num_iterations=1, **params).fit(X, y)
+            NeuralNetClassifier(num_iterations=1, **params, recipe="lesson").fit(X, y)
 
     def test_hold_out_is_stratified_and_passed_to_train(self, planar_samples, monkeypatch):
         X, y = planar_samples
@@ -287,7 +288,7 @@ class TestEarlyStopping:
 
         monkeypatch.setattr(pnn, "train", fake_train)
         clf = NeuralNetClassifier(early_stopping=True, validation_fraction=0.25,
-                                  n_iter_no_change=3, seed=5)
+                                  n_iter_no_change=3, seed=5, recipe="lesson")
         with pytest.raises(RuntimeError, match="stop here"):
             clf.fit(X, y)
         X_val, Y_val = seen["validation"]
@@ -304,7 +305,8 @@ class TestEarlyStopping:
         seen = {}
         monkeypatch.setattr(pnn, "train", lambda X, Y, **o: seen.update(o) or 1 / 0)
         with pytest.raises(ZeroDivisionError):
-            NeuralNetRegressor(early_stopping=True, seed=2).fit(X, y)
+            NeuralNetRegressor(early_stopping=True, seed=2,
+                               recipe="lesson", learning_rate=0.1).fit(X, y)
         X_val, Y_val = seen["validation"]
         expected = train_test_split(X, y, test_size=0.1, random_state=2)
         np.testing.assert_array_equal(X_val, expected[1].T)
@@ -313,7 +315,7 @@ class TestEarlyStopping:
     def test_classifier_fit(self, planar_samples):
         X, y = planar_samples
         clf = NeuralNetClassifier(early_stopping=True, n_iter_no_change=2, cost_every=50,
-                                  **FAST).fit(X, y)
+                                  **FAST, recipe="lesson").fit(X, y)
         model = clf.model_
         accuracy = model.history["validation_accuracy"]
         assert clf.validation_scores_ == [accuracy[i] for i in sorted(accuracy)]
@@ -326,7 +328,8 @@ class TestEarlyStopping:
         X = rng.uniform(-2, 2, size=(200, 1))
         y = np.sin(X[:, 0])
         reg = NeuralNetRegressor(hidden=8, optimizer="adam", learning_rate=0.01,
-                                 num_iterations=1500, early_stopping=True, seed=1).fit(X, y)
+                                 num_iterations=1500, early_stopping=True, seed=1,
+                                     recipe="lesson").fit(X, y)
         _, X_val, _, y_val = train_test_split(X, y, test_size=0.1, random_state=1)
         assert len(reg.validation_scores_) == len(reg.model_.history["validation_cost"])
         assert reg.best_validation_score_ == pytest.approx(reg.score(X_val, y_val), rel=1e-9)

@@ -28,15 +28,15 @@ def _stats(X):
 
 class TestTrainStandardize:
     def test_default_is_none(self, unscaled):
-        assert pnn.train(*unscaled, num_iterations=2).standardization is None
+        assert pnn.train(*unscaled, num_iterations=2, recipe="lesson").standardization is None
 
     def test_rejects_non_bool(self, unscaled):
         with pytest.raises(TypeError, match="standardize must be True or False"):
-            pnn.train(*unscaled, num_iterations=2, standardize=1)
+            pnn.train(*unscaled, num_iterations=2, standardize=1, recipe="lesson")
 
     def test_statistics_on_backend(self, cell, unscaled):
         X, Y = unscaled
-        model = pnn.train(X, Y, **on(cell, **RUN), standardize=True)
+        model = pnn.train(X, Y, **on(cell, **RUN), standardize=True, recipe="lesson")
         mean, std = model.standardization
         for array in (mean, std):
             assert array.shape == (2, 1)
@@ -53,8 +53,9 @@ class TestTrainStandardize:
         """The model applies (X - mean) / std itself: raw X in, the scaled run's results out."""
         X, Y = unscaled
         mean, std = _stats(X)
-        model = pnn.train(X, Y, **on(cell, **RUN), dtype="float64", standardize=True)
-        plain = pnn.train((X - mean) / std, Y, **on(cell, **RUN), dtype="float64")
+        model = pnn.train(X, Y, **on(cell, **RUN), dtype="float64", standardize=True,
+                          recipe="lesson")
+        plain = pnn.train((X - mean) / std, Y, **on(cell, **RUN), dtype="float64", recipe="lesson")
         for key, value in plain.params.items():
             np.testing.assert_allclose(pnn.to_numpy(model.params[key]), pnn.to_numpy(value),
                                        rtol=1e-6, atol=1e-9, err_msg=key)
@@ -69,7 +70,8 @@ class TestTrainStandardize:
     def test_constant_feature_has_std_one(self, cpu_cell):
         X, Y = pnn.datasets.planar()
         X = np.vstack([X, np.full((1, X.shape[1]), 0.1)])  # constant, mean not exact in float
-        model = pnn.train(X, Y, **on(cpu_cell, hidden=2, num_iterations=20), standardize=True)
+        model = pnn.train(X, Y, **on(cpu_cell, hidden=2, num_iterations=20), standardize=True,
+                          recipe="lesson")
         std = pnn.to_numpy(model.standardization[1])
         assert std[2, 0] == 1.0
         assert np.all(np.isfinite(pnn.to_numpy(model.predict_proba(X))))
@@ -78,8 +80,8 @@ class TestTrainStandardize:
         """What standardisation is for: the raw run stalls, the standardised one learns."""
         X, Y = unscaled
         options = dict(hidden=4, num_iterations=1000, seed=0)
-        raw = pnn.train(X, Y, **options).accuracy(X, Y)
-        scaled = pnn.train(X, Y, standardize=True, **options).accuracy(X, Y)
+        raw = pnn.train(X, Y, **options, recipe="lesson").accuracy(X, Y)
+        scaled = pnn.train(X, Y, standardize=True, **options, recipe="lesson").accuracy(X, Y)
         assert raw == 0.5  # chance: the 1000x feature saturates tanh, the 0.001x one is lost
         assert scaled >= 0.8
 
@@ -87,7 +89,7 @@ class TestTrainStandardize:
 class TestCarried:
     def test_model_to(self, cpu_cell, unscaled):
         X, Y = unscaled
-        model = pnn.train(X, Y, **RUN, standardize=True)
+        model = pnn.train(X, Y, **RUN, standardize=True, recipe="lesson")
         moved = model.to(cpu_cell.backend, cpu_cell.device)
         assert moved.standardization is not None
         assert moved.standardization[0] is not model.standardization[0]
@@ -96,7 +98,8 @@ class TestCarried:
 
     def test_save_load_round_trip(self, cell, unscaled, tmp_path):
         X, Y = unscaled
-        model = pnn.train(X, Y, **on(cell, **RUN), dtype="float64", standardize=True)
+        model = pnn.train(X, Y, **on(cell, **RUN), dtype="float64", standardize=True,
+                          recipe="lesson")
         path = model.save(tmp_path / "model.npz")
         for backend, device in ((cell.backend, cell.device), ("numpy", None)):
             loaded = pnn.load(path, backend=backend, device=device)
@@ -109,13 +112,13 @@ class TestCarried:
             assert loaded.accuracy(X, Y) == model.accuracy(X, Y)
 
     def test_save_load_without(self, tmp_path, unscaled):
-        path = pnn.train(*unscaled, num_iterations=2).save(tmp_path / "m.npz")
+        path = pnn.train(*unscaled, num_iterations=2, recipe="lesson").save(tmp_path / "m.npz")
         assert pnn.load(path).standardization is None
 
     def test_lazy_backend(self, lazy_cell, unscaled):
         X, Y = unscaled
-        lazy = pnn.train(X, Y, **on(lazy_cell, **RUN), standardize=True)
-        eager = pnn.train(X, Y, **RUN, standardize=True)
+        lazy = pnn.train(X, Y, **on(lazy_cell, **RUN), standardize=True, recipe="lesson")
+        eager = pnn.train(X, Y, **RUN, standardize=True, recipe="lesson")
         np.testing.assert_allclose(pnn.to_numpy(lazy.predict_proba(X)),
                                    eager.predict_proba(X), rtol=1e-9)
 
@@ -126,7 +129,7 @@ class TestEstimators:
         from portable_nn.sklearn import NeuralNetClassifier
 
         X, Y = unscaled
-        clf = NeuralNetClassifier(hidden=4, num_iterations=1000, standardize=True)
+        clf = NeuralNetClassifier(hidden=4, num_iterations=1000, standardize=True, recipe="lesson")
         clf.fit(X.T, Y[0])
         assert clf.model_.standardization is not None
         assert clf.score(X.T, Y[0]) >= 0.8
@@ -179,7 +182,7 @@ class TestChanceLevelWarning:
         """Features that carry nothing: the softmax cost stays at ln 3."""
         labels = np.arange(90) % 3
         data = _csv(tmp_path / "flat.csv", np.zeros((2, 90)), labels)
-        _, err = self._train(capsys, data, "--iterations", "200")
+        _, err = self._train(capsys, data, "--iterations", "200", "--recipe", "lesson")
         lines = err.strip().splitlines()
         assert len(lines) == 1
         assert "warning: training ended at chance level" in lines[0]
@@ -199,7 +202,7 @@ class TestChanceLevelWarning:
         sklearn_datasets = pytest.importorskip("sklearn.datasets")
         X, y = sklearn_datasets.load_iris(return_X_y=True)
         data = _csv(tmp_path / "iris.csv", X.T, y)
-        _, err = self._train(capsys, data, "--iterations", "2000")
+        _, err = self._train(capsys, data, "--iterations", "2000", "--recipe", "lesson")
         assert "chance level" in err
 
     def test_silent_when_learning(self, capsys):

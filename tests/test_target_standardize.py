@@ -37,7 +37,8 @@ def _stats(A):
 class TestTraining:
     def test_statistics_are_the_targets(self, cell, far):
         X, Y = far
-        model = pnn.train(X, Y, **on(cell, **RUN), dtype="float64", standardize=True)
+        model = pnn.train(X, Y, **on(cell, **RUN), dtype="float64", standardize=True,
+                          recipe="lesson")
         mean, std = model.target_standardization
         expected_mean, expected_std = _stats(Y)
         assert mean.shape == std.shape == (2, 1)
@@ -48,8 +49,10 @@ class TestTraining:
         """The scaled run's parameters; its predictions mapped back to the target's units."""
         X, Y = far
         (mx, sx), (my, sy) = _stats(X), _stats(Y)
-        model = pnn.train(X, Y, **on(cell, **RUN), dtype="float64", standardize=True)
-        plain = pnn.train((X - mx) / sx, (Y - my) / sy, **on(cell, **RUN), dtype="float64")
+        model = pnn.train(X, Y, **on(cell, **RUN), dtype="float64", standardize=True,
+                          recipe="lesson")
+        plain = pnn.train((X - mx) / sx, (Y - my) / sy, **on(cell, **RUN), dtype="float64",
+                          recipe="lesson")
         for key, value in plain.params.items():
             np.testing.assert_allclose(pnn.to_numpy(model.params[key]), pnn.to_numpy(value),
                                        rtol=1e-6, atol=1e-9, err_msg=key)
@@ -63,7 +66,7 @@ class TestTraining:
         from sklearn.metrics import r2_score
 
         X, Y = far
-        model = pnn.train(X, Y, **RUN, standardize=True)
+        model = pnn.train(X, Y, **RUN, standardize=True, recipe="lesson")
         pred = pnn.to_numpy(model.predict(X))
         assert pred[0].mean() == pytest.approx(5000.0, rel=0.05)
         for k in range(2):
@@ -71,7 +74,7 @@ class TestTraining:
 
     def test_cost_is_in_the_targets_units(self, far):
         X, Y = far
-        model = pnn.train(X, Y, **RUN, standardize=True)
+        model = pnn.train(X, Y, **RUN, standardize=True, recipe="lesson")
         residual = pnn.to_numpy(model.predict(X)) - Y
         assert model.cost(X, Y) == pytest.approx(np.sum(residual**2) / (2 * Y.shape[1]),
                                                  rel=1e-9)
@@ -80,25 +83,26 @@ class TestTraining:
         X, Y = far
         held = (X[:, 150:], Y[:, 150:])
         model = pnn.train(X[:, :150], Y[:, :150], **dict(RUN, num_iterations=100),
-                          standardize=True, validation=held)
+                          standardize=True, validation=held, recipe="lesson")
         # the parameters after 50 updates: the same run stopped there
         at_50 = pnn.train(X[:, :150], Y[:, :150], **dict(RUN, num_iterations=50),
-                          standardize=True)
+                          standardize=True, recipe="lesson")
         assert model.metrics["validation_cost"][50] == pytest.approx(at_50.cost(*held),
                                                                      rel=1e-9)
 
     def test_only_for_a_linear_output_with_standardize(self, far):
         X, Y = far
-        assert pnn.train(X, Y, **RUN).target_standardization is None
+        assert pnn.train(X, Y, **RUN, recipe="lesson").target_standardization is None
         labels = (Y[:1] > 5000.0).astype(np.float64)
-        classifier = pnn.train(X, labels, **dict(RUN, output="sigmoid"), standardize=True)
+        classifier = pnn.train(X, labels, **dict(RUN, output="sigmoid"), standardize=True,
+                               recipe="lesson")
         assert classifier.target_standardization is None
 
 
 class TestKept:
     def test_save_load_on_another_backend(self, cell, far, tmp_path):
         X, Y = far
-        model = pnn.train(X, Y, **RUN, dtype="float64", standardize=True)
+        model = pnn.train(X, Y, **RUN, dtype="float64", standardize=True, recipe="lesson")
         path = model.save(tmp_path / "model.npz")
         with zipfile.ZipFile(path) as archive:
             assert {"y_mean.npy", "y_std.npy"} <= set(archive.namelist())
@@ -111,7 +115,7 @@ class TestKept:
 
     def test_model_to_and_pickle(self, cpu_cell, far):
         X, Y = far
-        model = pnn.train(X, Y, **RUN, standardize=True)
+        model = pnn.train(X, Y, **RUN, standardize=True, recipe="lesson")
         moved = model.to(cpu_cell.backend, cpu_cell.device)
         assert moved.target_standardization[0] is not model.target_standardization[0]
         np.testing.assert_allclose(pnn.to_numpy(moved.predict(X)),
@@ -119,17 +123,19 @@ class TestKept:
 
     def test_resume_continues_the_same_run(self, far, tmp_path):
         X, Y = far
-        straight = pnn.train(X, Y, **RUN, standardize=True)
+        straight = pnn.train(X, Y, **RUN, standardize=True, recipe="lesson")
         path = tmp_path / "ckpt.npz"
-        pnn.train(X, Y, **dict(RUN, num_iterations=150), standardize=True, checkpoint=path)
-        resumed = pnn.train(X, Y, **RUN, standardize=True, resume=path)
+        pnn.train(X, Y, **dict(RUN, num_iterations=150), standardize=True, checkpoint=path,
+                  recipe="lesson")
+        resumed = pnn.train(X, Y, **RUN, standardize=True, resume=path, recipe="lesson")
         assert resumed.iterations == 300
         np.testing.assert_allclose(pnn.to_numpy(resumed.predict(X)),
                                    pnn.to_numpy(straight.predict(X)), rtol=1e-9)
 
     def test_a_file_without_the_field_loads_and_a_bad_field_is_refused(self, far, tmp_path):
         X, Y = far
-        path = pnn.train(X, Y, **dict(RUN, num_iterations=2)).save(tmp_path / "m.npz")
+        path = pnn.train(X, Y, **dict(RUN, num_iterations=2),
+                         recipe="lesson").save(tmp_path / "m.npz")
         assert pnn.load(path).target_standardization is None
         with np.load(path) as data:
             members = {key: data[key] for key in data.files}
@@ -157,9 +163,9 @@ class TestRegressor:
         assert sklearn
         X, Y = far
         params = {k: v for k, v in RUN.items() if k != "output"}
-        ours = NeuralNetRegressor(**params, standardize=True).fit(X.T, Y[0])
+        ours = NeuralNetRegressor(**params, standardize=True, recipe="lesson").fit(X.T, Y[0])
         reference = TransformedTargetRegressor(
-            regressor=NeuralNetRegressor(**params, standardize=True),
+            regressor=NeuralNetRegressor(**params, standardize=True, recipe="lesson"),
             transformer=StandardScaler()).fit(X.T, Y[0])
         np.testing.assert_allclose(ours.predict(X.T), reference.predict(X.T), rtol=1e-6)
         assert ours.score(X.T, Y[0]) > 0.95

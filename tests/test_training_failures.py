@@ -33,7 +33,8 @@ class TestSaturatedOutputs:
 
     def test_recorded_cost_is_finite_and_exact(self, cpu_cell):
         model = pnn.train(self.X, self.Y, hidden=0, init=self.INIT, learning_rate=1e-3,
-                          num_iterations=1, **run_kwargs(cpu_cell, dtype="float32"))
+                          num_iterations=1, **run_kwargs(cpu_cell, dtype="float32"),
+                              recipe="lesson")
         assert math.isfinite(model.costs[0])
         assert model.costs[0] == pytest.approx(self.EXACT_COST, rel=1e-6)
 
@@ -48,7 +49,8 @@ class TestSaturatedOutputs:
         np.testing.assert_allclose(pnn.to_numpy(grads["dW1"]), [[1 / 3]], rtol=1e-6)
         np.testing.assert_allclose(pnn.to_numpy(grads["db1"]), [[1 / 3]], rtol=1e-6)
         model = pnn.train(self.X, self.Y, hidden=0, init=self.INIT, learning_rate=1e-3,
-                          num_iterations=1, **run_kwargs(cpu_cell, dtype="float32"))
+                          num_iterations=1, **run_kwargs(cpu_cell, dtype="float32"),
+                              recipe="lesson")
         np.testing.assert_allclose(pnn.to_numpy(model.params["W1"]), [[200.0 - 1e-3 / 3]],
                                    rtol=1e-7)
 
@@ -74,7 +76,8 @@ class TestSaturatedOutputs:
         Y = np.array([[0.0, 1.0], [1.0, 0.0]])  # both samples confidently wrong
         init = {"W1": np.array([[150.0], [-150.0]]), "b1": np.zeros((2, 1))}
         model = pnn.train(X, Y, hidden=0, output="softmax", init=init, learning_rate=1e-3,
-                          num_iterations=1, **run_kwargs(cpu_cell, dtype="float32"))
+                          num_iterations=1, **run_kwargs(cpu_cell, dtype="float32"),
+                              recipe="lesson")
         assert model.costs[0] == pytest.approx(300.0, rel=1e-6)
         proba = pnn.to_numpy(model.predict_proba(X))
         assert np.all(np.isfinite(proba))
@@ -89,7 +92,8 @@ class TestDivergence:
     def test_huge_learning_rate_raises(self, cpu_cell, dtype, small_data):
         X, Y = small_data
         with pytest.raises(pnn.TrainingDivergedError) as info:
-            pnn.train(X, Y, cost_every=1, **self.KW, **run_kwargs(cpu_cell, dtype=dtype))
+            pnn.train(X, Y, cost_every=1, **self.KW, **run_kwargs(cpu_cell, dtype=dtype),
+                      recipe="lesson")
         err = info.value
         assert 0 < err.iteration < 200
         assert err.last_finite_cost is not None
@@ -104,14 +108,15 @@ class TestDivergence:
     def test_checked_only_where_cost_is_recorded(self, cpu_cell, small_data):
         X, Y = small_data
         with pytest.raises(pnn.TrainingDivergedError) as info:
-            pnn.train(X, Y, cost_every=7, **self.KW, **run_kwargs(cpu_cell))
+            pnn.train(X, Y, cost_every=7, **self.KW, **run_kwargs(cpu_cell), recipe="lesson")
         assert info.value.iteration % 7 == 0
 
     def test_last_good_checkpoint_kept(self, tmp_path, small_data):
         X, Y = small_data
         path = tmp_path / "run.npz"
         with pytest.raises(pnn.TrainingDivergedError):
-            pnn.train(X, Y, cost_every=1, checkpoint=path, checkpoint_every=2, **self.KW)
+            pnn.train(X, Y, cost_every=1, checkpoint=path, checkpoint_every=2, **self.KW,
+                      recipe="lesson")
         saved = pnn.load(path)
         assert saved.iterations > 0
         assert all(np.all(np.isfinite(v)) for v in saved.params.values())
@@ -120,7 +125,7 @@ class TestDivergence:
         """A parameter overflowing between recorded costs is caught when the run ends."""
         X, Y = small_data
         with pytest.raises(pnn.TrainingDivergedError, match="smaller learning rate"):
-            pnn.train(X, Y, cost_every=10_000, **self.KW)
+            pnn.train(X, Y, cost_every=10_000, **self.KW, recipe="lesson")
 
 
 class Interrupt:
@@ -142,12 +147,12 @@ class TestKeyboardInterrupt:
         X, Y = small_data
         with pytest.warns(RuntimeWarning, match=r"interrupted at iteration 7 of 20"):
             model = pnn.train(X, Y, learning_rate=Interrupt(7), num_iterations=20, cost_every=2,
-                              **run_kwargs(cpu_cell))
+                              **run_kwargs(cpu_cell), recipe="lesson")
         assert model.interrupted
         assert model.iterations == 7
         assert sorted(model.costs) == [0, 2, 4, 6]
         reference = pnn.train(X, Y, learning_rate=1.2, num_iterations=7, cost_every=2,
-                              **run_kwargs(cpu_cell))
+                              **run_kwargs(cpu_cell), recipe="lesson")
         assert not reference.interrupted
         assert model.costs == reference.costs
         assert_params_equal(host(model), host(reference))
@@ -158,7 +163,7 @@ class TestKeyboardInterrupt:
         path = tmp_path / "run.npz"
         # eager (compile="auto" compiles on JAX, whose blocks ask the schedule for a block's
         # rates at once): Ctrl-C at exactly iteration 13, and bit-identical runs to compare
-        eager = dict(run_kwargs(cpu_cell), compile=False)
+        eager = dict(run_kwargs(cpu_cell), compile=False, recipe="lesson")
         with pytest.warns(RuntimeWarning, match="interrupted"):
             pnn.train(X, Y, learning_rate=Interrupt(13), num_iterations=30, cost_every=5,
                       checkpoint=path, checkpoint_every=10, **eager)
@@ -174,7 +179,7 @@ class TestKeyboardInterrupt:
         X, Y = small_data
         with warnings.catch_warnings(record=True):
             warnings.simplefilter("always")
-            model = pnn.train(X, Y, learning_rate=Interrupt(0), num_iterations=5)
+            model = pnn.train(X, Y, learning_rate=Interrupt(0), num_iterations=5, recipe="lesson")
         assert model.interrupted
         assert model.iterations == 0
         assert model.costs == {}
@@ -193,10 +198,12 @@ class TestDeterminism:
     ], ids=["gd", "minibatch-dropout-adam-l2"])
     def test_bit_identical(self, cpu_cell, dtype, small_data, options):
         X, Y = small_data
-        first = pnn.train(X, Y, seed=3, **self.KW, **options, **run_kwargs(cpu_cell, dtype=dtype))
+        first = pnn.train(X, Y, seed=3, **self.KW, **options, **run_kwargs(cpu_cell, dtype=dtype),
+                          recipe="lesson")
         second = pnn.train(X, Y, seed=3, **self.KW, **options,
-                           **run_kwargs(cpu_cell, dtype=dtype))
+                           **run_kwargs(cpu_cell, dtype=dtype), recipe="lesson")
         assert first.costs == second.costs
         assert_params_equal(host(first), host(second))
-        other = pnn.train(X, Y, seed=4, **self.KW, **options, **run_kwargs(cpu_cell, dtype=dtype))
+        other = pnn.train(X, Y, seed=4, **self.KW, **options, **run_kwargs(cpu_cell, dtype=dtype),
+                          recipe="lesson")
         assert not np.array_equal(host(first)["W1"], host(other)["W1"])

@@ -342,7 +342,7 @@ class TestEarlyStopping:
 
 class TestModelMetrics:
     def test_record_and_history(self, small_data):
-        model = pnn.train(*small_data, num_iterations=21, cost_every=10)
+        model = pnn.train(*small_data, num_iterations=21, cost_every=10, recipe="lesson")
         assert model.metrics == {}
         assert model.best_iteration is None
         model.record("validation_cost", 0, np.float32(0.25))
@@ -358,7 +358,7 @@ class TestModelMetrics:
         assert 20 not in model.metrics["validation_cost"]
 
     def test_history_is_read_only(self, small_data):
-        model = pnn.train(*small_data, num_iterations=1)
+        model = pnn.train(*small_data, num_iterations=1, recipe="lesson")
         with pytest.raises(AttributeError):
             model.history = {}
 
@@ -368,7 +368,7 @@ class TestModelMetrics:
                                                         ("x", -1, TypeError),
                                                         ("x", 1.0, TypeError)])
     def test_record_refuses(self, small_data, name, iteration, error):
-        model = pnn.train(*small_data, num_iterations=1)
+        model = pnn.train(*small_data, num_iterations=1, recipe="lesson")
         with pytest.raises(error):
             model.record(name, iteration, 0.5)
 
@@ -388,7 +388,7 @@ class TestModelMetrics:
 class TestMetricsFile:
     def _model(self, small_data):
         model = pnn.train(*small_data, num_iterations=21, cost_every=10, optimizer="adam",
-                          learning_rate=0.01)
+                          learning_rate=0.01, recipe="lesson")
         for i, value in ((0, 0.7), (10, math.nan), (20, math.inf)):
             model.record("validation_cost", i, value)
         model.record("validation_accuracy", 0, 0.5)
@@ -451,10 +451,12 @@ class TestMetricsFile:
 
     def test_resume_keeps_the_metrics(self, small_data, tmp_path):
         path = tmp_path / "ckpt.npz"
-        model = pnn.train(*small_data, num_iterations=20, cost_every=10, checkpoint=path)
+        model = pnn.train(*small_data, num_iterations=20, cost_every=10, checkpoint=path,
+                          recipe="lesson")
         model.record("validation_cost", 10, 0.5)
         model.save(path)
-        resumed = pnn.train(*small_data, num_iterations=30, cost_every=10, resume=path)
+        resumed = pnn.train(*small_data, num_iterations=30, cost_every=10, resume=path,
+                            recipe="lesson")
         assert resumed.metrics == {"validation_cost": {10: 0.5}}
 
     def test_sklearn_pickle_keeps_them(self, small_data):
@@ -481,7 +483,7 @@ class TestPlotCosts:
 
         from portable_nn import plot
 
-        model = pnn.train(*small_data, num_iterations=300)
+        model = pnn.train(*small_data, num_iterations=300, recipe="lesson")
         for i in model.costs:
             model.record("validation_cost", i, 1.0 + i)
         ax = plot.costs(model)
@@ -495,7 +497,7 @@ class TestPlotCosts:
 
         from portable_nn import plot
 
-        model = pnn.train(*small_data, num_iterations=300)
+        model = pnn.train(*small_data, num_iterations=300, recipe="lesson")
         model.record("validation_accuracy", 0, 0.5)  # not a cost: not drawn
         ax = plot.costs(model)
         assert len(ax.lines) == 1
@@ -525,7 +527,7 @@ class TestTrainValidation:
     def test_recorded_at_every_cost(self, cpu_cell, small_data):
         (X, Y), (Xv, Yv) = split(small_data)
         model = pnn.train(X, Y, num_iterations=50, cost_every=10, validation=(Xv, Yv),
-                          **on(cpu_cell))
+                          **on(cpu_cell), recipe="lesson")
         history = model.history
         assert list(history) == ["cost", "validation_cost", "validation_accuracy"]
         assert list(history["validation_cost"]) == list(model.costs) == [0, 10, 20, 30, 40]
@@ -535,24 +537,24 @@ class TestTrainValidation:
     def test_scores_of_the_record_point(self, small_data):
         (X, Y), (Xv, Yv) = split(small_data)
         model = pnn.train(X, Y, num_iterations=50, cost_every=10, validation=(Xv, Yv),
-                          l2=0.5, standardize=True)
-        shorter = pnn.train(X, Y, num_iterations=30, l2=0.5, standardize=True)
+                          l2=0.5, standardize=True, recipe="lesson")
+        shorter = pnn.train(X, Y, num_iterations=30, l2=0.5, standardize=True, recipe="lesson")
         assert model.metrics["validation_cost"][30] == shorter.cost(Xv, Yv)  # no L2 term
         assert model.metrics["validation_accuracy"][30] == shorter.accuracy(Xv, Yv)
 
     def test_bad_validation_refused_before_training(self, small_data):
         (X, Y), (Xv, Yv) = split(small_data)
         with pytest.raises(ValueError, match="validation"):
-            pnn.train(X, Y, num_iterations=5, validation=(Xv[:1], Yv))
+            pnn.train(X, Y, num_iterations=5, validation=(Xv[:1], Yv), recipe="lesson")
         with pytest.raises(ValueError, match="needs validation"):
-            pnn.train(X, Y, num_iterations=5, early_stopping=3)
+            pnn.train(X, Y, num_iterations=5, early_stopping=3, recipe="lesson")
 
 
 class TestTrainEarlyStopping:
     def test_stops_early_with_the_best_params(self, cpu_cell, overfit_data):
         (X, Y), (Xv, Yv) = overfit_data
         model = pnn.train(X, Y, num_iterations=5000, validation=(Xv, Yv), early_stopping=5,
-                          **OVERFIT, **on(cpu_cell))
+                          **OVERFIT, **on(cpu_cell), recipe="lesson")
         best = model.best_iteration
         costs = model.metrics["validation_cost"]
         assert best is not None
@@ -566,8 +568,8 @@ class TestTrainEarlyStopping:
         for optimizer, rate in (("gd", 1.2), ("adam", 0.05)):
             options = dict(OVERFIT, optimizer=optimizer, learning_rate=rate, dtype="float64")
             model = pnn.train(X, Y, num_iterations=5000, validation=(Xv, Yv),
-                              early_stopping=5, **options)
-            plain = pnn.train(X, Y, num_iterations=model.best_iteration, **options)
+                              early_stopping=5, **options, recipe="lesson")
+            plain = pnn.train(X, Y, num_iterations=model.best_iteration, **options, recipe="lesson")
             assert_params_equal(host(model), host(plain))
             assert model.iterations == plain.iterations
             for key, value in (plain.optimizer_state or {}).items():
@@ -577,7 +579,7 @@ class TestTrainEarlyStopping:
     def test_history_survives_save_and_load(self, overfit_data, tmp_path):
         (X, Y), (Xv, Yv) = overfit_data
         model = pnn.train(X, Y, num_iterations=5000, validation=(Xv, Yv), early_stopping=5,
-                          **OVERFIT)
+                          **OVERFIT, recipe="lesson")
         loaded = pnn.load(model.save(tmp_path / "m.npz"))
         assert loaded.history == model.history
         assert loaded.best_iteration == model.best_iteration == loaded.iterations
@@ -589,8 +591,8 @@ class TestTrainLazy:
         (X, Y), (Xv, Yv) = overfit_data
         options = dict(OVERFIT, num_iterations=300, validation=(Xv, Yv), early_stopping=5,
                        standardize=True, dtype="float64")
-        eager = pnn.train(X, Y, **options)
-        lazy = pnn.train(X, Y, **on(lazy_cell, **options))
+        eager = pnn.train(X, Y, **options, recipe="lesson")
+        lazy = pnn.train(X, Y, **on(lazy_cell, **options), recipe="lesson")
         assert lazy.best_iteration == eager.best_iteration == lazy.iterations
         assert lazy.history.keys() == eager.history.keys()
         np.testing.assert_allclose(list(lazy.metrics["validation_cost"].values()),

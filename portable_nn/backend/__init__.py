@@ -59,6 +59,7 @@ from portable_nn.backend._selector import (
     resolve_backend,
 )
 from portable_nn.backend._stack import user_stacklevel
+from portable_nn.backend._targets import infer_output
 
 __all__ = [
     "CROSSOVER_FLOPS",
@@ -85,6 +86,7 @@ __all__ = [
     "flops_per_iteration",
     "from_host",
     "host_standard_normal",
+    "infer_output",
     "interrupts_deferred",
     "is_out_of_core",
     "jax_chunk_loop",

@@ -24,6 +24,7 @@ import numpy as np
 import portable_nn as pnn
 from portable_nn.training import (
     OPTIONS,
+    RECIPES,
     TOOL_OPTIONS,
     Callback,
     ChanceLevelWarning,
@@ -54,17 +55,18 @@ PREDICT_DATA_HELP = (
 
 EPILOG_TRAIN = """\
 examples:
-  portable-nn train planar --hidden 4 --iterations 10000 --save model.npz --plot planar.png
-  portable-nn train digits --hidden 32 --optimizer adam --learning-rate 0.01 --batch-size 64 \\
-      --iterations 3000 --test-fraction 0.2
-  portable-nn train iris.csv --standardize --test-fraction 0.2
+  portable-nn train planar --save model.npz --plot planar.png
+  portable-nn train iris.csv --test-fraction 0.2
+  portable-nn train digits --hidden 32 --batch-size 64 --iterations 3000 --test-fraction 0.2
+  portable-nn train data.csv --hidden 20,7,5 --activation tanh --backend torch --dtype float32
   portable-nn train shop.csv --target bought --drop id,comment --delimiter ';'
-  portable-nn train data.csv --hidden 20,7,5 --activation relu --backend torch --dtype float32
 
-output "auto" picks sigmoid for two classes, softmax for more (or a one-hot Y), and linear when
-the targets are numbers that are not all whole. Features on scales far from 1 (centimetres,
-milligrams, ...) need --standardize: without it the cost can stay at chance level, and train
-warns when it ends there.
+--recipe auto (the default) trains the lesson's network on planar (4 tanh units, gradient
+descent at 1.2, 10000 iterations) and the tabular recipe on everything else: standardised
+inputs, 100 ReLU units, Adam at 0.01, a little L2, at most 120 iterations, stopping sooner when
+the cost stops falling. Flags given explicitly win over the recipe's values. output "auto"
+picks sigmoid for two classes, softmax for more (or a one-hot Y), and linear when the targets
+are numbers that are not all whole; train warns when it ends at chance level.
 """
 
 EPILOG_PREDICT = """\
@@ -80,7 +82,7 @@ written one sample per line: the class label (a model trained by this command on
 writes the file's own labels; otherwise 0/1 for sigmoid, the class index for softmax), or the
 predicted values (linear); --proba writes the network's outputs instead. With -o the file
 starts with a header line (the target's name, or the class labels for --proba). A model
-trained with --standardize applies its own scaling: give it the raw features.
+trained with standardised inputs applies its own scaling: give it the raw features.
 """
 
 
@@ -203,7 +205,7 @@ def _device(text: str) -> Any:
 #: it is); ``"switch"`` flags take no text.
 TEXT_PARSERS: dict[str, Callable[[str], Any] | None] = {
     "int": _integer, "real": _real, "sizes": parse_hidden, "int_or_auto": _int_or_auto,
-    "str": None, "device": _device, "switch": None,
+    "str": None, "device": _device, "switch": None, "on_off": None,
 }
 
 #: The options ``predict`` shares with ``train``: where the model runs.
@@ -224,6 +226,13 @@ def _flag_help(spec: Option) -> str:
     text = spec.cli.help.replace("%", "%%")
     if spec.cli.text == "switch" or "default" in text:
         return text
+    if spec.recipe and spec.cli_default is None:
+        values = ", ".join(f"{recipe} {_shown(RECIPES[recipe][spec.name])}"
+                           if not isinstance(RECIPES[recipe][spec.name], dict) else
+                           f"{recipe} " + "/".join(f"{_shown(v)} ({k})" for k, v in
+                                                   RECIPES[recipe][spec.name].items())
+                           for recipe in RECIPES)
+        return f"{text} (default: the --recipe's: {values})"
     return f"{text} (default: {_shown(spec.cli_default)})"
 
 
@@ -254,6 +263,8 @@ def add_option_flags(parser: argparse.ArgumentParser, group: Any,
                                     "help": _flag_help(spec)}
         if spec.cli.text == "switch":
             settings["action"] = "store_false" if spec.cli_default else "store_true"
+        elif spec.cli.text == "on_off":  # --flag / --no-flag; neither: the default (None)
+            settings["action"] = argparse.BooleanOptionalAction
         else:
             settings.update(type=TEXT_PARSERS[spec.cli.text], metavar=spec.cli.metavar,
                             choices=spec.cli.choices or spec.choices)
@@ -658,6 +669,13 @@ def _save_figure(model: pnn.Model, X: np.ndarray, Y: np.ndarray, path: Path) -> 
     fig.savefig(path, dpi=80)
 
 
+def _recipe(args: argparse.Namespace) -> str:
+    """``--recipe``; ``auto`` is the lesson's for the lesson's planar data set, else tabular."""
+    if args.recipe != "auto":
+        return args.recipe
+    return "lesson" if args.data == "planar" else "tabular"
+
+
 def _warn_chance_level(prog: str, why: str, standardized: bool) -> None:
     advice = "a smaller --learning-rate" if standardized else (
         "--standardize (features on very different scales) or a smaller --learning-rate")
@@ -714,7 +732,7 @@ def _validation_summary(args: argparse.Namespace, model: pnn.Model,
         where = (f"stopped at iteration {ending.last_record}: no lower validation cost in "
                  f"{args.early_stopping} record points")
     elif ending.outcome == "finished":
-        where = f"ran all {args.num_iterations} iterations"
+        where = f"ran all {model.config['num_iterations']} iterations"
     else:
         where = f"{ending.outcome} at iteration {ending.last_record}"
     print(f"early stopping: {where}; kept the model of iteration {model.best_iteration}, the "
@@ -741,7 +759,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     parts = split_samples(args, data)
     ending = _Ending()
     options = {spec.name: getattr(args, spec.name) for spec in OPTIONS if spec.cli is not None}
-    options.update(output=data.output, callbacks=[ending], validation=None if
+    options.update(recipe=_recipe(args), output=data.output, callbacks=[ending],
+                   validation=None if
                    parts.validation is None else (parts.validation.X, parts.validation.Y))
     start = time.perf_counter()
     with warnings.catch_warnings():  # said below, in the command line's words
@@ -759,7 +778,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         _validation_summary(args, model, parts.validation, ending, out)
     why = chance_level(model, parts.train.X, parts.train.Y)
     if why is not None:
-        _warn_chance_level(args.prog, why, args.standardize)
+        _warn_chance_level(args.prog, why, model.standardization is not None)
     if args.save is not None:
         model.save(args.save)
         print(f"saved model to {args.save}", file=out)

@@ -6,9 +6,9 @@ internally. Their parameters are derived from the option specification
 (:data:`portable_nn.training.OPTIONS`), in this order: every option of
 :func:`portable_nn.train` in ``train``'s order, except ``output`` (chosen by the estimator),
 ``validation`` and ``callbacks``, with ``early_stopping`` a bool (scikit-learn's meaning); then
-``validation_fraction`` and ``n_iter_no_change`` (:data:`portable_nn.training.TOOL_OPTIONS`).
-Names, defaults and documentation are the specification's; the regressor's ``learning_rate``
-defaults to 0.1.
+``validation_fraction`` (:data:`portable_nn.training.TOOL_OPTIONS`). Names, defaults and
+documentation are the specification's: the options left ``None`` take the ``recipe``'s values
+(``"tabular"``: standardised inputs, 100 ReLU units, Adam; see ``docs/defaults.md``).
 """
 
 from __future__ import annotations
@@ -55,6 +55,9 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.6
 __all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "estimator_parameters", "make_init",
            "register_onnx_converters"]
 
+#: ``early_stopping``'s patience when ``n_iter_no_change`` is ``None`` (the tabular value).
+_PATIENCE = 10
+
 
 def estimator_parameters(options: Sequence[Option] = OPTIONS,
                          tool_options: Sequence[Option] = TOOL_OPTIONS,
@@ -77,8 +80,8 @@ def estimator_parameters(options: Sequence[Option] = OPTIONS,
 
     Examples
     --------
-    >>> [spec.name for spec in estimator_parameters()][-3:]
-    ['early_stopping', 'validation_fraction', 'n_iter_no_change']
+    >>> [spec.name for spec in estimator_parameters()][-2:]
+    ['early_stopping', 'validation_fraction']
     >>> {s.name: s.default for s in estimator_parameters(learning_rate=0.1)}["learning_rate"]
     0.1
     """
@@ -205,7 +208,13 @@ class _NeuralNetBase(BaseEstimator):
                 X, y, test_size=self._checked("validation_fraction"),
                 random_state=self._checked("seed"), stratify=y if stratify else None)
             held = (X_val.T, encode(y_val))
-            options.update(validation=held, early_stopping=self._checked("n_iter_no_change"))
+            # as scikit-learn's MLP: the validation cost, not the training cost, decides
+            patience = self._checked("n_iter_no_change")
+            if patience == 0:
+                raise ValueError("n_iter_no_change must be >= 1 with early_stopping=True (the "
+                                 "validation patience), got 0")
+            patience = _PATIENCE if patience is None else patience
+            options.update(validation=held, early_stopping=patience, n_iter_no_change=0)
         with warnings.catch_warnings():  # the estimator transposes: the layout is certain
             warnings.filterwarnings("ignore", message="X is square", category=UserWarning)
             self.model_ = pnn.train(X.T, encode(y), output=output, **options)
@@ -313,7 +322,8 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
     >>> from portable_nn.sklearn import NeuralNetClassifier
     >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 5)
     >>> y = np.array(["no", "yes", "yes", "no"] * 5)  # XOR
-    >>> clf = NeuralNetClassifier(hidden=4, init="xavier", num_iterations=2000).fit(X, y)
+    >>> clf = NeuralNetClassifier(recipe="lesson", init="xavier", num_iterations=2000)
+    >>> clf = clf.fit(X, y)
     >>> clf.classes_.tolist()
     ['no', 'yes']
     >>> clf.predict([[0.0, 1.0], [1.0, 1.0]]).tolist()
@@ -399,10 +409,9 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
     """A fully-connected network regressor with scikit-learn's interface.
 
     The output layer is linear and the cost is half the mean squared error. ``y`` may have one
-    target (n_samples,) or several (n_samples, n_targets). With ``standardize=True`` the targets
-    are standardised too (their mean and standard deviation are kept in the model and undone
-    by ``predict``); without it, for targets far from unit scale, wrap it in
-    :class:`sklearn.compose.TransformedTargetRegressor` with a ``StandardScaler``.
+    target (n_samples,) or several (n_samples, n_targets). With ``standardize`` (on in the
+    default tabular recipe) the targets are standardised too (their mean and standard deviation
+    are kept in the model and undone by ``predict``).
 
     Parameters
     ----------
@@ -422,14 +431,14 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
     >>> from portable_nn.sklearn import NeuralNetRegressor
     >>> X = np.linspace(-2, 2, 50).reshape(-1, 1)
     >>> y = np.sin(X).ravel()
-    >>> reg = NeuralNetRegressor(hidden=8, optimizer="adam", learning_rate=0.01,
-    ...                          num_iterations=3000).fit(X, y)
-    >>> reg.score(X, y) > 0.99
+    >>> NeuralNetRegressor().fit(X, y).score(X, y) > 0.95  # the tabular recipe
+    True
+    >>> reg = NeuralNetRegressor(l2=0.0, num_iterations=1000).fit(X, y)  # no noise to fear
+    >>> reg.score(X, y) > 0.999
     True
 
     """
 
-    _default_overrides: ClassVar[dict[str, Any]] = {"learning_rate": 0.1}
     _score = "R^2, from the validation cost"
 
     def fit(self, X: Any, y: Any) -> NeuralNetRegressor:

@@ -12,6 +12,7 @@ from portable_nn.training._init import init_params
 from portable_nn.training._model import Costs, Model
 from portable_nn.training._options import (
     OPTIONS,
+    RECIPES,
     TOOL_OPTIONS,
     Cli,
     EstimatorParam,
@@ -24,6 +25,7 @@ from portable_nn.training._train import train
 
 __all__ = [
     "OPTIONS",
+    "RECIPES",
     "TOOL_OPTIONS",
     "Callback",
     "ChanceLevelWarning",

@@ -32,13 +32,44 @@ from portable_nn.training._validation import (
     check_validation,
 )
 
-__all__ = ["OPTIONS", "TOOL_OPTIONS", "Cli", "EstimatorParam", "Option", "TrainOptions",
+__all__ = ["OPTIONS", "RECIPES", "TOOL_OPTIONS", "Cli", "EstimatorParam", "Option", "TrainOptions",
            "check_recorded", "numpydoc_parameters"]
 
 Check = Callable[[str, Any], Any]
 
 #: ``print_cost=True`` prints the cost every this many iterations.
 PRINT_EVERY = 1000
+
+#: The recipes: the values of the options left ``None`` (see ``docs/defaults.md``).
+#:
+#: ``"tabular"`` (the default) is for a user's own table of samples. Inputs are standardised
+#: (features in centimetres, milligrams, ... otherwise leave the cost at chance level); 100
+#: ReLU units with He initialisation (scikit-learn's MLP size); Adam with a rate of 0.01 over
+#: the full batch (small data sets converge in 100 to 200 updates, and a Python loop pays per
+#: update, so mini-batches of 200 would cost more for these sizes; pass ``batch_size`` for
+#: hundreds of thousands of samples); L2 of 1 for classes
+#: and 10 for regression (``l2 / (2m) * sum(W**2)``: a 100-unit network otherwise fits the
+#: noise of a small noisy regression: diabetes' R^2 falls from 0.41 to 0.25); at most 120
+#: updates, stopping sooner when the training cost has not fallen by more than ``tol`` in
+#: ``n_iter_no_change`` record points (as scikit-learn's ``tol`` / ``n_iter_no_change``), with
+#: a cost recorded every 10 updates. Adam's step is at most about ``learning_rate`` per weight
+#: whatever the gradient's size, so a linear output on standardised targets cannot diverge.
+#: Measured by ``python -m benchmarks --real``: within a point of scikit-learn's best default
+#: pipeline on digits, breast cancer, wine and iris, in well under half MLPClassifier's time.
+#:
+#: ``"lesson"`` is the lesson's (Andrew Ng's planar-data exercise): 4 tanh units, weights
+#: ``N(0,1) * 0.01``, plain gradient descent at 1.2 for 10,000 iterations, no standardisation,
+#: no regularisation, no early stop, a cost every 100 iterations; the published run (cost
+#: 0.2178 at the end, about 90%) needs exactly these.
+RECIPES: dict[str, dict[str, Any]] = {
+    "tabular": {"hidden": (100,), "hidden_activation": "relu", "learning_rate": 0.01,
+                "num_iterations": 120, "init": "he", "cost_every": 10, "optimizer": "adam",
+                "l2": {"classification": 1.0, "regression": 10.0}, "standardize": True,
+                "tol": 1e-4, "n_iter_no_change": 10},
+    "lesson": {"hidden": (4,), "hidden_activation": "tanh", "learning_rate": 1.2,
+               "num_iterations": 10_000, "init": "small", "cost_every": 100, "optimizer": "gd",
+               "l2": 0.0, "standardize": False, "tol": 0.0, "n_iter_no_change": 0},
+}
 
 
 @dataclass(frozen=True)
@@ -82,9 +113,16 @@ class Option:
     cli: Cli | None = None
     estimator: bool | EstimatorParam = True
     record: bool = True
+    recipe: bool = False
 
     def validate(self, value: Any) -> Any:
-        """Return ``value`` checked (and normalised); raise naming the option otherwise."""
+        """Return ``value`` checked (and normalised); raise naming the option otherwise.
+
+        For an option the recipe sets (``recipe=True``), ``None`` means "the recipe's" and
+        passes as it is (:meth:`TrainOptions.resolved` replaces it).
+        """
+        if self.recipe and value is None:
+            return None
         if self.choices is not None:
             value = check.check_choice(self.name, value, self.choices)
         return value if self.check is None else self.check(self.name, value)
@@ -98,8 +136,24 @@ class Option:
     def numpydoc(self, *, with_default: bool = False) -> str:
         """The option's entry in a numpydoc ``Parameters`` section (4-space indented)."""
         default = f", default={self.default!r}" if with_default else ""
-        text = "\n".join(f"        {line}" if line else "" for line in self.doc.splitlines())
+        doc = self.doc
+        if self.recipe:
+            doc += "\n" + recipe_doc(self.name)
+        text = "\n".join(f"        {line}" if line else "" for line in doc.splitlines())
         return f"    {self.name} : {self.kind}{default}\n{text}\n"
+
+
+def recipe_doc(name: str) -> str:
+    """The line every recipe-set option's documentation ends with: ``None`` and each value."""
+    values = ", ".join(f"{recipe}: ``{_shown(value)}``" for recipe, value in
+                       ((recipe, RECIPES[recipe][name]) for recipe in RECIPES))
+    return f"``None`` (default): the ``recipe``'s ({values})."
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{key}: {item!r}" for key, item in value.items())
+    return repr(value)
 
 
 def option(default: Any, kind: str, doc: str, **spec: Any) -> Any:
@@ -138,6 +192,10 @@ def boolean(name: str, value: Any) -> bool:
 
 def _hidden(name: str, value: Any) -> tuple[int, ...]:
     return check.check_hidden(value)
+
+
+def _output(name: str, value: Any) -> Any:
+    return None if value is None else check.check_choice(name, value, tuple(OUTPUTS))
 
 
 def _learning_rate(name: str, value: Any) -> Any:
@@ -195,41 +253,57 @@ class TrainOptions:
     strings). The field definitions below are the specification every interface derives from.
     """
 
-    hidden: tuple[int, ...] = option(
-        4, "int or sequence of int", """
+    recipe: str = option(
+        "tabular", "str", """
+Where the options left ``None`` come from: ``"tabular"`` (a network that learns a user's own
+table of samples: standardised inputs, 100 ReLU units, Adam, a little L2, stopping when the
+cost stops falling) or ``"lesson"`` (the lesson's 4 tanh units, gradient descent at 1.2 for
+10,000 iterations, weights ``N(0,1) * 0.01``, no standardisation). Explicit options always win;
+``model.config`` records the values used. See ``docs/defaults.md``.""",
+        choices=tuple(RECIPES),
+        cli=Cli("--recipe", "where the options not given come from: tabular (standardised "
+                "inputs, 100 ReLU units, Adam, stop when the cost stops falling), lesson (4 "
+                "tanh units, gd at 1.2, 10000 iterations), or auto (lesson for the planar "
+                "data set, tabular otherwise)", default="auto",
+                choices=("auto", *RECIPES)))
+    hidden: tuple[int, ...] | None = option(
+        None, "int or sequence of int or None", """
 One hidden layer of that many units, several layers (``(20, 7, 5)``), or ``0`` / ``()`` for
-none (logistic regression).""", check=_hidden,
+none (logistic regression).""", check=_hidden, recipe=True,
         cli=Cli("--hidden", "hidden layer sizes, comma-separated: 4, 20,7,5, or 0 for none "
                 "(logistic regression)", text="sizes", metavar="SIZES"))
-    hidden_activation: str = option(
-        "tanh", "str", """
+    hidden_activation: str | None = option(
+        None, "str or None", """
 Activation of every hidden layer: ``"tanh"``, ``"relu"``, ``"leaky_relu"`` (slope 0.01) or
-``"sigmoid"``.""", choices=tuple(ACTIVATIONS),
+``"sigmoid"``.""", choices=tuple(ACTIVATIONS), recipe=True,
         cli=Cli("--activation", "activation of the hidden layers"))
-    output: str = option(
-        "sigmoid", "str", """
+    output: str | None = option(
+        None, "str or None", """
 Output layer and cost: ``"sigmoid"`` (binary cross-entropy), ``"softmax"`` (categorical
-cross-entropy over one-hot ``Y``) or ``"linear"`` (regression, half mean squared error).""",
-        choices=tuple(OUTPUTS), estimator=False,
+cross-entropy over one-hot ``Y``) or ``"linear"`` (regression, half mean squared error).
+``None``: a ``Dataset``'s own, else read off ``Y``: one row of 0/1 is sigmoid, one-hot
+columns softmax, anything else linear (a warning says so when ``Y`` looks like class
+indices).""", check=_output, estimator=False,
         cli=Cli("--output", "output layer and cost: sigmoid (binary cross-entropy), softmax "
                 "(categorical cross-entropy), linear (regression, mean squared error), or auto "
                 "(from the targets)", default="auto", choices=("auto", *OUTPUTS)))
-    learning_rate: float = option(
-        1.2, "float or callable", """
-The step size, or a schedule ``iteration -> rate``.""", check=_learning_rate,
-        cli=Cli("--learning-rate", "gradient step size (1.2 is the lesson's)", text="real",
+    learning_rate: float | None = option(
+        None, "float or callable or None", """
+The step size, or a schedule ``iteration -> rate``.""", check=_learning_rate, recipe=True,
+        cli=Cli("--learning-rate", "gradient step size", text="real",
                 metavar="RATE"))
-    num_iterations: int = option(
-        10_000, "int", """
-Number of parameter updates. With ``batch_size`` each mini-batch is one iteration, so an epoch
-is ``ceil(m / batch_size)`` iterations.""", check=integer(0),
+    num_iterations: int | None = option(
+        None, "int or None", """
+Number of parameter updates (at most, when ``n_iter_no_change`` stops sooner). With
+``batch_size`` each mini-batch is one iteration, so an epoch is ``ceil(m / batch_size)``
+iterations.""", check=integer(0), recipe=True,
         cli=Cli("--iterations", "number of parameter updates; with --batch-size each "
                 "mini-batch is one", text="int", metavar="N"))
-    init: str = option(
-        "small", "str or mapping", """
+    init: str | None = option(
+        None, "str or mapping or None", """
 ``"small"`` (``N(0,1) * 0.01``, the lesson's), ``"he"``, ``"xavier"``, or starting parameters
 ``{"W1": ..., "b1": ..., ...}`` (see :func:`portable_nn.init_params`).""", check=_init,
-        record=False, cli=Cli("--init", "weight initialisation (small: N(0,1)*0.01)",
+        record=False, recipe=True, cli=Cli("--init", "weight initialisation (small: N(0,1)*0.01)",
                               choices=INITS))
     seed: int = option(
         0, "int", """
@@ -259,11 +333,12 @@ array of the run lives on it.""", record=False,
 (with ``resume``, the checkpoint's). Every array of the run has it.""", record=False,
         cli=Cli("--dtype", "floating dtype of every array (predict: default the model's)",
                 choices=DTYPE_NAMES))
-    cost_every: int = option(
-        100, "int", """
+    cost_every: int | None = option(
+        None, "int or None", """
 The cost of iteration ``i``'s forward pass (before its update; the mini-batch's cost with
 ``batch_size``) is recorded in ``model.costs`` at ``i = 0`` and every ``cost_every``
 iterations; callbacks without their own ``every`` are called there.""", check=integer(1),
+        recipe=True,
         cli=Cli("--cost-every", "record the cost every N iterations", text="int", metavar="N"))
     print_cost: bool = option(
         False, "bool", f"""
@@ -274,10 +349,10 @@ Mini-batch size; ``None`` (or ``>= m``) is full-batch gradient descent. Samples 
 every epoch from ``seed``; the last batch may be smaller.""", check=integer(1, optional=True),
         cli=Cli("--batch-size", "mini-batch size, reshuffled every epoch (default: the full "
                 "batch)", text="int", metavar="B"))
-    optimizer: str = option(
-        "gd", "str", """
+    optimizer: str | None = option(
+        None, "str or None", """
 ``"gd"`` (plain gradient descent), ``"momentum"`` (``beta1``) or ``"adam"`` (``beta1``,
-``beta2``, ``epsilon``).""", choices=tuple(OPTIMIZERS),
+``beta2``, ``epsilon``).""", choices=tuple(OPTIMIZERS), recipe=True,
         cli=Cli("--optimizer", "update rule (gd: plain gradient descent)"))
     beta1: float = option(
         0.9, "float", """
@@ -289,10 +364,10 @@ Adam's second-moment decay, in ``[0, 1)``.""", check=real(0.0, 1.0, high_open=Tr
     epsilon: float = option(
         1e-8, "float", """
 Adam's denominator guard, ``> 0``.""", check=real(0.0, low_open=True))
-    l2: float = option(
-        0.0, "float", """
+    l2: float | None = option(
+        None, "float or None", """
 L2 regularization: adds ``l2 / (2m) * sum(W**2)`` to the cost (biases are not penalised).""",
-        check=real(0.0), cli=Cli("--l2", "L2 regularization strength", text="real",
+        check=real(0.0), recipe=True, cli=Cli("--l2", "L2 regularization strength", text="real",
                                  metavar="LAMBDA"))
     keep_prob: float = option(
         1.0, "float", """
@@ -331,16 +406,33 @@ Checkpoint period in iterations (needs ``checkpoint``); ``None``: only at the en
 A checkpoint (or saved model) of this run to continue from, up to ``num_iterations``. Its
 layers, activations, output, optimizer and sample count must match the run's; ``dtype=None``
 means the checkpoint's dtype. Full-batch runs resume bit-identically.""", check=_resume)
-    standardize: bool = option(
-        False, "bool", """
+    standardize: bool | None = option(
+        None, "bool or None", """
 Scale every feature to zero mean and unit standard deviation over the training samples
 (``axis=1``); constant features keep a scale of 1. The statistics are stored in
 ``model.standardization`` (and saved with the model), and the model applies them to every
 ``X`` it is given: pass raw features to the trained model. Features on scales far from 1
 (centimetres, milligrams, ...) train badly without it: the cost can stay at chance level.""",
-        check=boolean, cli=Cli("--standardize", "scale every feature to mean 0 and standard "
-                               "deviation 1 over the training samples; the model stores the "
-                               "scaling and applies it in predict", text="switch"))
+        check=boolean, recipe=True,
+        cli=Cli("--standardize", "scale every feature to mean 0 and standard deviation 1 over "
+                "the training samples (--no-standardize: do not); the model stores the scaling "
+                "and applies it in predict", text="on_off"))
+    tol: float | None = option(
+        None, "float or None", """
+Convergence: with ``n_iter_no_change``, the least fall of the training cost (the one recorded
+in ``model.costs``, with the L2 term) that counts as an improvement over the best so far.""",
+        check=real(0.0), recipe=True,
+        cli=Cli("--tol", "the least fall of the training cost that counts as an improvement",
+                text="real", metavar="TOL"))
+    n_iter_no_change: int | None = option(
+        None, "int or None", """
+Stop when the training cost has not fallen by more than ``tol`` below its best for this many
+record points (every ``cost_every`` iterations) in a row, as scikit-learn's MLP does; ``0``:
+never, run all ``num_iterations``. The model keeps its last parameters. In the estimators with
+``early_stopping``, it is the validation patience instead (``>= 1``; 10 when ``None``), as in
+scikit-learn.""", check=integer(0), recipe=True,
+        cli=Cli("--n-iter-no-change", "stop when the training cost has not fallen by more "
+                "than --tol for N record points (0: never)", text="int", metavar="N"))
     chunk_size: int | str | None = option(
         None, "int or \"auto\" or None", """
 Compute each step's gradient over chunks of this many samples (columns) and sum it: the same
@@ -389,6 +481,29 @@ early stopping); any may stop training. See :class:`portable_nn.Callback`.""",
         """The options among ``arguments`` (``train``'s ``locals()``), checked."""
         return cls(**{name: arguments[name] for name in cls.__dataclass_fields__})
 
+    def resolved(self, output: str) -> TrainOptions:
+        """These options with ``output`` and every ``None`` left to the recipe filled in.
+
+        Explicit values are kept; the recipe's value of ``l2`` depends on ``output``
+        (``"regression"`` for a linear output, ``"classification"`` otherwise).
+
+        Examples
+        --------
+        >>> options = TrainOptions(recipe="lesson", hidden=8).resolved("sigmoid")
+        >>> options.hidden, options.learning_rate, options.optimizer
+        ((8,), 1.2, 'gd')
+        >>> TrainOptions().resolved("linear").l2
+        10.0
+        """
+        values: dict[str, Any] = {"output": output}
+        for spec in OPTIONS:
+            if spec.recipe and getattr(self, spec.name) is None:
+                value = RECIPES[self.recipe][spec.name]
+                if isinstance(value, Mapping):
+                    value = value["regression" if output == "linear" else "classification"]
+                values[spec.name] = value
+        return replace(self, **values)
+
     def step_key(self) -> tuple[Any, ...]:
         """The options a training step is built from (with its depth, the compiled-step key)."""
         return (self.hidden_activation, self.output, self.optimizer, self.l2, self.beta1,
@@ -397,7 +512,7 @@ early stopping); any may stop training. See :class:`portable_nn.Callback`.""",
     def to_config(self) -> dict[str, Any]:
         """The options a model records (``model.config``, saved in its file), as JSON values."""
         config = {spec.name: getattr(self, spec.name) for spec in OPTIONS if spec.record}
-        config["hidden"] = list(self.hidden)
+        config["hidden"] = None if self.hidden is None else list(self.hidden)
         if callable(self.learning_rate):
             config["learning_rate"] = repr(self.learning_rate)
         return config
@@ -423,9 +538,6 @@ classifier) when ``early_stopping`` is on.""", check=real(0.0, 1.0, low_open=Tru
            cli=Cli("--validation-fraction", "hold out this fraction of the training samples "
                    "(stratified, from --seed) and record their cost and accuracy beside the "
                    "training cost", text="real", metavar="F", default=None)),
-    Option("n_iter_no_change", 10, "int", """\
-Early stopping's patience, in record points (every ``cost_every`` iterations).""",
-           check=integer(1), cli=None),
 )
 
 #: Every ``train`` option, in ``train``'s order.

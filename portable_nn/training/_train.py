@@ -9,6 +9,7 @@ do everything at record points, and :mod:`._loop` runs the iterations.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from types import ModuleType
@@ -19,9 +20,11 @@ from portable_nn.backend import (
     choose_auto_backend,
     compiler_of,
     flops_per_iteration,
+    infer_output,
     keep_freed_memory_in_process,
     resolve_backend,
     shape_of,
+    to_numpy,
 )
 from portable_nn.core import init_optimizer_state
 from portable_nn.training import _chunked, _persistence
@@ -35,40 +38,43 @@ from portable_nn.training._options import OPTIONS, TrainOptions, numpydoc_parame
 from portable_nn.training._reporting import CostPrinter, ProgressBar
 from portable_nn.training._statistics import feature_statistics
 from portable_nn.training._steps import build_steps
-from portable_nn.training._validation import validation_callbacks
+from portable_nn.training._validation import ConvergenceStop, validation_callbacks
 
 __all__ = ["train"]
 
 
 def train(
     X: Any,
-    Y: Any,
+    Y: Any = None,
     *,
-    hidden: int | tuple[int, ...] = 4,
-    hidden_activation: str = "tanh",
-    output: str = "sigmoid",
-    learning_rate: float | Callable[[int], float] = 1.2,
-    num_iterations: int = 10_000,
-    init: str | Mapping[str, Any] = "small",
+    recipe: str = "tabular",
+    hidden: int | tuple[int, ...] | None = None,
+    hidden_activation: str | None = None,
+    output: str | None = None,
+    learning_rate: float | Callable[[int], float] | None = None,
+    num_iterations: int | None = None,
+    init: str | Mapping[str, Any] | None = None,
     seed: int = 0,
     backend: str | ModuleType = "numpy",
     device: Any = None,
     dtype: Any = None,
-    cost_every: int = 100,
+    cost_every: int | None = None,
     print_cost: bool = False,
     batch_size: int | None = None,
-    optimizer: str = "gd",
+    optimizer: str | None = None,
     beta1: float = 0.9,
     beta2: float = 0.999,
     epsilon: float = 1e-8,
-    l2: float = 0.0,
+    l2: float | None = None,
     keep_prob: float = 1.0,
     progress: bool = False,
     compile: bool | str = "auto",
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int | None = None,
     resume: str | os.PathLike[str] | None = None,
-    standardize: bool = False,
+    standardize: bool | None = None,
+    tol: float | None = None,
+    n_iter_no_change: int | None = None,
     chunk_size: int | str | None = None,
     validation: tuple[Any, Any] | None = None,
     early_stopping: int | None = None,
@@ -78,8 +84,12 @@ def train(
 
     Parameters
     ----------
-    X : array-like, shape (n_x, m)
-        Inputs, one column per sample (NumPy, nested lists, or arrays of the backend).
+    X : array-like, shape (n_x, m), or Dataset
+        Inputs, one column per sample (NumPy, nested lists, or arrays of the backend); or a
+        :class:`portable_nn.datasets.Dataset` (``from_csv``, ``from_samples``), whose ``Y``,
+        ``output``, ``classes`` and ``feature_names`` are then used (``Y`` is omitted; the
+        model's ``config`` records the classes and feature names, so that
+        ``model.predict_labels`` gives the original labels).
     Y : array-like, shape (n_y, m)
         Targets: 0/1 for ``output="sigmoid"``, one-hot ``(C, m)`` for ``"softmax"``, real
         values for ``"linear"``.
@@ -109,16 +119,19 @@ def train(
     --------
     >>> import portable_nn as pnn
     >>> X, Y = pnn.datasets.planar()
-    >>> model = pnn.train(X, Y, hidden=4, num_iterations=1000)
-    >>> model.layer_dims
-    (2, 4, 1)
+    >>> model = pnn.train(X, Y, recipe="lesson", num_iterations=1000)
+    >>> model.layer_dims, model.config["learning_rate"]
+    ((2, 4, 1), 1.2)
     """
+    X, Y, output, labels = _data_arguments(X, Y, output)
     options = TrainOptions.from_arguments(locals())
+    options = options.resolved(options.output or _infer_output(Y, options.chunk_size))
     be, choice = _run_backend(X, Y, options)
     X, Y = _chunked.prepare_data(X, Y, be, output=options.output,  # Dask arrays stay Dask
                                  chunk_size=None if be.name == "dask" else options.chunk_size)
     options, compile_choice = _resolve_compile(options, be, X)
     model = _start_model(X, Y, options, be, choice)
+    model.config.update(labels)
     if compile_choice is not None:
         model.config["compile_choice"] = compile_choice
     raw_X, raw_Y = X, Y
@@ -142,6 +155,44 @@ def train(
 
 
 train.__doc__ = train.__doc__.replace("    <options>\n\n", numpydoc_parameters(OPTIONS) + "\n")
+
+
+def _data_arguments(X: Any, Y: Any, output: str | None) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """``(X, Y, output, labels)`` of ``train(X, Y)`` or of ``train(dataset)``.
+
+    A :class:`~portable_nn.datasets.Dataset` (anything with ``X``, ``Y``, ``output`` and
+    ``classes``) gives its arrays, its output (unless ``output`` is given) and ``labels``, the
+    ``classes`` and ``feature_names`` to record in ``model.config``.
+    """
+    if all(hasattr(X, name) for name in ("X", "Y", "output", "classes")):
+        if Y is not None:
+            raise TypeError("train(dataset) takes the targets from the Dataset: leave Y out "
+                            "(or pass train(X, Y) with arrays)")
+        labels: dict[str, Any] = {}
+        if X.classes is not None:
+            labels["classes"] = to_numpy(X.classes).tolist()
+        if getattr(X, "feature_names", None) is not None:
+            labels["feature_names"] = list(X.feature_names)
+        return X.X, X.Y, X.output if output is None else output, labels
+    if Y is None:
+        raise TypeError("train(X, Y) needs the targets Y (or pass a portable_nn.datasets."
+                        "Dataset, from from_csv or from_samples, as the only argument)")
+    return X, Y, output, {}
+
+
+def _infer_output(Y: Any, chunk_size: Any) -> str:
+    """The output layer ``Y`` asks for when ``output`` is not given (see ``infer_output``).
+
+    Warns when ``Y`` is one row of a few whole numbers: class indices trained as a regression?
+    """
+    output, whole = infer_output(Y, chunk_size if isinstance(chunk_size, int) else 65_536)
+    if whole is not None:
+        shown = ", ".join(f"{v:g}" for v in whole[:5]) + (", ..." if len(whole) > 5 else "")
+        warnings.warn(f"Y is one row of {len(whole)} distinct whole numbers ({shown}): training "
+                      "a regression (output='linear'). If they are class indices, pass "
+                      "portable_nn.datasets.one_hot(Y) (or a Dataset from from_samples); to "
+                      "silence this, pass output='linear'", UserWarning, stacklevel=3)
+    return output
 
 
 def _run_backend(X: Any, Y: Any, options: TrainOptions) -> tuple[Backend, str | None]:
@@ -222,9 +273,10 @@ def _standardization(X: Any, xp: ModuleType) -> tuple[Any, Any]:
 
 def _callbacks(options: TrainOptions, m: int) -> list[Callback]:
     """The run's callbacks, in call order (see ``docs/callbacks.md``)."""
-    callbacks: list[Callback] = [*validation_callbacks(options.validation,
-                                                       options.early_stopping),
-                                 *options.callbacks]
+    callbacks: list[Callback] = validation_callbacks(options.validation, options.early_stopping)
+    if options.n_iter_no_change:
+        callbacks.append(ConvergenceStop(options.tol, options.n_iter_no_change))
+    callbacks.extend(options.callbacks)
     if options.print_cost:
         callbacks.append(CostPrinter())
     if options.progress:

@@ -31,6 +31,7 @@ from portable_nn.training._validate import (
 )
 
 __all__ = [
+    "ConvergenceStop",
     "EarlyStopping",
     "ValidationScore",
     "check_early_stopping_needs_validation",
@@ -338,3 +339,43 @@ def _copied(arrays: Mapping[str, Any] | None, xp: Any) -> dict[str, Any] | None:
         return None
     return {key: xp.asarray(value, copy=True) if hasattr(value, "shape") else value
             for key, value in arrays.items()}
+
+
+# ---------------------------------------------------------------- convergence (training cost)
+
+
+class ConvergenceStop(Callback):
+    """Stop when the training cost has stopped falling (``tol`` / ``n_iter_no_change``).
+
+    scikit-learn's MLP rule on the recorded training cost: at each record point, a cost above
+    ``best - tol`` counts one more record point without improvement (otherwise the count
+    restarts); the cost becomes the best when lower. After ``patience`` such record points in a
+    row the run stops with its last parameters (nothing is rolled back).
+
+    Parameters
+    ----------
+    tol : float
+        The least fall below the best cost so far that counts as an improvement.
+    patience : int
+        Record points in a row without improvement before stopping (``>= 1``).
+    """
+
+    def __init__(self, tol: float, patience: int) -> None:
+        self.tol = float(tol)
+        self.patience = check_int("n_iter_no_change", patience, minimum=1)
+        self.best, self.waited = math.inf, 0
+
+    def on_start(self, run: Run) -> None:
+        """Forget any earlier run."""
+        self.best, self.waited = math.inf, 0
+
+    def on_record(self, run: Run) -> None:
+        """Count the record points without improvement; stop when there are ``patience``."""
+        cost = run.cost
+        if cost is None:
+            return
+        self.waited = self.waited + 1 if cost > self.best - self.tol else 0
+        self.best = min(self.best, cost)
+        if self.waited >= self.patience:
+            run.stop(f"converged: the training cost fell by no more than tol={self.tol:g} in "
+                     f"{self.patience} record points (best {self.best:.6g})")
