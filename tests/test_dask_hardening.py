@@ -167,7 +167,7 @@ def test_all_workers_killed_none_comes_back(data, quiet_environment):
     raises WorkersLostError once a task has waited ``portable_nn.worker-loss-timeout`` seconds
     for a worker (never a hang)."""
     distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
-    from portable_nn.backend._dask_steps import WorkersLostError
+    from portable_nn.backend import WorkersLostError
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

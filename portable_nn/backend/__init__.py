@@ -18,7 +18,7 @@ from portable_nn.backend._auto import (
 from portable_nn.backend._columns import ColumnReader, column_chunks, is_out_of_core
 from portable_nn.backend._compile import compile_steps, jax_chunk_loop
 from portable_nn.backend._convert import from_host, to_backend, to_numpy
-from portable_nn.backend._dask_steps import rechunk_columns, warn_if_small
+from portable_nn.backend._dask_steps import WorkersLostError, rechunk_columns, warn_if_small
 from portable_nn.backend._dask_steps import sum_over_chunks as dask_sum_over_chunks
 from portable_nn.backend._host_memory import keep_freed_memory_in_process
 from portable_nn.backend._io import (
@@ -58,6 +58,7 @@ __all__ = [
     "ColumnReader",
     "NpzArchive",
     "NpzReadError",
+    "WorkersLostError",
     "available_backends",
     "choose_auto_backend",
     "chunk_mask_sampler",
