@@ -11,6 +11,7 @@ The references are written out with Python's ``math``, not with portable_nn.
 from __future__ import annotations
 
 import math
+import sys
 
 import array_api_strict
 import numpy as np
@@ -184,3 +185,47 @@ class TestOneSampleShare:
         with pytest.raises(ValueError, match=rf"^m_total={m_total} must be >= 1"):
             core.chunk_gradients(params, X, Y, m_total=m_total, hidden_activation="tanh",
                                  output="sigmoid")
+
+
+L2_PARAMS = {"W1": [[1.0, -2.0], [0.5, 0.0], [3.0, 1.0]], "b1": [[7.0], [7.0], [7.0]],
+             "W2": [[2.0, -1.0, 0.25]], "b2": [[-9.0]]}
+
+
+class TestPenaltyAndClipping:
+    """``compute_cost`` with L2 (a sum of squared weights, biases not penalised) and the
+    lesson's clipped cost at probabilities of exactly 0 and 1 (mutants left these untested)."""
+
+    def test_l2_penalty(self, xp):
+        params = {k: xp.asarray(v, dtype=xp.float64) for k, v in L2_PARAMS.items()}
+        AL = xp.asarray([[0.9, 0.2, 0.6, 0.3]], dtype=xp.float64)
+        Y = xp.asarray([[1.0, 0.0, 1.0, 1.0]], dtype=xp.float64)
+        entropy = -sum(y * math.log(a) + (1 - y) * math.log(1 - a)
+                       for a, y in zip([0.9, 0.2, 0.6, 0.3], [1, 0, 1, 1], strict=True)) / 4
+        squares = sum(w * w for key in ("W1", "W2") for row in L2_PARAMS[key] for w in row)
+        expected = entropy + 0.7 / (2 * 4) * squares
+        assert core.compute_cost(AL, Y, params=params, l2=0.7) == pytest.approx(expected,
+                                                                                rel=1e-14)
+        assert core.compute_cost(AL, Y, params=params) == pytest.approx(entropy, rel=1e-14)
+        assert float(core.l2_penalty(params, 0.7, 4, xp=xp)) == pytest.approx(
+            0.7 / 8 * squares, rel=1e-14)
+
+    def test_l2_needs_params(self, xp):
+        AL = xp.asarray([[0.5]], dtype=xp.float64)
+        with pytest.raises(ValueError, match=r"l2 > 0 needs params="):
+            core.compute_cost(AL, AL, l2=0.1)
+
+    def test_params_of_another_library(self):
+        params = {k: array_api_strict.asarray(v, dtype=array_api_strict.float64)
+                  for k, v in L2_PARAMS.items()}
+        AL = np.array([[0.9, 0.2]])
+        with pytest.raises(TypeError, match=r"^params\['W1'\] is a array_api_strict array but "
+                                            r"AL is a numpy array"):
+            core.compute_cost(AL, np.array([[1.0, 0.0]]), params=params, l2=0.1)
+
+    def test_probabilities_of_exactly_zero_and_one(self, xp):
+        AL = xp.asarray([[0.0, 1.0]], dtype=xp.float64)
+        Y = xp.asarray([[1.0, 0.0]], dtype=xp.float64)  # both predictions wholly wrong
+        cost = float(core.cost_from_probabilities(AL, Y, output="sigmoid", xp=xp))
+        # clipped into [tiny, 1 - eps] of float64, as documented
+        tiny, eps = sys.float_info.min, sys.float_info.epsilon
+        assert cost == pytest.approx((-math.log(tiny) - math.log(eps)) / 2, rel=1e-12)
