@@ -211,7 +211,7 @@ class TestPenaltyAndClipping:
 
     def test_l2_needs_params(self, xp):
         AL = xp.asarray([[0.5]], dtype=xp.float64)
-        with pytest.raises(ValueError, match=r"l2 > 0 needs params="):
+        with pytest.raises(ValueError, match=r"^compute_cost with l2 > 0 needs params="):
             core.compute_cost(AL, AL, l2=0.1)
 
     def test_params_of_another_library(self):
