@@ -1,10 +1,12 @@
 """The backend x device x dtype matrix every test suite cell runs in.
 
-Cells: NumPy and array-api-strict always run; PyTorch (CPU) and JAX run when installed; the GPU
-cells (CuPy, PyTorch CUDA, JAX GPU) run only when a *device probe* finds a usable CUDA device;
-Dask, a lazy backend, runs in tests/test_dask.py only, when installed.
-A cell that cannot run is a visible skip with its reason. ``--backend NAME`` (repeatable)
-selects cells by backend name.
+Cells: NumPy and array-api-strict always run (they are in the test extra: an error resolving
+or probing them fails every test of theirs, never a skip); PyTorch (CPU) and JAX run when
+installed; the GPU cells (CuPy, PyTorch CUDA, JAX GPU) run only when a *device probe* finds a
+usable CUDA device; Dask, a lazy backend, runs in tests/test_dask.py only, when installed.
+An optional cell that cannot run, for a missing library or device only, is a visible skip with
+its reason; any other error fails. ``--backend NAME`` (repeatable) selects cells by backend
+name.
 """
 
 from __future__ import annotations
@@ -55,30 +57,60 @@ GPU_CELLS = [c for c in CELLS if c.gpu]
 # them, through the ``lazy_cell`` fixture, instead of every ``cell`` test
 LAZY_CELLS = [Cell("dask")]
 DTYPES = ["float32", "float64"]
+#: Cells every installation of the test extra can run: they never skip.
+REQUIRED = frozenset({"numpy", "array_api_strict"})
+
+
+class RequiredCellError(Exception):
+    """A required cell (NumPy, array-api-strict) could not be resolved or probed."""
+
+
+def _missing(cell: Cell) -> tuple[type[BaseException], ...]:
+    """The errors that mean ``cell``'s library (or, for a GPU cell, its device) is missing."""
+    if cell.backend in REQUIRED:
+        return ()
+    if cell.gpu:  # no CUDA device, a driver too old: ValueError / RuntimeError from the probe
+        return (BackendUnavailableError, ImportError, ValueError, RuntimeError)
+    return (BackendUnavailableError, ImportError)
 
 
 @cache
 def skip_reason(cell: Cell) -> str | None:
-    """Why ``cell`` cannot run here (None when it can): an actual probe, not an import check."""
+    """Why ``cell`` cannot run here (None when it can): an actual probe, not an import check.
+
+    Raises :class:`RequiredCellError` for a required cell that fails, and lets any error of an
+    optional cell other than a missing library or device through: neither is a skip.
+    """
     try:
-        if cell.backend == "jax" and cell.gpu:
-            import jax
-
-            if not any(d.platform == "gpu" for d in jax.devices()):
-                return "JAX sees no GPU device"
-            return None
-        if cell.backend == "array_api_strict":
-            import array_api_strict
-
-            array_api_strict.set_array_api_strict_flags(api_version=STRICT_API_VERSION)
-        be = cell.resolve()
-        xp = be.xp
-        probe = xp.ones((2, 2), dtype=be.dtype, device=be.device) @ xp.ones(
-            (2, 1), dtype=be.dtype, device=be.device)
-        float(xp.sum(probe))
-    except (BackendUnavailableError, ValueError, RuntimeError, ImportError) as exc:
+        _probe(cell)
+    except _missing(cell) as exc:
         return f"{cell.id} not usable here: {str(exc).splitlines()[0][:200]}"
+    except Exception as exc:
+        if cell.backend in REQUIRED:
+            raise RequiredCellError(
+                f"the {cell.id} cell must run wherever the test extra is installed, but "
+                f"resolving it failed: {type(exc).__name__}: {exc}") from exc
+        raise
     return None
+
+
+def _probe(cell: Cell) -> None:
+    """Resolve ``cell`` and multiply two small arrays on it; raise when it cannot."""
+    if cell.backend == "jax" and cell.gpu:
+        import jax
+
+        if not any(d.platform == "gpu" for d in jax.devices()):
+            raise RuntimeError("JAX sees no GPU device")
+        return
+    if cell.backend == "array_api_strict":
+        import array_api_strict
+
+        array_api_strict.set_array_api_strict_flags(api_version=STRICT_API_VERSION)
+    be = cell.resolve()
+    xp = be.xp
+    probe = xp.ones((2, 2), dtype=be.dtype, device=be.device) @ xp.ones(
+        (2, 1), dtype=be.dtype, device=be.device)
+    float(xp.sum(probe))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -113,6 +145,9 @@ def _skip_unusable(cell: Cell, dtype: str | None) -> None:
         try:
             cell.resolve(dtype)
         except ValueError as exc:
+            if cell.backend in REQUIRED:
+                raise RequiredCellError(f"the {cell.id} cell must have {dtype}, but resolving "
+                                        f"it failed: {exc}") from exc
             pytest.skip(f"{cell.id} has no {dtype}: {str(exc).splitlines()[0]}")
 
 

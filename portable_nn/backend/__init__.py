@@ -24,7 +24,7 @@ from portable_nn.backend._columns import (
 )
 from portable_nn.backend._compile import compile_steps, compiler_of, jax_chunk_loop
 from portable_nn.backend._convert import from_host, to_backend, to_numpy
-from portable_nn.backend._dask_steps import rechunk_columns, warn_if_small
+from portable_nn.backend._dask_steps import WorkersLostError, rechunk_columns, warn_if_small
 from portable_nn.backend._dask_steps import sum_over_chunks as dask_sum_over_chunks
 from portable_nn.backend._host_memory import keep_freed_memory_in_process
 from portable_nn.backend._interop import sequential_layers, torch_sequential
@@ -72,6 +72,7 @@ __all__ = [
     "ONNX_INSTALL_HINT",
     "NpzReadError",
     "SafetensorsArchive",
+    "WorkersLostError",
     "available_backends",
     "choose_auto_backend",
     "chunk_mask_sampler",

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from portable_nn.backend._dask_steps import check_known_chunks
 from portable_nn.backend._registry import KNOWN_BACKENDS, BackendUnavailableError
 
 __all__ = ["CROSSOVER_FLOPS", "MEASURED", "choose_auto_backend", "flops_per_iteration",
@@ -85,15 +86,30 @@ def choose_auto_backend(flops: int) -> tuple[str, str]:
                     f"crossover of {CROSSOVER_FLOPS:.2g} measured on an H200")
 
 
-def shape_of(array: object) -> tuple[int, ...]:
+def shape_of(array: object, name: str = "array") -> tuple[int, ...] | None:
     """The shape of an array of any library, or of nested lists, without converting it.
+
+    None when it cannot be known without converting (ragged nested lists, a dimension that is
+    not a number): the conversion's own checks then say what is wrong.
+
+    Raises
+    ------
+    ValueError
+        For a Dask array of unknown (``nan``) chunk sizes, naming ``name`` and
+        ``compute_chunk_sizes()``: how much work it is cannot be known without computing it.
 
     Examples
     --------
     >>> shape_of([[1.0, 2.0, 3.0]])
     (1, 3)
+    >>> shape_of([[1.0, 2.0], [3.0]]) is None
+    True
     """
+    check_known_chunks(array, name)
     shape = getattr(array, "shape", None)
-    if shape is None:
-        shape = np.shape(array)
-    return tuple(int(n) for n in shape)
+    try:
+        if shape is None:
+            shape = np.shape(array)  # type: ignore[call-overload]
+        return tuple(int(n) for n in shape)
+    except (ValueError, TypeError):  # ragged lists (NumPy's "inhomogeneous shape"), None sizes
+        return None

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from array_api_compat import is_array_api_obj, to_device
 
+from portable_nn.backend._dask_steps import check_known_chunks
 from portable_nn.backend._selector import DTYPE_NAMES, Backend, dtype_name
 
 __all__ = ["check_input", "from_host", "to_backend", "to_numpy"]
@@ -176,6 +177,7 @@ def to_backend(array: Any, backend: Backend, *, name: str = "array") -> Any:
     if foreign:
         _check_array_dtype(array, name)
     if foreign and _same_library(array, xp):
+        check_known_chunks(array, name)  # a lazy (Dask) array kept as it is: its shape is used
         if array.dtype != backend.dtype:
             array = xp.astype(array, backend.dtype)
         if backend.device is not None and _device_of(array) != backend.device:

@@ -18,8 +18,10 @@ when one is active (the default client), else the local threaded scheduler.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
+import time
 import uuid
 import warnings
 from collections.abc import Callable
@@ -35,7 +37,10 @@ __all__ = [
     "DEFAULT_CHUNKS",
     "FAN_IN",
     "INLINE_PARAMS",
+    "WORKER_LOSS_TIMEOUT",
+    "WorkersLostError",
     "active_client",
+    "check_known_chunks",
     "rechunk_columns",
     "sum_over_chunks",
     "warn_if_small",
@@ -53,7 +58,45 @@ MIN_CHUNK_COLUMNS = 1024
 CROSSOVER_FLOPS = 3 * 10_000 * (20 * 64 + 64 * 1)
 CLUSTER_CROSSOVER_FLOPS = 3 * 100_000 * (20 * 64 + 64 * 1)
 
+#: Seconds a distributed iteration may have a task that no worker can run (every worker that
+#: held the data lost, none in their place) before training raises :class:`WorkersLostError`
+#: instead of waiting forever. Dask's configuration key ``portable_nn.worker-loss-timeout``
+#: overrides it (``dask.config.set({"portable_nn.worker-loss-timeout": 300})``).
+WORKER_LOSS_TIMEOUT = 60.0
+_POLL = 1.0  # seconds between two looks at the scheduler while an iteration runs
+
 ChunkFn = Callable[..., dict[str, Any]]
+
+
+class WorkersLostError(RuntimeError):
+    """A distributed iteration could not run: its data had no worker for too long."""
+
+
+def check_known_chunks(array: Any, name: str) -> None:
+    """Refuse a Dask array whose chunk sizes are unknown (``nan``), naming ``name``.
+
+    A boolean mask or a filter (``X[:, X[0] > 0]``) leaves Dask unable to know how many
+    columns each chunk has until it computes them; its shape then holds ``nan``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> X = da.from_array(np.arange(6.0).reshape(2, 3))
+    >>> check_known_chunks(X[:, X[0] > 0], "X")
+    Traceback (most recent call last):
+    ...
+    ValueError: X has unknown (nan) chunk sizes, shape (2, nan): ...
+    """
+    shape = getattr(array, "shape", None)
+    if shape is None or not any(isinstance(n, float) and math.isnan(n) for n in shape):
+        return
+    shown = "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+    raise ValueError(
+        f"{name} has unknown (nan) chunk sizes, shape {shown}: Dask cannot tell how many "
+        f"samples each chunk holds (after a boolean mask or a filter). Call "
+        f"{name}.compute_chunk_sizes() first ({name} = {name}.compute_chunk_sizes()), or "
+        "give the sizes when building it (e.g. to_dask_array(lengths=True))")
 
 
 def active_client() -> Any:
@@ -115,6 +158,8 @@ def rechunk_columns(X: Any, Y: Any, *, chunk_size: int | None = None,
 
     X = X if isinstance(X, da.Array) else da.from_array(X)
     Y = Y if isinstance(Y, da.Array) else da.from_array(Y)
+    check_known_chunks(X, "X")
+    check_known_chunks(Y, "Y")
     width = _column_width(X, chunk_size)
     m = X.shape[1]
     columns = (width,) * (m // width) + ((m % width,) if m % width else ())
@@ -138,8 +183,11 @@ def _persist_side_by_side(client: Any, X: Any, Y: Any) -> tuple[Any, Any]:
 
     Each worker gets its share of the chunks and no chunk task waits for a ``Y`` block from
     another worker (``dask.persist`` had put 5 of 8 chunks on one of two workers and 3 ``Y``
-    blocks away from their ``X``). The placement is a preference, so a lost worker's chunks
-    are recomputed on the others.
+    blocks away from their ``X``). The placement is a preference: once the chunks are in
+    memory it is cleared on the scheduler, so a lost chunk is recomputed from its source on
+    any worker, also when every worker was lost and new ones took their place (distributed
+    keeps a task restricted to workers that are all gone in ``no-worker`` for good, even with
+    ``allow_other_workers=True``: dask/distributed#7346).
     """
     import dask.array as da
     from dask.highlevelgraph import HighLevelGraph
@@ -149,11 +197,13 @@ def _persist_side_by_side(client: Any, X: Any, Y: Any) -> tuple[Any, Any]:
         import dask
 
         return dask.persist(X, Y)
-    out = []
+    out, placed, pinned = [], [], set()
     for A in (X, Y):
         blocks = A.to_delayed(optimize_graph=True).ravel()
         futures = [client.compute(b, workers=[workers[j % len(workers)]],
                                   allow_other_workers=True) for j, b in enumerate(blocks)]
+        placed += futures
+        pinned.update(k for b in blocks for k in b.__dask_graph__())
         graph = {f.key: f for f in futures}
         keys = [f.key for f in futures]
         name = keys[0][0] if isinstance(keys[0], tuple) else A.name
@@ -163,7 +213,102 @@ def _persist_side_by_side(client: Any, X: Any, Y: Any) -> tuple[Any, Any]:
             return dask.persist(X, Y)
         layer = HighLevelGraph.from_collections(name, graph, dependencies=())
         out.append(da.Array(layer, name, A.chunks, meta=A._meta))
+    _wait(client, placed, "persisting X and Y on the workers")
+    client.run_on_scheduler(_unpin(), keys=list(pinned))
     return out[0], out[1]
+
+
+def _unpin() -> Callable[..., None]:
+    """A scheduler function clearing the worker restrictions of ``keys`` (those it still has).
+
+    Made here, so that it is pickled by value: the scheduler need not import portable_nn.
+    """
+    def unpin(keys: list[Any], dask_scheduler: Any) -> None:
+        for key in keys:
+            ts = dask_scheduler.tasks.get(key)
+            if ts is not None:
+                ts.worker_restrictions = None
+                ts.loose_restrictions = False
+    return unpin
+
+
+def _stuck() -> Callable[..., bool]:
+    """A scheduler function: whether a task that ``keys`` need is waiting for a worker.
+
+    So it is when one is in ``no-worker``, or when the cluster has no worker at all.
+    """
+    def stuck(keys: list[Any], dask_scheduler: Any) -> bool:
+        if not dask_scheduler.workers:
+            return True
+        seen: set[Any] = set()
+        todo = [dask_scheduler.tasks.get(k) for k in keys]
+        while todo:
+            ts = todo.pop()
+            if ts is None or ts.key in seen:
+                continue
+            seen.add(ts.key)
+            if ts.state == "no-worker":
+                return True
+            todo.extend(ts.dependencies)
+        return False
+    return stuck
+
+
+def worker_loss_timeout() -> float:
+    """:data:`WORKER_LOSS_TIMEOUT`, or Dask's ``portable_nn.worker-loss-timeout`` when set."""
+    import dask
+
+    return float(dask.config.get("portable_nn.worker-loss-timeout", WORKER_LOSS_TIMEOUT))
+
+
+def _gather(client: Any, futures: list[Any], what: str) -> list[Any]:
+    """``client.gather(futures)``, raising :class:`WorkersLostError` rather than hanging.
+
+    Results lost after their tasks finished (a worker killed before they were fetched) send
+    the gather back to :func:`_wait`: a run that lost every worker raises after at most about
+    twice :func:`worker_loss_timeout`.
+    """
+    while True:
+        _wait(client, futures, what)
+        try:
+            return client.sync(lambda: client.gather(futures, asynchronous=True),
+                               callback_timeout=worker_loss_timeout())
+        except (TimeoutError, asyncio.TimeoutError):
+            continue
+
+
+def _wait(client: Any, futures: list[Any], what: str) -> None:
+    """Wait for ``futures``; raise :class:`WorkersLostError` when they cannot progress.
+
+    The futures are waited for as long as they run; only when a task they need has had no
+    worker to run on (``no-worker``) for :func:`worker_loss_timeout` seconds in a row does
+    this give up, instead of waiting forever (every worker lost and none restarted).
+    """
+    from distributed import wait
+
+    timeout, since = worker_loss_timeout(), None
+    keys = [f.key for f in futures]
+    stuck = _stuck()
+    while True:
+        try:
+            wait(futures, timeout=_POLL)
+            return
+        except (TimeoutError, asyncio.TimeoutError):  # the same class from Python 3.11 on
+            pass
+        if not client.run_on_scheduler(stuck, keys=keys):
+            since = None
+            continue
+        now = time.monotonic()
+        since = now if since is None else since
+        if now - since >= timeout:
+            workers = len(client.scheduler_info().get("workers", {}))
+            raise WorkersLostError(
+                f"backend='dask': {what}: a task has had no worker to run on for "
+                f"{now - since:.0f} s (the workers holding the data were lost; {workers} "
+                "worker(s) connected now), so training stops instead of waiting forever. "
+                "Start workers again and resume from a checkpoint (train(..., checkpoint=...)"
+                ", then resume=...); the limit is Dask's configuration key "
+                f"'portable_nn.worker-loss-timeout' ({timeout:g} s)")
 
 
 def _chunk_task(fn: ChunkFn, params: dict[str, np.ndarray], X: Any, Y: Any,
@@ -309,7 +454,7 @@ def _sum_on_client(client: Any, fn: ChunkFn, pairs: list[tuple[Any, Any]],
                                key=f"pnn-sum-{token}-{level}-{k}")
                  for k in range(0, len(parts), fan_in)]
         level += 1
-    return _sum_parts(*client.gather(parts))
+    return _sum_parts(*_gather(client, parts, "summing the chunks' gradients"))
 
 
 def sum_over_chunks(fn: ChunkFn, X: Any, Y: Any, params: dict[str, np.ndarray], *,

@@ -32,6 +32,7 @@ from typing import Any
 from portable_nn.core._activations import activation_derivative
 from portable_nn.core._namespace import infer_namespace
 from portable_nn.core._network import num_layers
+from portable_nn.core._outputs import output_function
 
 __all__ = ["backward_fused", "backward_layers"]
 
@@ -88,6 +89,7 @@ def backward_fused(
     """
     if xp is None:
         xp = infer_namespace(params=params, cache=cache, Y=Y)
+    output_function(output)  # dZ[L] = A[L] - Y holds for each known output: refuse the others
     L = num_layers(params)
     activations = [cache[f"A{layer}"] for layer in range(L + 1)]
     masks = {layer: cache[f"D{layer}"] for layer in range(1, L) if f"D{layer}" in cache}

@@ -197,6 +197,7 @@ def backward(
     if xp is None:
         xp = infer_namespace(params=params, cache=cache, Y=Y)
     g_prime = activation_derivative(hidden_activation)
+    output_function(output)  # dZ[L] = A[L] - Y holds for each known output: refuse the others
     L = num_layers(params)
     m = Y.shape[1]
     grads: dict[str, Array] = {}

@@ -208,9 +208,14 @@ def _run_backend(X: Any, Y: Any, options: TrainOptions) -> tuple[Backend, str | 
 
 def _choose_auto(X: Any, Y: Any, options: TrainOptions) -> tuple[str, str]:
     """``backend="auto"``: the backend for this much work per iteration, and why."""
-    x_shape, y_shape = shape_of(X), shape_of(Y)
-    if len(x_shape) != 2 or len(y_shape) != 2:
-        return "numpy", "auto chose numpy: the data is not 2-D (the checks below will say why)"
+    shapes = []
+    for array, name in ((X, "X"), (Y, "Y")):  # X first, as the checks below (nan sizes raise)
+        shape = shape_of(array, name)
+        if shape is None or len(shape) != 2:
+            # the conversion's named checks (ragged lists, 1-D data, ...) will say why
+            return "numpy", "auto chose numpy: the data's shape is not a 2-D array's"
+        shapes.append(shape)
+    x_shape, y_shape = shapes
     m = x_shape[1] if options.batch_size is None else min(options.batch_size, x_shape[1])
     flops = flops_per_iteration((x_shape[0], *options.hidden, y_shape[0]), m)
     return choose_auto_backend(flops)
