@@ -57,6 +57,7 @@ def train(
     beta1: float = 0.9,
     beta2: float = 0.999,
     epsilon: float = 1e-8,
+    weight_decay: float = 0.01,
     l2: float = 0.0,
     keep_prob: float = 1.0,
     progress: bool = False,
