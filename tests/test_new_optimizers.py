@@ -183,6 +183,7 @@ class TestTraining:
                           **train_options(name))
         assert_matches_torch(model, want)
 
+    @pytest.mark.filterwarnings("ignore:backend=.dask. on:RuntimeWarning")
     def test_dask(self, name, small_data):
         da = pytest.importorskip("dask.array", reason="the Dask backend needs dask installed")
         X, Y = small_data
