@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +86,7 @@ def choose_auto_backend(flops: int) -> tuple[str, str]:
                     f"crossover of {CROSSOVER_FLOPS:.2g} measured on an H200")
 
 
-def shape_of(array: object) -> tuple[int, ...]:
+def shape_of(array: Any) -> tuple[int, ...]:
     """The shape of an array of any library, or of nested lists, without converting it.
 
     Examples

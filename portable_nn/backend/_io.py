@@ -43,7 +43,7 @@ class NpzReadError(ValueError):
 
 def _write_npz(handle: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
     """Write ``arrays`` as an uncompressed ``.npz`` archive into the open binary ``handle``."""
-    np.savez(handle, **arrays)
+    np.savez(handle, **arrays)  # type: ignore[arg-type]  # the stub checks ** against allow_pickle
 
 
 TEMP_PREFIX = ".pnn-"  # temporaries: .pnn-<hash of target>-<host>-<pid>-<random>.tmp

@@ -15,7 +15,6 @@ from typing import Any
 
 from portable_nn.core._namespace import infer_namespace
 from portable_nn.core.optimizers import OPTIMIZERS, hyperparams_of, make_optimizer
-from portable_nn.core.optimizers._gd import descend
 
 __all__ = ["OPTIMIZERS", "init_optimizer_state", "optimizer_step", "update"]
 
@@ -53,8 +52,8 @@ def update(params: Params, grads: dict[str, Array], learning_rate: float) -> Par
     ...            {"dW1": np.ones((1, 1)), "db1": np.ones((1, 1))}, 0.5)["W1"]
     array([[0.5]])
     """
-    infer_namespace(params=params, grads=grads)
-    return descend(params, grads, learning_rate)
+    xp = infer_namespace(params=params, grads=grads)
+    return make_optimizer("gd").update(params, grads, {}, learning_rate, xp=xp)[0]
 
 
 def init_optimizer_state(optimizer: str, params: Params, /, *, xp: Any = None) -> dict[str, Any]:

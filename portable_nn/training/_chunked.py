@@ -212,5 +212,7 @@ def sum_over_chunks(body: Callable[..., tuple[dict, Any]], X: Any, Y: Any,
             total[key] += g
         if share is not None:
             cost = cost + share
+    if total is None:
+        raise ValueError("sum_over_chunks: X has no columns")
     return total, cost
 

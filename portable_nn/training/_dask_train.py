@@ -88,7 +88,7 @@ class DaskSteps:
         self.host = self.host_backend.xp
         self.spec, self.be = spec, be
         self.update = spec.make_optimizer().update
-        self.blocks = dask_sum_over_chunks.blocks()
+        self.blocks = dask_sum_over_chunks.blocks()  # type: ignore[attr-defined]
         layers = spec.layer_dims
         macs = sum(a * b for a, b in zip(layers[1:], layers[:-1], strict=False))
         warn_if_small(3.0 * X.shape[1] * macs, stacklevel=4)

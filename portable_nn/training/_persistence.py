@@ -93,7 +93,8 @@ def expected_members(meta: Mapping[str, Any]) -> dict[str, tuple[tuple[int, ...]
     """
     dtype = meta["dtype"]
     shapes = param_shapes(meta["layer_dims"])
-    members = {key: (shape, dtype) for key, shape in shapes.items()}
+    members: dict[str, tuple[tuple[int, ...], str]] = {
+        key: (shape, dtype) for key, shape in shapes.items()}
     for key in (meta.get("optimizer_state") or {}).get("arrays", []):
         members[STATE_PREFIX + key] = (shapes[key[1:]], dtype)
     if meta.get("standardize"):

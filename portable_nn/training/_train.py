@@ -127,7 +127,8 @@ def train(
     return model
 
 
-train.__doc__ = train.__doc__.replace("    <options>\n\n", numpydoc_parameters(OPTIONS) + "\n")
+train.__doc__ = (train.__doc__ or "").replace("    <options>\n\n",
+                                              numpydoc_parameters(OPTIONS) + "\n")
 
 
 def _run_backend(X: Any, Y: Any, options: TrainOptions) -> tuple[Backend, str | None]:
