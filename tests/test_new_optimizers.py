@@ -212,3 +212,34 @@ class TestTraining:
         pnn.train(X, Y, **{**options, "num_iterations": 25}, checkpoint=path)
         resumed = pnn.train(X, Y, **options, resume=path)
         assert_params_equal(host(resumed), host(whole))
+
+
+class TestWeightDecayOption:
+    def test_checked_naming_the_option(self, small_data):
+        with pytest.raises(ValueError, match="weight_decay"):
+            pnn.train(*small_data, optimizer="adamw", weight_decay=-0.1, num_iterations=1)
+
+    def test_recorded_in_config(self, small_data):
+        model = pnn.train(*small_data, **{**train_options("adamw"), "num_iterations": 2})
+        assert model.config["weight_decay"] == HYPER["adamw"]["weight_decay"]
+        assert model.config["optimizer"] == "adamw"
+
+    def test_command_line_flag(self, monkeypatch):
+        from portable_nn.tools import cli
+
+        seen = {}
+
+        def fake_train(X, Y, **options):
+            seen.update(options)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(pnn, "train", fake_train)
+        with pytest.raises(KeyboardInterrupt):
+            cli.main(["train", "planar", "--optimizer", "adamw", "--weight-decay", "0.25"])
+        assert seen["optimizer"] == "adamw"
+        assert seen["weight_decay"] == 0.25
+
+    def test_estimators_take_it(self):
+        from portable_nn.sklearn import NeuralNetClassifier
+
+        assert NeuralNetClassifier(weight_decay=0.2).get_params()["weight_decay"] == 0.2
