@@ -1,4 +1,5 @@
-"""``python -m benchmarks [--quick] [--json PATH] [--gpu-only] [--scale]``: time and table."""
+"""``python -m benchmarks [--quick] [--json PATH] [--gpu-only] [--scale] [--real]``: time and
+table."""
 
 from __future__ import annotations
 
@@ -208,6 +209,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --scale: limit BLAS to N threads (threadpoolctl) for the "
                              "chunk_size and JAX rows; on a loaded machine one thread gives "
                              "steadier ratios (the Dask rows set their own)")
+    parser.add_argument("--real", action="store_true",
+                        help="only the real-data report: every default path (train(dataset), "
+                             "train(X, Y), the estimators, the command line) on scikit-learn's "
+                             "digits, breast cancer, wine, iris and diabetes, three stratified "
+                             "75/25 splits (one with --quick), mean held-out score and fit time "
+                             "beside scikit-learn's pipelines (benchmarks/_real.py)")
+    parser.add_argument("--data", action="append", metavar="NAME",
+                        help="with --real: only this data set (digits, breast, wine, iris, "
+                             "diabetes); repeat for more")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rounds = args.rounds or (3 if args.quick else 7)
@@ -218,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.scale:
         return _scale_report(args, rounds, budget, log, started)
+    if args.real:
+        return _real_report(args, log, started)
 
     info = machine()
     # the same malloc state for every competitor, whichever runs first: portable_nn's train
@@ -294,6 +306,27 @@ def _scale_report(args: argparse.Namespace, rounds: int, budget: float, log: cal
         with open(args.json, "w") as f:
             json.dump({"machine": info, "scale": rows, "dask": dask_rows,
                        "dask_targets": _scale_dask.targets(dask_rows)}, f, indent=1,
+                      default=str)
+    return 0
+
+
+def _real_report(args: argparse.Namespace, log: callable, started: float) -> int:
+    """``--real``: the default paths on real data beside scikit-learn (benchmarks/_real.py)."""
+    from benchmarks._real import SPLITS, TEST_FRACTION, real_table, run_real
+
+    rows = run_real(quick=args.quick, names=args.data, log=log)
+    info = machine()
+    splits = 1 if args.quick else SPLITS
+    print(f"machine: {info['cpu']}, {info['cores']} cores; portable_nn on NumPy; "
+          f"scikit-learn {info.get('sklearn', '?')}")
+    print(f"held-out score (accuracy; R^2 for regression), mean of {splits} stratified "
+          f"{1 - TEST_FRACTION:.0%}/{TEST_FRACTION:.0%} split(s); fit time: mean seconds of "
+          "the fit; 'x MLP': fit time over StandardScaler + MLPClassifier/MLPRegressor's")
+    print(real_table(rows))
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": info, "quick": args.quick, "real": rows}, f, indent=1,
                       default=str)
     return 0
 

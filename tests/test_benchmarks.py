@@ -1,12 +1,14 @@
 """The benchmark's bookkeeping (no timing): ratios, targets, GPU block lengths, the table.
 
-Timings are never asserted anywhere; these tests check that given rows are read correctly.
+Timings are never asserted anywhere; these tests check that given rows are read correctly
+(and, for ``--real``, that one quick run on iris prints every path).
 """
 
 from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 
 from benchmarks.__main__ import _gpu_lengths, table
@@ -125,3 +127,70 @@ class TestDeadline:
         assert 1 <= len(rows[0]["samples"]) < 50
         assert rows[0]["memory_skipped"] == main.OUT_OF_TIME
         assert rows[0]["peak_bytes"] is None
+
+
+class TestReal:
+    """``python -m benchmarks --real``: default paths on real data beside scikit-learn."""
+
+    def test_quick_run_prints_every_path_with_scikit_learns_reference(self, capsys):
+        pytest.importorskip("sklearn")
+        from benchmarks.__main__ import main
+
+        assert main(["--real", "--quick", "--data", "iris"]) == 0
+        text = capsys.readouterr().out
+        assert "iris (string labels)" in text
+        for path in ("pnn.train(dataset)", "pnn.train(X, Y)", "NeuralNetClassifier()",
+                     "portable-nn train FILE.csv", "sklearn StandardScaler + MLP",
+                     "sklearn StandardScaler + LogisticRegression"):
+            assert path in text
+        logistic = next(line for line in text.splitlines() if "LogisticRegression" in line)
+        assert float(logistic.split()[-3]) > 0.8  # scikit-learn's own score on held-out iris
+        assert "x MLP" in text
+
+    def test_scores_match_scikit_learns_metrics_on_the_same_split(self):
+        pytest.importorskip("sklearn")
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import accuracy_score
+
+        import portable_nn as pnn
+        from benchmarks._real import TEST_FRACTION, _truth, model_values, real_datasets
+
+        real = real_datasets(["iris"])[0]
+        train, test = real.dataset().split(TEST_FRACTION, seed=0)
+        assert sorted(set(_truth(test))) == ["setosa", "versicolor", "virginica"]
+        assert np.bincount(test.Y.argmax(axis=0)).tolist() == [12, 12, 12]  # stratified
+        model = pnn.train(train.X, train.Y, hidden=8, hidden_activation="tanh",
+                          output="softmax", optimizer="adam", learning_rate=0.01,
+                          num_iterations=300, init="he", standardize=True)
+        labels = model_values(model, test.X, train.classes)
+        assert labels.tolist() == test.labels(model.predict(test.X)).tolist()
+        reference = LogisticRegression().fit(train.X.T, _truth(train))
+        assert accuracy_score(_truth(test), reference.predict(test.X.T)) > 0.8
+
+    def test_the_command_lines_split_is_the_other_paths_split(self, tmp_path):
+        pytest.importorskip("sklearn")
+        import portable_nn as pnn
+        from benchmarks._real import TEST_FRACTION, real_datasets, write_csv
+
+        real = real_datasets(["wine"])[0]
+        write_csv(real, tmp_path / "wine.csv")
+        for seed in range(3):
+            ours = real.dataset().split(TEST_FRACTION, seed=seed)[1]
+            theirs = pnn.datasets.from_csv(tmp_path / "wine.csv").split(TEST_FRACTION,
+                                                                         seed=seed)[1]
+            np.testing.assert_array_equal(ours.X, theirs.X)
+            np.testing.assert_array_equal(ours.classes[ours.Y.argmax(axis=0)],
+                                          theirs.classes[theirs.Y.argmax(axis=0)])
+
+    def test_table_shows_failures_warnings_and_the_ratio(self):
+        from benchmarks._real import MLP, Fitted, _row, real_table
+
+        rows = [_row("d", "pnn.train(X, Y)", [Fitted(None, None, error="Boom: x"),
+                                              Fitted(0.5, 2.0, ["UserWarning: chance"])]),
+                _row("d", MLP, [Fitted(0.9, 1.0), Fitted(0.95, 3.0)])]
+        rows[0]["ratio_to_mlp"] = rows[0]["seconds_mean"] / rows[1]["seconds_mean"]
+        text = real_table(rows)
+        assert "FAILED 1/2: Boom: x" in text
+        assert "warned 1/2: UserWarning: chance" in text
+        assert "0.925" in text  # the MLP row's mean score
+        assert "   1.00  " in text  # the failing row's ratio: 2 s over the MLP's 2 s

@@ -15,8 +15,13 @@ from portable_nn.tools import cli
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def run(*args, cwd=None):
-    env = dict(os.environ, MPLBACKEND="Agg")
+    # this checkout's package, not whichever one the environment has installed
+    path = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=path)
     return subprocess.run([sys.executable, "-m", "portable_nn", *args], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=120)
 
@@ -82,7 +87,8 @@ class TestPredictSubprocess:
                      cwd=folder)
         assert result.returncode == 0, result.stderr
         assert result.stdout == ""
-        proba = np.loadtxt(folder / "p.csv", ndmin=1)
+        assert (folder / "p.csv").read_text().splitlines()[0] == "1"  # P(class 1)
+        proba = np.loadtxt(folder / "p.csv", ndmin=1, skiprows=1)
         model = pnn.load(folder / "model.npz")
         expected = pnn.to_numpy(model.predict_proba(pnn.datasets.planar()[0]))[0]
         np.testing.assert_allclose(proba, expected, rtol=1e-5)

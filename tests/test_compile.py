@@ -85,5 +85,5 @@ class TestCompileRefused:
             compile_steps(be, lambda *a, **k: None)
 
     def test_not_a_bool(self, planar_data):
-        with pytest.raises(TypeError, match="compile must be True or False"):
+        with pytest.raises(TypeError, match=r"compile must be 'auto', True or False"):
             pnn.train(*planar_data, compile="yes", num_iterations=1)

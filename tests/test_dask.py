@@ -157,8 +157,8 @@ class TestSmallRunWarning:
             _train(lazy_cell, *planar_data, num_iterations=2)
         import warnings
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
+        with warnings.catch_warnings():  # once: no second size warning (2 iterations end at
+            warnings.simplefilter("error", RuntimeWarning)  # chance level: a UserWarning)
             _train(lazy_cell, *planar_data, num_iterations=2)
 
     def test_no_warning_above_the_crossover(self, monkeypatch):

@@ -217,7 +217,9 @@ class TestLoopHostSyncs:
         X, Y = planar_data
         short = self._count_fetches(monkeypatch, X, Y, 20)
         long = self._count_fetches(monkeypatch, X, Y, 60)
-        assert short["__float__"] == 2
-        assert long["__float__"] == 6
+        # one float(cost) per recorded cost (2 and 6), plus the same few after the loop in
+        # both runs (train's chance-level check: the final cost and the majority share)
+        assert long["__float__"] - short["__float__"] == 4
+        assert short["__float__"] <= 2 + 2
         for name in ("__bool__", "__int__", "__array__", "__dlpack__"):
             assert long[name] == short[name], name  # the end-of-run checks only

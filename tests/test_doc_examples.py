@@ -43,6 +43,13 @@ NEEDS = [
                 re.M), "sklearn"),
     (re.compile(r"^\s*(import|from)\s+matplotlib\b|from portable_nn import plot|"
                 r"portable_nn\.plot", re.M), "matplotlib"),
+    # the ways out of portable_nn (docs/elsewhere.md): the onnx and safetensors extras
+    (re.compile(r"export_onnx|^\s*(import|from)\s+ndonnx\b", re.M), "ndonnx"),
+    (re.compile(r"^\s*(import|from)\s+onnxruntime\b", re.M), "onnxruntime"),
+    (re.compile(r"^\s*(import|from)\s+onnx\b", re.M), "onnx"),
+    (re.compile(r"\.safetensors\b"), "safetensors"),
+    (re.compile(r"skl2onnx"), "skl2onnx"),
+    (re.compile(r"to_torch\(|from_torch\("), "torch"),
 ]
 
 

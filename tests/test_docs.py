@@ -10,6 +10,7 @@ on a deliberately broken docstring.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,9 @@ DOCS = ROOT / "docs"
 
 for module, package in (("sphinx", "sphinx"), ("myst_parser", "myst-parser"),
                         ("numpydoc", "numpydoc"), ("sklearn", "scikit-learn"),
-                        ("matplotlib", "matplotlib")):
+                        ("matplotlib", "matplotlib"),
+                        ("pydata_sphinx_theme", "pydata-sphinx-theme"),
+                        ("sphinx_copybutton", "sphinx-copybutton")):
     pytest.importorskip(module, reason=f"building the docs needs {package}: "
                                        "pip install -e '.[docs]' (part of the test extra)")
 
@@ -38,11 +41,24 @@ def build(source: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
         env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
+_BUILT: dict[str, tuple[subprocess.CompletedProcess, Path]] = {}
+
+
+def built_site(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """The documentation built once per session: Sphinx's result and the HTML folder.
+
+    ``tests/test_docs_browser.py`` renders the same build in a browser.
+    """
+    if "docs" not in _BUILT:
+        out = tmp_path_factory.mktemp("docs")
+        _BUILT["docs"] = (build(DOCS, out), out / "html")
+    return _BUILT["docs"]
+
+
 class TestDocsBuild:
-    def test_builds_with_warnings_as_errors(self, tmp_path):
-        result = build(DOCS, tmp_path)
+    def test_builds_with_warnings_as_errors(self, tmp_path_factory):
+        result, html = built_site(tmp_path_factory)
         assert result.returncode == 0, f"the docs build failed:\n{result.stderr[-6000:]}"
-        html = tmp_path / "html"
         for page in ("index", "getting-started", "tutorial", "own-data", "backends",
                      "training", "saving", "cli", "sklearn", "scaling", "performance",
                      "development", "api", "gpu/README"):
@@ -51,6 +67,22 @@ class TestDocsBuild:
         assert 'id="portable_nn.Model.predict"' in model  # the API reference has the methods
         assert (html / "_images" / "planar_boundary.png").is_file()
         assert not (html / "gpu" / "h200-2026-11-26-run2" / "gpu-check.html").exists()
+
+    def test_theme_and_copy_buttons(self, tmp_path_factory):
+        """pydata-sphinx-theme with the site's stylesheet, sphinx-copybutton, all local."""
+        result, html = built_site(tmp_path_factory)
+        assert result.returncode == 0, f"the docs build failed:\n{result.stderr[-6000:]}"
+        page = (html / "tutorial.html").read_text(encoding="utf-8")
+        assert "pydata-sphinx-theme.css" in page
+        assert "_static/custom.css" in page
+        assert "_static/copybutton.js" in page
+        assert (html / "_static" / "custom.css").is_file()
+        assert "table.pnn-options" in (html / "_static" / "custom.css").read_text()
+        assert 'class="pnn-options' in (html / "training.html").read_text(encoding="utf-8")
+        # nothing is fetched from the network when a page is read (the build is offline too)
+        for path in html.rglob("*.html"):
+            assert not re.search(r'<(script|link)[^>]+(src|href)="(https?:)?//',
+                                 path.read_text(encoding="utf-8")), path
 
 
 MODULE = '''
@@ -81,8 +113,7 @@ def build_small_site(tmp_path: Path, page: str) -> subprocess.CompletedProcess:
     source.mkdir()
     conf = DOCS / "conf.py"
     (source / "conf.py").write_text(
-        f"__file__ = {str(conf)!r}\nexec(compile(open(__file__).read(), __file__, 'exec'))\n"
-        "templates_path = []\n")
+        f"__file__ = {str(conf)!r}\nexec(compile(open(__file__).read(), __file__, 'exec'))\n")
     (source / "index.md").write_text(page)
     (tmp_path / "docs_check_module.py").write_text(MODULE)
     return build(source, tmp_path, str(tmp_path))

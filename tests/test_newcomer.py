@@ -152,7 +152,9 @@ class TestCommandLineConsistency:
         model_path = pnn.train(*planar_data, num_iterations=10).save(tmp_path / "m.npz")
         status = cli.main(["predict", str(model_path), "planar", "-o", str(tmp_path / "p.txt")])
         assert status == 0
-        assert len((tmp_path / "p.txt").read_text().splitlines()) == 400
+        lines = (tmp_path / "p.txt").read_text().splitlines()
+        assert lines[0] == "prediction"  # -o writes a header line
+        assert len(lines) == 401
         assert capsys.readouterr().out == ""
 
     def test_predict_writes_the_files_labels(self, tmp_path, capsys):
@@ -171,10 +173,13 @@ class TestCommandLineConsistency:
     def test_install_hints_from_a_clone(self, capsys):
         report = pnn.available_backends()
         for name, entry in report.items():
-            assert entry["install"].startswith(("pip install -e .", "pip install -e '.[")), name
+            assert entry["install"].startswith(("pip install portable-nn",
+                                                "pip install 'portable-nn[")), name
+            assert "(from a clone: pip install -e " in entry["install"], name
         assert "download.pytorch.org/whl/cpu" in report["torch"]["install"]
         assert "CUDA" in report["torch"]["install"]
-        assert report["dask"]["install"] == "pip install -e '.[dask]'"
+        assert report["dask"]["install"] == ("pip install 'portable-nn[dask]' (from a clone: "
+                                             "pip install -e '.[dask]')")
         extras = _pyproject()["project"]["optional-dependencies"]
         for name in ("strict", "torch", "jax", "dask", "cuda12", "cuda13"):
             assert name in extras

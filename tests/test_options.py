@@ -19,7 +19,8 @@ from portable_nn.training import OPTIONS, TOOL_OPTIONS, Cli, EstimatorParam, Opt
 ESTIMATOR_OVERRIDES = {"NeuralNetClassifier": {}, "NeuralNetRegressor": {"learning_rate": 0.1}}
 #: The command line's own arguments, not training options.
 CLI_ONLY = {"--help", "--test-fraction", "--save", "--plot", "--out", "--proba", "--json",
-            "--version"}
+            "--version",
+            "--target", "--drop", "--delimiter", "--encoding"}  # how a .csv file is read
 
 
 def _tools_sklearn():

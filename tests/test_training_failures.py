@@ -156,14 +156,16 @@ class TestKeyboardInterrupt:
                                                             small_data):
         X, Y = small_data
         path = tmp_path / "run.npz"
+        # eager (compile="auto" compiles on JAX, whose blocks ask the schedule for a block's
+        # rates at once): Ctrl-C at exactly iteration 13, and bit-identical runs to compare
+        eager = dict(run_kwargs(cpu_cell), compile=False)
         with pytest.warns(RuntimeWarning, match="interrupted"):
             pnn.train(X, Y, learning_rate=Interrupt(13), num_iterations=30, cost_every=5,
-                      checkpoint=path, checkpoint_every=10, **run_kwargs(cpu_cell))
+                      checkpoint=path, checkpoint_every=10, **eager)
         assert pnn.load(path).iterations == 13
         resumed = pnn.train(X, Y, learning_rate=1.2, num_iterations=30, cost_every=5,
-                            resume=path, **run_kwargs(cpu_cell))
-        full = pnn.train(X, Y, learning_rate=1.2, num_iterations=30, cost_every=5,
-                         **run_kwargs(cpu_cell))
+                            resume=path, **eager)
+        full = pnn.train(X, Y, learning_rate=1.2, num_iterations=30, cost_every=5, **eager)
         assert resumed.iterations == 30
         assert resumed.costs == full.costs
         assert_params_equal(host(resumed), host(full))

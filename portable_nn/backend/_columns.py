@@ -12,6 +12,8 @@ host-resident (or on-disk) data larger than the GPU's memory trains.
 
 from __future__ import annotations
 
+import mmap
+import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,10 +21,11 @@ from typing import Any
 import numpy as np
 from array_api_compat import is_array_api_obj
 
-from portable_nn.backend._convert import from_host
+from portable_nn.backend._convert import from_host, to_backend
 from portable_nn.backend._selector import Backend
 
-__all__ = ["ColumnReader", "column_bounds", "column_chunks", "is_out_of_core"]
+__all__ = ["ColumnReader", "column_bounds", "column_chunks", "is_out_of_core",
+           "mapped_file_problem", "read_whole"]
 
 
 def is_out_of_core(array: Any) -> bool:
@@ -69,8 +72,30 @@ class ColumnReader:
                             f"{array.dtype}; convert it to a numeric array first")
 
     def read(self, start: int, stop: int) -> Any:
-        """Columns ``start:stop`` as an array of the backend, on its device."""
+        """Columns ``start:stop`` as an array of the backend, on its device.
+
+        Raises
+        ------
+        ValueError
+            Naming the array and the columns, when the array no longer has its shape (a
+            dataset resized during the run), when the slice read back does not have the
+            shape asked for (a reader returning short slices), or when a memmap's file is
+            shorter than the mapping (truncated on disk: reading would kill the process with
+            SIGBUS).
+        """
+        where = f"{self.name}: chunk of columns {start}:{stop}"
+        now = tuple(int(n) for n in self.array.shape)
+        if now != self.shape:
+            raise ValueError(f"{where}: {self.name} changed shape from {self.shape} to {now} "
+                             "during the run (a dataset resized or rewritten while training "
+                             "reads it?)")
+        _check_mapped_file(self.array, where)
         chunk = np.asarray(self.array[:, start:stop])
+        wanted = (self.shape[0], stop - start)
+        if chunk.shape != wanted:
+            raise ValueError(f"{where}: reading {self.name}[:, {start}:{stop}] gave shape "
+                             f"{chunk.shape}, expected {wanted}: the data shrank, or its "
+                             "__getitem__ returns short slices")
         if not chunk.flags.writeable:  # a read-only mapping's view: never alias the file
             chunk = chunk.copy()
         if _on_cuda(self.backend):
@@ -79,6 +104,56 @@ class ColumnReader:
             host = np.ascontiguousarray(chunk, dtype=np.dtype(self.backend.dtype_name))
             return _copy_on_side_stream(host, self.backend)
         return from_host(chunk, self.backend, name=self.name)
+
+
+def read_whole(array: Any, backend: Backend, *, name: str) -> Any:
+    """An out-of-core ``array`` (:func:`is_out_of_core`) as one array of ``backend``.
+
+    For runs without ``chunk_size``. A memmap is converted as it is, after its file is found
+    to hold the whole mapping (a truncated file would crash the process); an array-like that
+    NumPy cannot convert (no ``__array__``: one that only answers ``array[:, start:stop]``) is
+    read as ``array[:, 0:m]``, its shape checked; h5py and zarr arrays convert themselves.
+    """
+    if not hasattr(array, "__array__"):
+        reader = ColumnReader(array, backend, name=name)
+        return reader.read(0, reader.shape[1])
+    _check_mapped_file(array, name)
+    return to_backend(array, backend, name=name)
+
+
+def mapped_file_problem(array: Any) -> str | None:
+    """Why reading the NumPy ``memmap`` ``array`` would crash (None when it would not).
+
+    A memmap whose file was truncated after it was opened maps pages past the end of the
+    file: touching them kills the process with SIGBUS, which Python cannot catch. The file
+    must still hold the whole mapping, ``offset + nbytes`` of the array it was opened as
+    (views share that mapping).
+    """
+    filename = getattr(array, "filename", None)
+    if not isinstance(array, np.memmap) or not filename:
+        return None
+    mapping = getattr(array, "_mmap", None)
+    offset = int(getattr(array, "offset", 0) or 0)
+    if mapping is not None:
+        start = offset - offset % mmap.ALLOCATIONGRANULARITY
+        needed = start + len(mapping)
+    else:
+        needed = offset + array.nbytes
+    try:
+        size = os.stat(filename).st_size
+    except OSError as exc:
+        return f"its file {filename!r} cannot be read any more ({exc.strerror})"
+    if size < needed:
+        return (f"its file {filename!r} has {size} bytes, fewer than the {needed} it "
+                "had when mapped (truncated on disk?)")
+    return None
+
+
+def _check_mapped_file(array: Any, where: str) -> None:
+    problem = mapped_file_problem(array)
+    if problem is not None:
+        raise ValueError(f"{where}: not read, {problem}; reading it would crash the process "
+                         "(SIGBUS)")
 
 
 def _on_cuda(backend: Backend) -> bool:

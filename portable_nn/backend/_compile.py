@@ -29,7 +29,7 @@ from typing import Any
 from portable_nn.backend._graphs import GraphBlocks, capture_for, divisor_block
 from portable_nn.backend._selector import Backend
 
-__all__ = ["CompiledSteps", "compile_steps", "jax_chunk_loop"]
+__all__ = ["CompiledSteps", "compile_steps", "compiler_of", "jax_chunk_loop"]
 
 Step = Callable[..., tuple[Any, Any, Any]]
 
@@ -58,6 +58,22 @@ class CompiledSteps:
     def __init__(self, step: Step, block: Callable[..., tuple[Any, Any]] | None) -> None:
         self.step = step
         self.block = block
+
+
+def compiler_of(backend: Backend) -> str | None:
+    """How ``compile_steps`` compiles on ``backend``, in words; None where it cannot.
+
+    Examples
+    --------
+    >>> from portable_nn.backend import resolve_backend
+    >>> compiler_of(resolve_backend("numpy")) is None
+    True
+    """
+    if capture_for(backend) is not None:
+        return "CUDA graphs of the iterations between two record points"
+    if backend.name == "jax":
+        return "jax.jit of the step and lax.scan over the iterations between two record points"
+    return None
 
 
 def compile_steps(backend: Backend, step: Step, *, key: Hashable | None = None) -> CompiledSteps:

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from portable_nn.backend._stack import user_stacklevel
+
 __all__ = [
     "CLUSTER_CROSSOVER_FLOPS",
     "CROSSOVER_FLOPS",
@@ -390,11 +392,12 @@ sum_over_chunks.blocks = _Blocks  # type: ignore[attr-defined]
 _warned = False
 
 
-def warn_if_small(flops: float, *, stacklevel: int = 2) -> None:
+def warn_if_small(flops: float) -> None:
     """Warn once per process when a run's work per iteration is below the crossover.
 
     The crossover is :data:`CROSSOVER_FLOPS` on the threaded scheduler and
-    :data:`CLUSTER_CROSSOVER_FLOPS` with a distributed client active.
+    :data:`CLUSTER_CROSSOVER_FLOPS` with a distributed client active. The warning points at
+    the user's line (the first frame outside portable_nn), not the library's.
     """
     global _warned
     cluster = active_client() is not None
@@ -409,4 +412,4 @@ def warn_if_small(flops: float, *, stacklevel: int = 2) -> None:
         f"{crossover:.3g} (a 20-64-1 network on {samples:,.0f} samples) the fixed cost of "
         f"each iteration on {where} outweighs the parallel work, and backend='numpy' is "
         "faster unless the data do not fit in memory. See docs/scaling.md.",
-        RuntimeWarning, stacklevel=stacklevel + 1)
+        RuntimeWarning, stacklevel=user_stacklevel())

@@ -18,7 +18,7 @@ import stat
 import tempfile
 import threading
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,6 +33,7 @@ __all__ = [
     "open_regular_file",
     "read_npz",
     "remove_stale_temporaries",
+    "write_atomic",
     "write_npz_atomic",
 ]
 
@@ -163,14 +164,42 @@ def write_npz_atomic(path: str | os.PathLike[str], arrays: Mapping[str, Any],
     FileNotFoundError
         When the target's folder does not exist.
     """
+    host = {name: np.ascontiguousarray(to_numpy(value)) for name, value in arrays.items()}
+    host.update({name: np.asarray(text, dtype=np.str_) for name, text in texts.items()})
+    return write_atomic(path, lambda handle: _write_npz(handle, host))
+
+
+def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
+    """Write a file at ``path`` atomically: ``write(handle)`` fills a temporary, then a rename.
+
+    The one atomic writer of every file format (``.npz``, ``.safetensors``, ``.onnx``): the
+    temporary file in the target's folder is flushed and fsynced, then renamed over ``path``
+    with :func:`os.replace`; a crash leaves the old file or the new one, never a torn file.
+    Ctrl-C is held back until the write is done; temporaries of killed saves are removed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The target file, used as given.
+    write : callable
+        ``write(handle)`` writes the file's bytes into the open binary ``handle``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the target's folder does not exist.
+    """
     target = Path(os.fspath(path))
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(
             f"cannot save to {str(target)!r}: the folder {str(folder)!r} does not exist"
         )
-    host = {name: np.ascontiguousarray(to_numpy(value)) for name, value in arrays.items()}
-    host.update({name: np.asarray(text, dtype=np.str_) for name, text in texts.items()})
     with interrupts_deferred():
         remove_stale_temporaries(target)
         prefix = f"{_temp_prefix(target)}{_host_tag()}-{os.getpid()}-"
@@ -178,7 +207,7 @@ def write_npz_atomic(path: str | os.PathLike[str], arrays: Mapping[str, Any],
         try:
             _set_mode(tmp, target)
             with os.fdopen(fd, "wb") as handle:
-                _write_npz(handle, host)
+                write(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)

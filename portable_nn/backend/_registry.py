@@ -68,10 +68,12 @@ def _probe_cuda(spec: BackendSpec) -> None:
         ) from exc
 
 
-#: The install hints are commands run in a clone of portable_nn (it is not on a package index).
+#: The install hints name the extra for an installed package (pip adds an installed
+#: distribution's missing extras, also one installed from a wheel file) and for a clone.
 TORCH_INSTALL = (
-    "pip install -e '.[torch]' (on Linux this pulls the CUDA wheels, several GB; for the "
-    "CPU-only build first: pip install torch --index-url https://download.pytorch.org/whl/cpu)"
+    "pip install 'portable-nn[torch]' (from a clone: pip install -e '.[torch]'; on Linux this "
+    "pulls the CUDA wheels, several GB; for the CPU-only build first: pip install torch "
+    "--index-url https://download.pytorch.org/whl/cpu)"
 )
 
 # the array-API namespace each known library is used through (others: the spec's module)
@@ -79,20 +81,26 @@ _NAMESPACES = {"numpy": "array_api_compat.numpy", "torch": "array_api_compat.tor
                "cupy": "array_api_compat.cupy", "jax": "jax.numpy",
                "dask": "array_api_compat.dask.array"}
 
+
+def _extra(name: str) -> str:
+    return f"pip install 'portable-nn[{name}]' (from a clone: pip install -e '.[{name}]')"
+
+
 KNOWN_BACKENDS: dict[str, BackendSpec] = {
     spec.name: spec
     for spec in (
-        BackendSpec("numpy", "numpy", "pip install -e ."),
-        BackendSpec("array_api_strict", "array_api_strict", "pip install -e '.[strict]'"),
+        BackendSpec("numpy", "numpy", "pip install portable-nn (from a clone: pip install -e .)"),
+        BackendSpec("array_api_strict", "array_api_strict", _extra("strict")),
         BackendSpec("torch", "torch", TORCH_INSTALL),
-        BackendSpec("jax", "jax", "pip install -e '.[jax]'"),
+        BackendSpec("jax", "jax", _extra("jax")),
         BackendSpec(
             "cupy",
             "cupy",
-            "pip install -e '.[cuda13]' (CUDA 13) or -e '.[cuda12]' (CUDA 12)",
+            "pip install 'portable-nn[cuda13]' (CUDA 13) or 'portable-nn[cuda12]' (CUDA 12) "
+            "(from a clone: pip install -e '.[cuda13]' or -e '.[cuda12]')",
             needs_cuda=True,
         ),
-        BackendSpec("dask", "dask.array", "pip install -e '.[dask]'"),
+        BackendSpec("dask", "dask.array", _extra("dask")),
     )
 }
 

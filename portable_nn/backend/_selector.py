@@ -258,8 +258,9 @@ def _resolve_dtype(name: str, xp: ModuleType, device: Any, dtype: Any) -> Any:
         hint = ""
         if name == "jax" and wanted == "float64":
             hint = (
-                " JAX needs its x64 mode for float64: set JAX_ENABLE_X64=1 or call "
-                "jax.config.update('jax_enable_x64', True) before training."
+                " JAX needs its x64 mode for float64: set the environment variable "
+                "JAX_ENABLE_X64=1 before JAX is imported (or call "
+                "jax.config.update('jax_enable_x64', True) first), or use dtype='float32'."
             )
         raise ValueError(
             f"dtype={wanted!r} is not supported by backend={name!r} on device={str(device)!r}; "

@@ -8,8 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from portable_nn.datasets._encoding import encode_targets
-from portable_nn.datasets._table import numeric_columns, parse_number, read_table
+from portable_nn.datasets._encoding import encode_targets, integer_array
+from portable_nn.datasets._table import (
+    check_encoding,
+    numeric_columns,
+    parse_number,
+    read_table,
+)
 
 __all__ = ["Dataset", "from_csv", "from_samples"]
 
@@ -33,16 +38,20 @@ class Dataset:
         linear.
     feature_names : list of str or None
         The features' names (a CSV header), or None.
+    target_name : str or None
+        The target column's name (a CSV header), or None.
     """
 
     def __init__(self, X: np.ndarray, Y: np.ndarray, *, output: str,
                  classes: np.ndarray | None = None,
-                 feature_names: Sequence[str] | None = None) -> None:
+                 feature_names: Sequence[str] | None = None,
+                 target_name: str | None = None) -> None:
         self.X = X
         self.Y = Y
         self.output = output
         self.classes = classes
         self.feature_names = None if feature_names is None else [str(n) for n in feature_names]
+        self.target_name = target_name
 
     def __iter__(self) -> Iterator[np.ndarray]:
         return iter((self.X, self.Y))
@@ -142,7 +151,8 @@ class Dataset:
     def _subset(self, columns: np.ndarray) -> Dataset:
         return Dataset(np.ascontiguousarray(self.X[:, columns]),
                        np.ascontiguousarray(self.Y[:, columns]), output=self.output,
-                       classes=self.classes, feature_names=self.feature_names)
+                       classes=self.classes, feature_names=self.feature_names,
+                       target_name=self.target_name)
 
 
 def _held_out(groups: list[np.ndarray], fraction: float, rng: np.random.Generator) -> np.ndarray:
@@ -153,32 +163,64 @@ def _held_out(groups: list[np.ndarray], fraction: float, rng: np.random.Generato
     return np.sort(np.concatenate(picked))
 
 
-def _target_index(target: int | str, table: Any) -> int:
+def _column_index(column: int | str, table: Any, what: str) -> int:
+    """The index of ``column`` (a header name or an index, negative from the end)."""
     width = table.n_columns
-    if isinstance(target, str):
+    if isinstance(column, str):
         if table.header is None:
-            raise ValueError(f"{table.path}: target={target!r} names a column, but the file has "
-                             "no header row (pass header=True, or target as a column index)")
-        if target not in table.header:
-            raise ValueError(f"{table.path}: no column named {target!r}; the header has "
+            raise ValueError(f"{table.path}: {what}={column!r} names a column, but the file has "
+                             "no header row (pass header=True, or a column index)")
+        if column not in table.header:
+            raise ValueError(f"{table.path}: no column named {column!r}; the header has "
                              f"{table.header}")
-        return table.header.index(target)
-    if not -width <= target < width:
-        raise ValueError(f"{table.path}: target={target} is outside the file's {width} columns")
-    return target % width
+        found = [j + 1 for j, name in enumerate(table.header) if name == column]
+        if len(found) > 1:
+            raise ValueError(f"{table.path}: {what}={column!r} is ambiguous: the header has it in "
+                             f"columns {found}; pass the column's index instead (from 0)")
+        return table.header.index(column)
+    if not -width <= column < width:
+        raise ValueError(f"{table.path}: {what}={column} is outside the file's {width} columns")
+    return int(column) % width
 
 
-def _check_target_arg(target: Any) -> None:
-    if isinstance(target, bool) or not isinstance(target, (int, str, np.integer)):
-        raise TypeError(f"target must be a column index (int) or a column name (str), got "
-                        f"{type(target).__name__}: {target!r}")
+def _check_column_arg(name: str, column: Any) -> None:
+    if isinstance(column, bool) or not isinstance(column, (int, str, np.integer)):
+        raise TypeError(f"{name} must be a column index (int) or a column name (str), got "
+                        f"{type(column).__name__}: {column!r}")
+
+
+def _drop_arg(drop: Any) -> list[int | str]:
+    if isinstance(drop, (str, int, np.integer)) and not isinstance(drop, bool):
+        drop = [drop]
+    try:
+        columns = list(drop)
+    except TypeError:
+        raise TypeError(f"drop must be a sequence of column indices or names, got "
+                        f"{type(drop).__name__}: {drop!r}") from None
+    for column in columns:
+        _check_column_arg("each column of drop", column)
+    return columns
+
+
+#: Cells that read as NaN or an infinity (``float`` accepts them): missing values, not labels.
+_NOT_FINITE = {f"{sign}{word}" for sign in ("", "+", "-")
+               for word in ("nan", "inf", "infinity")}
 
 
 def _target_values(table: Any, column: int) -> np.ndarray:
+    """The target cells: exact integers, finite floats, or text (``ValueError`` for NaN/inf)."""
     cells = [row[column] for row in table.rows]
     for i, cell in enumerate(cells):
         if not cell:
             raise ValueError(f"{table.where(i, column)}: an empty target cell")
+        if cell.lower() in _NOT_FINITE:
+            raise ValueError(f"{table.where(i, column)}: the target {cell!r} is not a finite "
+                             "number (NaN and infinities are missing values, not targets); "
+                             "remove those rows")
+    try:  # exact, however many digits: labels come back as they were
+        return integer_array([int(cell) for cell in cells])
+    except ValueError:
+        pass
     numbers = [parse_number(cell) for cell in cells]
     if all(n is not None for n in numbers):
         return np.asarray(numbers, dtype=np.float64)
@@ -187,7 +229,8 @@ def _target_values(table: Any, column: int) -> np.ndarray:
 
 def from_csv(path: str | os.PathLike[str], *, target: int | str = -1,
              header: bool | str = "infer", output: str = "auto",
-             delimiter: str = ",") -> Dataset:
+             delimiter: str | None = ",", encoding: str | None = None,
+             drop: Sequence[int | str] = ()) -> Dataset:
     r"""Read a CSV file of samples (one per row) into a :class:`Dataset`.
 
     Parameters
@@ -195,22 +238,29 @@ def from_csv(path: str | os.PathLike[str], *, target: int | str = -1,
     path : str or path-like
         The file: one sample per row, the features as numbers, and one target column.
     target : int or str
-        The target column: an index (``-1``, the last, by default) or a header name.
+        The target column: an index (from 0; ``-1``, the last, by default) or a header name.
     header : bool or "infer"
         Whether the first row holds column names. ``"infer"``: it does when none of its
         feature cells is a number.
     output : {"auto", "sigmoid", "softmax", "linear"}
-        ``"auto"``: ``"linear"`` for targets that are numbers not all whole, else
-        ``"sigmoid"`` for two classes and ``"softmax"`` for more. Class labels may be numbers
-        or text (``"setosa"``).
-    delimiter : str
-        The cell separator.
+        ``"auto"``: ``"linear"`` for targets that are numbers not all whole (or whole numbers
+        with many distinct values, with a warning: see
+        :func:`~portable_nn.datasets.from_samples`), else ``"sigmoid"`` for two classes and
+        ``"softmax"`` for more. Class labels may be numbers or text (``"setosa"``).
+    delimiter : str or None
+        The cell separator; None detects it (one of ``, ; tab |``, by ``csv.Sniffer``).
+    encoding : str or None
+        The file's text encoding. None: the one its byte-order mark names (UTF-8, UTF-16,
+        UTF-32), else UTF-8.
+    drop : sequence of int or str
+        Columns to leave out (indices or header names), such as an ID column; they need not
+        hold numbers.
 
     Returns
     -------
     Dataset
         ``X`` float64 ``(n_x, m)``; ``Y`` as the output needs; ``classes``; ``feature_names``
-        from the header.
+        and ``target_name`` from the header.
 
     Raises
     ------
@@ -218,7 +268,15 @@ def from_csv(path: str | os.PathLike[str], *, target: int | str = -1,
         When there is no such file.
     ValueError
         Naming the row and column: ragged rows, a feature cell that is not a number (empty
-        cells included), a single class; an unknown ``target`` or ``output``.
+        cells included), a quote never closed, a cell over the csv module's size limit, a
+        NaN or infinite target, a single class; naming the byte offset: text that is not
+        in the encoding; an unknown or ambiguous (a header name used twice) ``target`` or
+        ``drop`` column, an unknown ``output`` or ``encoding``, a folder.
+
+    Warns
+    -----
+    UserWarning
+        For whole-number targets with more than 20 distinct values (see ``output``).
 
     Examples
     --------
@@ -230,32 +288,42 @@ def from_csv(path: str | os.PathLike[str], *, target: int | str = -1,
     ((2, 3), (1, 3), 'sigmoid', ['cat', 'dog'])
     >>> X, Y = data
     """
-    _check_target_arg(target)
+    _check_column_arg("target", target)
+    dropped = _drop_arg(drop)
     if header not in (True, False, "infer"):
         raise ValueError(f"header must be True, False or 'infer', got {header!r}")
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise ValueError(f"delimiter must be one character, got {delimiter!r}")
-    if isinstance(target, str) and header == "infer":
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise ValueError(f"delimiter must be one character or None (detect it), got "
+                         f"{delimiter!r}")
+    check_encoding(encoding)
+    named = [c for c in (target, *dropped) if isinstance(c, str)]
+    if named and header == "infer":
         header = True
 
     def feature_columns(width: int) -> list[int]:
-        t = int(target) % width if -width <= int(target) < width else -1
-        return [j for j in range(width) if j != t]
+        skip = {int(c) % width for c in (target, *dropped) if -width <= int(c) < width}
+        return [j for j in range(width) if j not in skip]
 
-    table = read_table(path, header=header, delimiter=delimiter,
-                       feature_columns=None if isinstance(target, str) else feature_columns)
-    if table.n_columns < 2:
-        raise ValueError(f"{table.path}: {table.n_columns} column; need at least one feature "
-                         "column and the target column")
-    column = _target_index(target, table)
-    features = [j for j in range(table.n_columns) if j != column]
+    table = read_table(path, header=header, delimiter=delimiter, encoding=encoding,
+                       feature_columns=None if named else feature_columns)
+    column = _column_index(target, table, "target")
+    skip = {_column_index(c, table, "drop") for c in dropped}
+    if column in skip:
+        raise ValueError(f"{table.path}: drop={dropped} includes the target "
+                         f"{table.column_name(column)}")
+    skip.add(column)
+    features = [j for j in range(table.n_columns) if j not in skip]
+    if not features:
+        raise ValueError(f"{table.path}: {table.n_columns} column(s) and none left for features "
+                         "(need at least one feature column and the target column)")
     X = numeric_columns(table, features)
     where = f"{table.path}, target {table.column_name(column)}"
     Y, output, classes = encode_targets(_target_values(table, column), output=output,
                                         where=where)
     names = None if table.header is None else [table.header[j] for j in features]
+    target_name = None if table.header is None else table.header[column]
     return Dataset(np.ascontiguousarray(X.T), Y, output=output, classes=classes,
-                   feature_names=names)
+                   feature_names=names, target_name=target_name)
 
 
 def from_samples(X: Any, y: Any, *, output: str = "auto",
@@ -280,8 +348,18 @@ def from_samples(X: Any, y: Any, *, output: str = "auto",
     Raises
     ------
     ValueError
-        For X that is not 2-D numbers, a y that does not match, non-finite values, a single
-        class, or the wrong number of feature names.
+        For X that is not 2-D numbers, a y that does not match, non-finite values (NaN or
+        infinities in X or y, None in y), text mixed with numbers in y, a single class, or the
+        wrong number of feature names.
+
+    Warns
+    -----
+    UserWarning
+        For ``output="auto"`` and whole-number ``y`` with more than 20 distinct values: with
+        fewer than 20 samples per value on average they are trained as a regression
+        (``output="linear"``; pass ``output="softmax"`` for classes), else as that many
+        classes (pass ``output="linear"`` for a regression, ``"softmax"`` to silence it).
+        scikit-learn's ``type_of_target`` warns likewise.
 
     Examples
     --------

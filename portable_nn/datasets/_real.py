@@ -1,6 +1,7 @@
 """Real tabular data sets, read from the copies bundled with scikit-learn (no download).
 
-scikit-learn is an optional dependency: ``pip install -e '.[datasets]'``.
+scikit-learn is an optional dependency: ``pip install 'portable-nn[datasets]'`` (from a
+clone: ``pip install -e '.[datasets]'``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ def _sklearn_datasets() -> ModuleType:
     except ImportError as exc:
         raise ImportError(
             "this data set is read from scikit-learn's bundled copy, and scikit-learn is not "
-            "installed: pip install -e '.[datasets]'"
+            "installed: install the extra: pip install 'portable-nn[datasets]' (from a clone: "
+            "pip install -e '.[datasets]')"
         ) from exc
     return sk_datasets
 

@@ -8,6 +8,7 @@ one-line message on stderr; a diverged training run exits with status 1.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
 import platform
@@ -21,7 +22,15 @@ from typing import Any, NamedTuple, NoReturn, TextIO
 import numpy as np
 
 import portable_nn as pnn
-from portable_nn.training import OPTIONS, TOOL_OPTIONS, Callback, Option, Run
+from portable_nn.training import (
+    OPTIONS,
+    TOOL_OPTIONS,
+    Callback,
+    ChanceLevelWarning,
+    Option,
+    Run,
+    chance_level,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -29,8 +38,9 @@ PROG = "portable-nn"
 
 DATA_HELP = (
     "a built-in data set ({names}) or a data file. A .csv file has one sample per row, "
-    "comma-separated numbers, an optional header line, and the target in the LAST column "
-    "(class labels, numbers or words, or real values for a regression). A .npz file holds "
+    "numbers separated by commas (or ; tab |, detected), an optional header line, and the "
+    "target in the LAST column unless --target names another (class labels, numbers or "
+    "words, or real values for a regression). A .npz file holds "
     "arrays X, shape (n_features, n_samples), and Y, shape (n_outputs, n_samples): "
     "portable_nn's own layout, one column per sample"
 )
@@ -38,7 +48,8 @@ DATA_HELP = (
 PREDICT_DATA_HELP = (
     "a built-in data set ({names}) or a data file: a .csv file with one sample per row, the "
     "model's features and optionally the label in one more, last column (used only to report "
-    "the accuracy), or a .npz file with X, shape (n_features, n_samples), and optionally Y"
+    "the accuracy; a header with the model's feature names selects them by name), or a .npz "
+    "file with X, shape (n_features, n_samples), and optionally Y"
 )
 
 EPILOG_TRAIN = """\
@@ -47,6 +58,7 @@ examples:
   portable-nn train digits --hidden 32 --optimizer adam --learning-rate 0.01 --batch-size 64 \\
       --iterations 3000 --test-fraction 0.2
   portable-nn train iris.csv --standardize --test-fraction 0.2
+  portable-nn train shop.csv --target bought --drop id,comment --delimiter ';'
   portable-nn train data.csv --hidden 20,7,5 --activation relu --backend torch --dtype float32
 
 output "auto" picks sigmoid for two classes, softmax for more (or a one-hot Y), and linear when
@@ -62,11 +74,13 @@ examples:
   portable-nn predict model.npz data.npz --proba
 
 A .csv file for predict has one sample per row and either exactly the model's number of
-features, or one more column: the label, used only to report the accuracy on stderr.
-Predictions are written one sample per line: the class label (a model trained by this command
-on a .csv file writes the file's own labels; otherwise 0/1 for sigmoid, the class index for
-softmax), or the predicted values (linear); --proba writes the network's outputs instead.
-A model trained with --standardize applies its own scaling: give it the raw features.
+features, or one more column: the label, used only to report the accuracy on stderr; when its
+header holds the model's feature names, those columns are taken by name. Predictions are
+written one sample per line: the class label (a model trained by this command on a .csv file
+writes the file's own labels; otherwise 0/1 for sigmoid, the class index for softmax), or the
+predicted values (linear); --proba writes the network's outputs instead. With -o the file
+starts with a header line (the target's name, or the class labels for --proba). A model
+trained with --standardize applies its own scaling: give it the raw features.
 """
 
 
@@ -276,6 +290,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
                                      parser_class=_Parser)
     _add_train(commands, names)
     _add_predict(commands, names)
+    _add_export(commands)
     info = commands.add_parser("info", help="list the backends, whether they are usable here, "
                                             "their versions and devices",
                                description="List the array backends portable_nn knows, whether "
@@ -283,6 +298,49 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
                                            "its devices.")
     info.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
+
+
+def _column(text: str) -> int | str:
+    """A column: an index from 0 (negative from the end) if ``text`` is an integer, else a name."""
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _columns(text: str) -> list[int | str]:
+    """``--drop``: comma-separated column names or indices."""
+    columns = [_column(part) for part in text.split(",") if part.strip()]
+    if not columns:
+        raise argparse.ArgumentTypeError(f"expected column names or indices such as id or 0,2, "
+                                         f"got {text!r}")
+    return columns
+
+
+def _delimiter(text: str) -> str:
+    text = {"tab": "\t", "\\t": "\t", "space": " "}.get(text, text)
+    if len(text) != 1:
+        raise argparse.ArgumentTypeError(f"expected one character (or tab, space), got {text!r}")
+    return text
+
+
+def _add_csv_options(sub: argparse.ArgumentParser, *, train: bool) -> None:
+    """The flags that say how a .csv DATA file is read."""
+    group = sub.add_argument_group("csv files")
+    if train:
+        group.add_argument("--target", type=_column, default=-1, metavar="NAME_OR_INDEX",
+                           help="the target column: a header name, or an index counted from 0 "
+                                "(negative from the end) (default: -1, the last column)")
+    group.add_argument("--drop", type=_columns, default=[], metavar="COLS",
+                       help="columns that are not features, such as an ID column: "
+                            "comma-separated header names or indices from 0 (default: none)")
+    group.add_argument("--delimiter", type=_delimiter, default=None, metavar="CHAR",
+                       help="the cell separator, one character or 'tab' (default: detected "
+                            "among , ; tab |)")
+    group.add_argument("--encoding", default=None, metavar="NAME",
+                       help="the file's text encoding, such as latin-1 (default: the one its "
+                            "byte-order mark names, else utf-8)")
 
 
 def _add_backend_options(sub: argparse.ArgumentParser) -> None:
@@ -298,6 +356,7 @@ def _add_train(commands: Any, names: str) -> None:
                     "the last recorded cost.",
         epilog=EPILOG_TRAIN, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub.add_argument("data", metavar="DATA", help=DATA_HELP.format(names=names))
+    _add_csv_options(sub, train=True)
     group = sub.add_argument_group("training")
     add_option_flags(sub, group, [spec for spec in (*OPTIONS, *TOOL_OPTIONS)
                                   if spec.name not in BACKEND_OPTIONS])
@@ -321,12 +380,32 @@ def _add_predict(commands: Any, names: str) -> None:
         epilog=EPILOG_PREDICT, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub.add_argument("model", metavar="MODEL", type=Path, help="a saved model (.npz)")
     sub.add_argument("data", metavar="DATA", help=PREDICT_DATA_HELP.format(names=names))
+    _add_csv_options(sub, train=False)
     sub.add_argument("-o", "--out", type=Path, default=None, metavar="FILE",
-                     help="write the predictions to FILE instead of stdout")
+                     help="write the predictions to FILE (a CSV file with a header line: the "
+                          "target's name, or the class names for --proba) instead of stdout "
+                          "(no header)")
     sub.add_argument("--proba", action="store_true",
                      help="write the network's outputs (probabilities; values for a linear "
                           "output) instead of labels")
     _add_backend_options(sub)
+
+
+def _add_export(commands: Any) -> None:
+    sub = commands.add_parser(
+        "export", help="write a saved model as ONNX or safetensors",
+        description="Load a model saved by 'train --save' (or Model.save) and write it for use "
+                    "elsewhere: an ONNX file (input X of shape (batch, n_x), samples as rows, "
+                    "standardised inside the graph; output the network's activations, "
+                    "(batch, n_y); the class labels in its 'classes' metadata) or a "
+                    ".safetensors model file.")
+    sub.add_argument("model", metavar="MODEL", type=Path, help="a saved model (.npz or "
+                                                               ".safetensors)")
+    sub.add_argument("--onnx", type=Path, default=None, metavar="OUT.onnx",
+                     help="write an ONNX file (needs the onnx extra)")
+    sub.add_argument("--safetensors", type=Path, default=None, metavar="OUT.safetensors",
+                     help="write the model as a .safetensors model file (needs the "
+                          "safetensors extra)")
 
 
 # --------------------------------------------------------------------------- data
@@ -355,12 +434,16 @@ def _data_path(spec: str) -> Path:
         names = ", ".join(pnn.datasets.DATASETS)
         raise UsageError(f"DATA must be a built-in data set ({names}) or a .csv / .npz file, "
                          f"got {spec!r}")
+    if path.is_dir():
+        raise UsageError(f"{spec}: is a folder, not a data file")
     if not path.is_file():
         raise UsageError(f"no such file: {spec}")
     return path
 
 
-def load_training_data(spec: str, output: str) -> pnn.datasets.Dataset:
+def load_training_data(spec: str, output: str, *, target: int | str = -1,
+                       drop: Sequence[int | str] = (), delimiter: str | None = None,
+                       encoding: str | None = None) -> pnn.datasets.Dataset:
     """Read ``DATA`` for ``train`` into a :class:`portable_nn.datasets.Dataset`.
 
     Parameters
@@ -369,12 +452,16 @@ def load_training_data(spec: str, output: str) -> pnn.datasets.Dataset:
         A built-in data set name or a .csv / .npz path.
     output : str
         ``"auto"`` or the output layer asked for; ``"auto"`` is resolved from the targets.
+    target, drop, delimiter, encoding
+        How a .csv file is read (:func:`portable_nn.datasets.from_csv`'s arguments; the
+        delimiter is detected when None); other data takes only the defaults.
 
     Returns
     -------
     portable_nn.datasets.Dataset
         ``X`` and ``Y`` in portable_nn's (features, samples) layout, the output layer to
-        train, and (for a .csv file) the class labels in class-index order.
+        train, and (for a .csv file) the class labels in class-index order and the columns'
+        names.
 
     Raises
     ------
@@ -387,16 +474,29 @@ def load_training_data(spec: str, output: str) -> pnn.datasets.Dataset:
     if spec not in pnn.datasets.DATASETS:
         path = _data_path(spec)
         if path.suffix.lower() == ".csv":
-            return pnn.datasets.from_csv(path, output=output)
+            return pnn.datasets.from_csv(path, output=output, target=target, drop=drop,
+                                         delimiter=delimiter, encoding=encoding)
+        _csv_only(target != -1, drop, delimiter, encoding)
         X, Y = _read_npz(path, need_y=True)
         if Y is None:  # need_y: _read_npz has raised already
             raise UsageError(f"{path}: expected an array Y")
     else:
+        _csv_only(target != -1, drop, delimiter, encoding)
         X, Y = pnn.datasets.load(spec)
     output = _output_for_matrix(Y, output)
     classes = None if output == "linear" else np.arange(max(Y.shape[0], 2))
     return pnn.datasets.Dataset(np.asarray(X, dtype=np.float64), Y, output=output,
                                 classes=classes)
+
+
+def _csv_only(target: bool, drop: Sequence[Any], delimiter: str | None,
+              encoding: str | None) -> None:
+    """Refuse the .csv flags for other data (they would be ignored silently)."""
+    given = [flag for flag, value in (("--target", target), ("--drop", drop),
+                                      ("--delimiter", delimiter), ("--encoding", encoding))
+             if value]
+    if given:
+        raise UsageError(f"{', '.join(given)}: only for a .csv DATA file")
 
 
 def _output_for_matrix(Y: np.ndarray, output: str) -> str:
@@ -407,7 +507,10 @@ def _output_for_matrix(Y: np.ndarray, output: str) -> str:
     return "sigmoid" if np.isin(Y, (0, 1)).all() else "linear"
 
 
-def load_prediction_data(spec: str, n_features: int) -> tuple[np.ndarray, np.ndarray | None]:
+def load_prediction_data(spec: str, n_features: int, *, drop: Sequence[int | str] = (),
+                         delimiter: str | None = None, encoding: str | None = None,
+                         names: Sequence[str] | None = None, target_name: str | None = None,
+                         ) -> tuple[np.ndarray, np.ndarray | None]:
     """Read ``DATA`` for ``predict``: ``(X (n_x, m), labels or None)``.
 
     Parameters
@@ -416,6 +519,9 @@ def load_prediction_data(spec: str, n_features: int) -> tuple[np.ndarray, np.nda
         A built-in data set name or a .csv / .npz path.
     n_features : int
         The model's number of input features.
+    drop, delimiter, encoding, names, target_name
+        How a .csv file is read (:func:`portable_nn.datasets.read_features`' arguments:
+        a header holding the model's feature ``names`` selects the columns by name).
 
     Returns
     -------
@@ -433,11 +539,14 @@ def load_prediction_data(spec: str, n_features: int) -> tuple[np.ndarray, np.nda
         For a .csv file with a wrong number of columns or cells that are not numbers.
     """
     if spec in pnn.datasets.DATASETS:
+        _csv_only(False, drop, delimiter, encoding)
         return pnn.datasets.load(spec)
     path = _data_path(spec)
     if path.suffix.lower() == ".npz":
+        _csv_only(False, drop, delimiter, encoding)
         return _read_npz(path, need_y=False)
-    return pnn.datasets.read_features(path, n_features)
+    return pnn.datasets.read_features(path, n_features, drop=drop, delimiter=delimiter,
+                                      encoding=encoding, names=names, target_name=target_name)
 
 
 class Parts(NamedTuple):
@@ -498,9 +607,45 @@ def _quality(model: pnn.Model, X: np.ndarray, Y: np.ndarray) -> str:
     return f"accuracy {model.accuracy(X, Y):.2%}"
 
 
-def _check_writable(path: Path | None, option: str) -> None:
-    if path is not None and not path.parent.is_dir():
-        raise UsageError(f"{option}: folder {path.parent} does not exist")
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (links included)."""
+    try:
+        return (a.exists() and b.exists() and a.samefile(b)) or a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _input_files(*specs: str | Path) -> list[Path]:
+    """The files among ``specs`` (a built-in data set's name is none)."""
+    return [Path(spec) for spec in specs if Path(spec).is_file()]
+
+
+def check_outputs(outputs: Sequence[tuple[str, Path | None]], inputs: Sequence[Path]) -> None:
+    """Check every output path before any work: ``UsageError`` naming the flag otherwise.
+
+    An output must be a file (not a folder) in a folder that exists, must not be one of the
+    ``inputs`` (the data or the model read: never overwritten), and two outputs must differ.
+
+    Parameters
+    ----------
+    outputs : sequence of (flag, path or None)
+        The outputs asked for (None: not asked).
+    inputs : sequence of pathlib.Path
+        The files the command reads.
+    """
+    given = [(flag, path) for flag, path in outputs if path is not None]
+    for k, (flag, path) in enumerate(given):
+        if path.is_dir():
+            raise UsageError(f"{flag} {path}: is a folder; give a file name in it")
+        if not path.parent.is_dir():
+            raise UsageError(f"{flag}: folder {path.parent} does not exist")
+        for source in inputs:
+            if _same_file(path, source):
+                raise UsageError(f"{flag} {path}: is the input file {source}; it would be "
+                                 "overwritten (give another file name)")
+        for other_flag, other in given[:k]:
+            if _same_file(path, other):
+                raise UsageError(f"{flag} {path}: is also the file of {other_flag}")
 
 
 def _save_figure(model: pnn.Model, X: np.ndarray, Y: np.ndarray, path: Path) -> None:
@@ -516,30 +661,6 @@ def _save_figure(model: pnn.Model, X: np.ndarray, Y: np.ndarray, path: Path) -> 
     plot.costs(model, ax=axes[-1])
     fig.tight_layout()
     fig.savefig(path, dpi=80)
-
-
-def _chance_level(model: pnn.Model, X: np.ndarray, Y: np.ndarray) -> str | None:
-    """Say how training ended at chance level, or None when it did not (or is a regression).
-
-    Chance level: a final cost within 1% of ``ln C`` (``C`` classes; ``n_y ln 2`` for
-    sigmoid outputs), or a training accuracy no better than predicting the majority class.
-    """
-    if model.output == "linear" or X.shape[1] == 0:
-        return None
-    n_y = Y.shape[0]
-    chance = n_y * math.log(2.0) if model.output == "sigmoid" else math.log(n_y)
-    name = f"{n_y} ln 2" if model.output == "sigmoid" and n_y > 1 else (
-        "ln 2" if model.output == "sigmoid" else f"ln {n_y}")
-    cost = model.cost(X, Y)
-    codes = Y.argmax(axis=0) if model.output == "softmax" else Y.ravel()
-    majority = float(np.bincount(codes.astype(np.int64)).max()) / codes.size
-    accuracy = model.accuracy(X, Y)
-    if abs(cost - chance) <= 0.01 * chance:
-        return f"the final cost {cost:.4f} is {name} = {chance:.4f} within 1%"
-    if accuracy <= majority + 1e-12:
-        return (f"the training accuracy {accuracy:.2%} is no better than always predicting "
-                f"the most frequent class ({majority:.2%})")
-    return None
 
 
 def _warn_chance_level(prog: str, why: str, standardized: bool) -> None:
@@ -607,28 +728,41 @@ def _validation_summary(args: argparse.Namespace, model: pnn.Model,
 
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``train``: read the data, train with a progress bar, print a summary."""
-    _check_writable(args.save, "--save")
-    _check_writable(args.plot, "--plot")
+    check_outputs([("--save", args.save), ("--plot", args.plot)], _input_files(args.data))
     if args.plot is not None:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
-            raise UsageError("--plot needs matplotlib: pip install -e '.[plot]'") from None
-    data = load_training_data(args.data, args.output)
+            raise UsageError("--plot needs matplotlib: install the extra: pip install "
+                             "'portable-nn[plot]' (from a clone: pip install -e '.[plot]')"
+                             ) from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        data = load_training_data(args.data, args.output, target=args.target, drop=args.drop,
+                                  delimiter=args.delimiter, encoding=args.encoding)
+    for warning in caught:  # such as whole-number targets trained as a regression
+        print(f"{args.prog} train: warning: {' '.join(str(warning.message).split())}",
+              file=sys.stderr)
     parts = split_samples(args, data)
     ending = _Ending()
     options = {spec.name: getattr(args, spec.name) for spec in OPTIONS if spec.cli is not None}
     options.update(output=data.output, callbacks=[ending], validation=None if
                    parts.validation is None else (parts.validation.X, parts.validation.Y))
     start = time.perf_counter()
-    model = pnn.train(parts.train.X, parts.train.Y, **options)
+    with warnings.catch_warnings():  # said below, in the command line's words
+        warnings.simplefilter("ignore", ChanceLevelWarning)
+        model = pnn.train(parts.train.X, parts.train.Y, **options)
     seconds = time.perf_counter() - start
     if data.classes is not None:  # saved with the model: predict writes the file's own labels
         model.config["classes"] = data.classes.tolist()
+    if data.target_name is not None:  # predict -o's header
+        model.config["target_name"] = data.target_name
+    if data.feature_names is not None:
+        model.config["feature_names"] = data.feature_names
     _summary(args, model, data, parts, seconds, out)
     if parts.validation is not None:
         _validation_summary(args, model, parts.validation, ending, out)
-    why = _chance_level(model, parts.train.X, parts.train.Y)
+    why = chance_level(model, parts.train.X, parts.train.Y)
     if why is not None:
         _warn_chance_level(args.prog, why, args.standardize)
     if args.save is not None:
@@ -640,11 +774,11 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _format_rows(values: np.ndarray, integer: bool) -> str:
+def _format_rows(values: np.ndarray, integer: bool) -> list[list[str]]:
     fmt = "{:d}" if integer else "{:.6g}"
     rows = values.T
     cast = rows.astype(np.int64) if integer else rows
-    return "".join(",".join(fmt.format(v) for v in row) + "\n" for row in cast.tolist())
+    return [[fmt.format(v) for v in row] for row in cast.tolist()]
 
 
 def _class_indices(labels: np.ndarray, classes: list[Any], where: str) -> np.ndarray:
@@ -660,35 +794,83 @@ def _class_indices(labels: np.ndarray, classes: list[Any], where: str) -> np.nda
     return np.asarray([lookup[key] for key in keys], dtype=np.int64).reshape(1, -1)
 
 
-def _predictions_text(model: pnn.Model, X: np.ndarray, proba: bool) -> str:
+def _header(model: pnn.Model, n_columns: int, proba: bool) -> list[str]:
+    """The column names of predict's output: the target's name, or the classes for --proba."""
+    classes = model.config.get("classes")
+    if proba and model.output == "softmax":
+        names = list(range(n_columns)) if classes is None else classes
+    elif proba and model.output == "sigmoid" and n_columns == 1:
+        names = [1 if classes is None else classes[1]]  # the probability of the second class
+    else:
+        name = model.config.get("target_name") or "prediction"
+        names = [name] if n_columns == 1 else [f"{name}_{k}" for k in range(n_columns)]
+    return [str(n) for n in names]
+
+
+def prediction_rows(model: pnn.Model, X: np.ndarray,
+                    proba: bool) -> tuple[list[str], list[list[str]]]:
+    """``predict``'s output: a header and one row per sample (the original labels if known).
+
+    Parameters
+    ----------
+    model : portable_nn.Model
+        The loaded model (its ``config`` may hold ``classes`` and ``target_name``).
+    X : numpy.ndarray, shape (n_features, m)
+        The samples.
+    proba : bool
+        Write the network's outputs (one column per class, named by it) instead of labels.
+
+    Returns
+    -------
+    header : list of str
+    rows : list of list of str
+    """
     if proba:
-        return _format_rows(pnn.to_numpy(model.predict_proba(X)), integer=False)
+        rows = _format_rows(pnn.to_numpy(model.predict_proba(X)), integer=False)
+        return _header(model, len(rows[0]) if rows else 1, proba), rows
     predicted = pnn.to_numpy(model.predict(X))
     classes = model.config.get("classes")
     if classes is None or model.output == "linear":
-        return _format_rows(predicted, integer=model.output != "linear")
-    names = np.asarray([str(c) for c in classes])
-    return "".join(f"{label}\n" for label in names[predicted[0].astype(np.int64)])
+        rows = _format_rows(predicted, integer=model.output != "linear")
+    else:
+        names = [str(c) for c in classes]
+        rows = [[names[k]] for k in predicted[0].astype(np.int64).tolist()]
+    return _header(model, predicted.shape[0], proba), rows
+
+
+def _write_rows(handle: TextIO, header: list[str] | None, rows: list[list[str]]) -> None:
+    """CSV rows, quoted where a cell holds a comma, a quote or a line break."""
+    writer = csv.writer(handle, lineterminator="\n")
+    if header is not None:
+        writer.writerow(header)
+    writer.writerows(rows)
 
 
 def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``predict``: load the model, predict, write one line per sample."""
-    _check_writable(args.out, "--out")
+    check_outputs([("--out", args.out)], _input_files(args.model, args.data))
     if not args.model.is_file():
         raise UsageError(f"no such model file: {args.model}")
     model = pnn.load(args.model, backend=args.backend, device=args.device, dtype=args.dtype)
-    X, labels = load_prediction_data(args.data, model.layer_dims[0])
-    text = _predictions_text(model, X, args.proba)
-    if args.out is None:
-        out.write(text)
-    else:
-        args.out.write_text(text)
-        print(f"wrote {X.shape[1]} predictions to {args.out}", file=sys.stderr)
-    if labels is not None:
+    X, labels = load_prediction_data(args.data, model.layer_dims[0], drop=args.drop,
+                                     delimiter=args.delimiter, encoding=args.encoding,
+                                     names=model.config.get("feature_names"),
+                                     target_name=model.config.get("target_name"))
+    quality = None
+    if labels is not None:  # checked before anything is written
         classes = model.config.get("classes")
         if classes is not None and model.output != "linear" and labels.shape[0] == 1:
             labels = _class_indices(labels, classes, args.data)
-        print(f"{_quality(model, X, labels)} on {X.shape[1]} labelled samples", file=sys.stderr)
+        quality = f"{_quality(model, X, labels)} on {X.shape[1]} labelled samples"
+    header, rows = prediction_rows(model, X, args.proba)
+    if args.out is None:
+        _write_rows(out, None, rows)
+    else:
+        with open(args.out, "w", newline="", encoding="utf-8") as handle:
+            _write_rows(handle, header, rows)
+        print(f"wrote {X.shape[1]} predictions to {args.out}", file=sys.stderr)
+    if quality is not None:
+        print(quality, file=sys.stderr)
     return 0
 
 
@@ -732,7 +914,26 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "predict": cmd_predict, "info": cmd_info}
+def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    """Run ``export``: load the model, write each file asked for, one line per file."""
+    if args.onnx is None and args.safetensors is None:
+        raise UsageError("export needs --onnx OUT.onnx or --safetensors OUT.safetensors")
+    if args.safetensors is not None and not str(args.safetensors).lower().endswith(
+            ".safetensors"):
+        raise UsageError(f"--safetensors {args.safetensors}: the file name must end in "
+                         ".safetensors")
+    if not args.model.is_file():
+        raise UsageError(f"no such model file: {args.model}")
+    model = pnn.load(args.model)
+    if args.onnx is not None:
+        print(f"wrote {model.export_onnx(args.onnx)}", file=out)
+    if args.safetensors is not None:
+        print(f"wrote {model.save(args.safetensors)}", file=out)
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "predict": cmd_predict, "export": cmd_export,
+            "info": cmd_info}
 
 
 def _one_line(exc: BaseException) -> str:

@@ -24,7 +24,8 @@ def _new_axes() -> Axes:
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ImportError(
-            "portable_nn.plot needs matplotlib: pip install -e '.[plot]'"
+            "portable_nn.plot needs matplotlib: install the extra: pip install "
+            "'portable-nn[plot]' (from a clone: pip install -e '.[plot]')"
         ) from exc
     _, ax = plt.subplots()
     return ax

@@ -39,7 +39,8 @@ try:
     from sklearn.utils.validation import check_is_fitted
 except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
     raise ImportError(
-        "portable_nn.sklearn needs scikit-learn: pip install -e '.[sklearn]'"
+        "portable_nn.sklearn needs scikit-learn: install the extra: pip install "
+        "'portable-nn[sklearn]' (from a clone: pip install -e '.[sklearn]')"
     ) from exc
 
 try:
@@ -51,7 +52,8 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.6
         """Validate like scikit-learn >= 1.6's ``validate_data`` on older releases."""
         return estimator._validate_data(X, y, reset=reset, **check_params)
 
-__all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "estimator_parameters", "make_init"]
+__all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "estimator_parameters", "make_init",
+           "register_onnx_converters"]
 
 
 def estimator_parameters(options: Sequence[Option] = OPTIONS,
@@ -267,6 +269,8 @@ def _model_to_host(model: pnn.Model) -> dict[str, Any]:
         "dtype": model.backend_info.dtype_name,
         "standardization": None if model.standardization is None else
         tuple(np.array(pnn.to_numpy(a)) for a in model.standardization),
+        "target_standardization": None if model.target_standardization is None else
+        tuple(np.array(pnn.to_numpy(a)) for a in model.target_standardization),
         "metrics": {name: dict(values) for name, values in model.metrics.items()},
         "best_iteration": model.best_iteration,
     }
@@ -279,6 +283,7 @@ def _model_from_host(saved: dict[str, Any], self_device: Any) -> pnn.Model:
                       backend=host, costs=saved["costs"], iterations=saved["iterations"],
                       interrupted=saved["interrupted"], config=saved["config"],
                       standardization=saved.get("standardization"),
+                      target_standardization=saved.get("target_standardization"),
                       metrics=saved.get("metrics"), best_iteration=saved.get("best_iteration"))
     if saved["backend"] == "numpy":
         return model
@@ -395,8 +400,9 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
     """A fully-connected network regressor with scikit-learn's interface.
 
     The output layer is linear and the cost is half the mean squared error. ``y`` may have one
-    target (n_samples,) or several (n_samples, n_targets). The network does not scale its
-    targets: for targets far from unit scale, wrap it in
+    target (n_samples,) or several (n_samples, n_targets). With ``standardize=True`` the targets
+    are standardised too (their mean and standard deviation are kept in the model and undone
+    by ``predict``); without it, for targets far from unit scale, wrap it in
     :class:`sklearn.compose.TransformedTargetRegressor` with a ``StandardScaler``.
 
     Parameters
@@ -491,3 +497,12 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNetBase):
 def _targets(y: np.ndarray) -> np.ndarray:
     """Regression targets ``(n_samples,)`` or ``(n_samples, n_targets)`` as ``(n_y, m)``."""
     return y.reshape(1, -1) if y.ndim == 1 else y.T
+
+
+# skl2onnx converters (where skl2onnx is installed): to_onnx converts the estimators
+from portable_nn.tools._sklearn_onnx import (  # noqa: E402 (the estimators are defined first)
+    register_onnx_converters,
+    register_when_imported,
+)
+
+register_when_imported()

@@ -5,9 +5,11 @@ It assembles the array-API core (:mod:`portable_nn.core`) with the backend selec
 """
 
 from portable_nn.training._callbacks import Callback, Run
+from portable_nn.training._chance import ChanceLevelWarning, chance_level
 from portable_nn.training._errors import TrainingDivergedError
+from portable_nn.training._export import from_torch
 from portable_nn.training._init import init_params
-from portable_nn.training._model import Model
+from portable_nn.training._model import Costs, Model
 from portable_nn.training._options import (
     OPTIONS,
     TOOL_OPTIONS,
@@ -24,7 +26,9 @@ __all__ = [
     "OPTIONS",
     "TOOL_OPTIONS",
     "Callback",
+    "ChanceLevelWarning",
     "Cli",
+    "Costs",
     "EstimatorParam",
     "Model",
     "ModelFileError",
@@ -32,6 +36,8 @@ __all__ = [
     "Run",
     "TrainOptions",
     "TrainingDivergedError",
+    "chance_level",
+    "from_torch",
     "init_params",
     "load",
     "numpydoc_parameters",

@@ -23,6 +23,7 @@ from portable_nn.backend import (
     compile_steps,
     is_out_of_core,
     jax_chunk_loop,
+    read_whole,
     shard_samples,
     to_backend,
 )
@@ -78,10 +79,14 @@ def prepare_data(X: Any, Y: Any, backend: Any, *, output: str, chunk_size: Any) 
     ``chunk_size`` everything is converted and checked whole, as before.
     """
     lazy = chunk_size is not None
-    X = ColumnReader(X, backend, name="X") if lazy and is_out_of_core(X) else to_backend(
-        X, backend, name="X")
-    Y = ColumnReader(Y, backend, name="Y") if lazy and is_out_of_core(Y) else to_backend(
-        Y, backend, name="Y")
+
+    def converted(array: Any, name: str) -> Any:
+        if not is_out_of_core(array):
+            return to_backend(array, backend, name=name)
+        return ColumnReader(array, backend, name=name) if lazy else read_whole(
+            array, backend, name=name)  # without chunk_size: read whole (memmaps checked)
+
+    X, Y = converted(X, "X"), converted(Y, "Y")
     if not lazy:
         check.check_data(X, Y, output=output, xp=backend.xp)
     else:

@@ -91,7 +91,7 @@ class DaskSteps:
         self.blocks = dask_sum_over_chunks.blocks()  # type: ignore[attr-defined]
         layers = spec.layer_dims
         macs = sum(a * b for a, b in zip(layers[1:], layers[:-1], strict=False))
-        warn_if_small(3.0 * X.shape[1] * macs, stacklevel=4)
+        warn_if_small(3.0 * X.shape[1] * macs)
 
     def to_host(self, arrays: dict[str, Any] | None) -> dict[str, Any] | None:
         """NumPy copies of a model's parameters or optimizer state (Adam's ``t`` kept)."""

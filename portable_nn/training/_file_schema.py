@@ -18,7 +18,8 @@ from portable_nn.core import ACTIVATIONS, OUTPUTS
 from portable_nn.core.optimizers import OPTIMIZERS, state_names
 from portable_nn.training._options import check_recorded
 
-__all__ = ["FieldError", "check_metadata", "decode_metrics", "encode_metrics", "state_keys"]
+__all__ = ["FieldError", "check_metadata", "decode_metrics", "encode_metrics", "scaling_problem",
+           "state_keys"]
 
 MAX_COUNT = 2**62  # iterations, samples, Adam's step: far beyond any run, far below overflow
 
@@ -65,7 +66,7 @@ def _check_counts(meta: Mapping[str, Any]) -> None:
     _need(isinstance(costs, list) and all(
         isinstance(p, list) and len(p) == 2 and _is_int(p[0]) and _is_real(p[1]) for p in costs),
         "costs", "is not a list of [iteration, finite cost] pairs")
-    for key in ("interrupted", "standardize"):
+    for key in ("interrupted", "standardize", "standardize_target"):
         _need(isinstance(meta.get(key, False), bool), key,
               f"is {_short(meta.get(key))}, not true or false")
     for key in ("package_version", "backend", "device"):
@@ -131,6 +132,38 @@ def _check_checkpoint(meta: Mapping[str, Any]) -> None:
           f"is {_short(info.get('m'))}, not a sample count >= 1")
     _need(_is_int(info.get("num_iterations")), "checkpoint.num_iterations",
           f"is {_short(info.get('num_iterations'))}, not an int >= 0")
+    if info.get("early_stopping") is not None:
+        _check_early_stopping(meta, info["early_stopping"])
+
+
+def _check_early_stopping(meta: Mapping[str, Any], info: Any) -> None:
+    """A checkpoint's early-stopping state: best point, its cost, the patience count."""
+    field = "checkpoint.early_stopping"
+    _need(isinstance(info, dict), field, f"is {_short(info)}, not an object or null")
+    _need(_is_int(info.get("patience"), 1), f"{field}.patience",
+          f"is {_short(info.get('patience'))}, not an int >= 1")
+    _need(_is_int(info.get("waited")), f"{field}.waited",
+          f"is {_short(info.get('waited'))}, not an int >= 0")
+    best = info.get("best_iteration")
+    _need(best is None or _is_int(best, 0, meta["iterations"]), f"{field}.best_iteration",
+          f"is {_short(best)}, not null or an int in [0, iterations={meta['iterations']}]")
+    last = info.get("last_iteration")
+    _need(last is None or _is_int(last, 0, meta["iterations"]), f"{field}.last_iteration",
+          f"is {_short(last)}, not null or an int in [0, iterations={meta['iterations']}]")
+    cost = info.get("best_cost")
+    _need(_is_real(cost) if best is not None else cost == "inf", f"{field}.best_cost",
+          f"is {_short(cost)}, not a finite number (or 'inf' before any best point)")
+    optimizer = (meta.get("config") or {}).get("optimizer", "gd")
+    want_arrays, want_scalars = state_keys(optimizer, meta["layer_dims"])
+    arrays, scalars = info.get("state_arrays"), info.get("state_scalars")
+    _need(isinstance(arrays, list) and sorted(arrays) == (sorted(want_arrays) if best is not None
+                                                          else []),
+          f"{field}.state_arrays", f"lists {_short(arrays)}, but optimizer {optimizer!r} has "
+          f"{sorted(want_arrays)} (none before any best point)")
+    _need(isinstance(scalars, dict) and sorted(scalars) == (want_scalars if best is not None
+                                                            else [])
+          and all(_is_int(v, 0, meta["iterations"]) for v in scalars.values()),
+          f"{field}.state_scalars", f"is {_short(scalars)}, not {want_scalars} as ints")
 
 
 # non-finite metric values (a diverging validation cost) as JSON strings, which float() reads
@@ -201,6 +234,34 @@ def check_metadata(meta: Mapping[str, Any]) -> None:
     for check in (_check_layer_dims, _check_choices, _check_counts, _check_history,
                   _check_config, _check_optimizer_state, _check_checkpoint):
         check(meta)
+
+
+def scaling_problem(members: Mapping[str, Any]) -> str | None:
+    """What is wrong with a file's standardisation members, or None when they are usable.
+
+    ``x_mean`` (and a regression's ``y_mean``) must be finite and ``x_std`` (``y_std``)
+    finite and positive (``train`` writes 1 for a constant feature): a scale of 0, a negative
+    one, NaN or infinity would make every prediction NaN, infinite or silently mirrored.
+    ``members`` maps member names to host arrays; a file without standardisation has neither
+    member (None).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scaling_problem({"x_mean": np.zeros((2, 1)), "x_std": np.array([[1.0], [-2.0]])})
+    "member 'x_std' is -2.0 for feature 1: a standardisation scale must be finite and > 0"
+    """
+    for key, positive, row in (("x_mean", False, "feature"), ("x_std", True, "feature"),
+                               ("y_mean", False, "output"), ("y_std", True, "output")):
+        if key not in members:
+            continue
+        for index, value in enumerate(members[key].reshape(-1).tolist()):
+            if not math.isfinite(value) or (positive and value <= 0):
+                wanted = "finite and > 0" if positive else "finite"
+                what = "scale" if positive else "mean"
+                return (f"member {key!r} is {value!r} for {row} {index}: a standardisation "
+                        f"{what} must be {wanted}")
+    return None
 
 
 def _short(value: Any) -> str:

@@ -23,12 +23,15 @@ __all__ = ["run_loop"]
 def run_loop(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks) -> None:
     """Train ``run.model`` in place from its ``iterations`` up to ``run.total``.
 
-    Ends with ``run.outcome`` set and every callback's ``on_end`` called. Ctrl-C ends the run
-    with the model reached so far (a warning says so); a non-finite cost raises
-    :class:`TrainingDivergedError` after ``on_end``.
+    Ends with ``run.outcome`` set (always one of ``OUTCOMES``) and every callback's ``on_end``
+    called, even when one of them raises. Ctrl-C ends the run with the model reached so far (a
+    warning says so); a non-finite cost raises :class:`TrainingDivergedError` after ``on_end``;
+    any other error (of a callback or of the step) ends the run as ``"failed"`` and is raised
+    after ``on_end``. When the run went well and an ``on_end`` raised, that error is raised.
     """
     model = run.model
     steps.start(model)
+    error: BaseException | None = None
     try:
         callbacks.on_start(run)
         _iterate(run, steps, feed, callbacks)
@@ -40,14 +43,28 @@ def run_loop(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks) -> None:
         model.interrupted = True
         warnings.warn(f"training interrupted at iteration {model.iterations} of {run.total}: "
                       "returning the model reached so far", RuntimeWarning, stacklevel=3)
-    except TrainingDivergedError:
-        run.outcome = "diverged"
-        raise
-    finally:
+    except TrainingDivergedError as exc:
+        run.outcome, error = "diverged", exc
+    except BaseException as exc:  # a callback's or the step's error: on_end sees "failed"
+        run.outcome, error = "failed", exc
+    try:
         steps.finish(model)
-        callbacks.on_end(run)
+    finally:
+        end_error = callbacks.on_end(run)
+    if error is not None:
+        if end_error is not None:
+            _note(error, f"then {type(end_error).__name__} in a callback's on_end: {end_error}")
+        raise error
+    if end_error is not None:
+        raise end_error
     if not all_finite(model.params.values(), model.xp):
         raise TrainingDivergedError(model.iterations, run.last_finite, run.learning_rate)
+
+
+def _note(error: BaseException, note: str) -> None:
+    add = getattr(error, "add_note", None)  # Python >= 3.11
+    if add is not None:
+        add(note)
 
 
 def _iterate(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks) -> None:
@@ -76,10 +93,13 @@ def _record_point(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks,
     """Iteration ``i`` with its cost: record it, call the callbacks, then apply the update.
 
     The callbacks see the model before the update (``iterations == i``, the parameters whose
-    cost this is); when one stops the run, the update is dropped.
+    cost this is); when one stops the run, the update is dropped. When one edited
+    ``model.params`` or ``model.optimizer_state`` (replaced them, an entry, or wrote into an
+    array), the update is made again from the edited values.
     """
     model = run.model
     Xb, Yb, masks = feed(i)
+    before = _Snapshot(model, run.backend.xp) if callbacks.may_edit else None
     params, state, cost = steps.step(model.params, model.optimizer_state, Xb, Yb, feed.rate(i),
                                      masks, with_cost=True)
     value = float(cost)
@@ -89,9 +109,70 @@ def _record_point(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks,
     if i % run.cost_every == 0:
         model.costs[i] = value
     callbacks.on_record(run)
+    edited = before is not None and before.edited(model)
+    if before is not None and edited:
+        before.check(model)
     if run.stop_reason is not None:
         return model.params, model.optimizer_state, i
+    if edited:  # the update from what the callbacks left (the cost recorded was before it)
+        params, state, _ = steps.step(model.params, model.optimizer_state, Xb, Yb,
+                                      feed.rate(i), masks)
     return params, state, i + 1
+
+
+class _Snapshot:
+    """What a record point's callbacks were given, to tell whether one of them edited it.
+
+    The ``params`` and ``optimizer_state`` dicts, their arrays, and copies of the values.
+    """
+
+    def __init__(self, model: Any, xp: Any) -> None:
+        self.xp = xp
+        self.dicts = (model.params, model.optimizer_state)
+        state = model.optimizer_state
+        self.params, self.state = dict(model.params), None if state is None else dict(state)
+        self.entries = {**_arrays("params", model.params), **_arrays("state", self.state)}
+        self.copies = {key: xp.asarray(a, copy=True) for key, a in self.entries.items()}
+
+    def edited(self, model: Any) -> bool:
+        if model.params is not self.dicts[0] or model.optimizer_state is not self.dicts[1]:
+            return True
+        now = {**_arrays("params", model.params), **_arrays("state", model.optimizer_state)}
+        if now.keys() != self.entries.keys() or any(
+                now[key] is not array for key, array in self.entries.items()):
+            return True
+        # written in place (NumPy, PyTorch, CuPy): compare with the copies, one fetch
+        xp = self.xp
+        same = [xp.all(now[key] == copy) for key, copy in self.copies.items()]
+        return not bool(xp.all(xp.stack(same))) if same else False
+
+    def check(self, model: Any) -> None:
+        """Edited values must keep every key, shape and dtype of the originals."""
+        for what, old, new in (("params", self.params, model.params),
+                               ("optimizer_state", self.state, model.optimizer_state)):
+            if old is None and new is None:
+                continue
+            if not isinstance(new, dict) or old is None or new.keys() != old.keys():
+                keys = sorted(new) if isinstance(new, dict) else type(new).__name__
+                raise ValueError(f"a callback set run.model.{what} to {keys}, but the run needs "
+                                 f"the keys {sorted(old or {})}")
+            for key, value in old.items():
+                edited = new[key]
+                if not hasattr(value, "shape"):
+                    continue  # Adam's step count
+                if (getattr(edited, "shape", None) != value.shape
+                        or getattr(edited, "dtype", None) != value.dtype):
+                    raise ValueError(
+                        f"a callback set run.model.{what}[{key!r}] to "
+                        f"{type(edited).__name__} of shape {getattr(edited, 'shape', None)} "
+                        f"and dtype {getattr(edited, 'dtype', None)}, but the run needs an "
+                        f"array of its backend of shape {tuple(value.shape)} and dtype "
+                        f"{value.dtype}")
+
+
+def _arrays(prefix: str, arrays: Any) -> dict[str, Any]:
+    return {f"{prefix}.{key}": value for key, value in (arrays or {}).items()
+            if hasattr(value, "shape")}
 
 
 def _check_final_cost(run: Run, steps: Steps, feed: Feed) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -11,15 +12,61 @@ from portable_nn.backend import Backend, resolve_backend, to_backend
 from portable_nn.core import cost_from_logits, forward
 from portable_nn.training._validate import check_features, check_target_shape
 
-__all__ = ["Model", "standardized"]
+__all__ = ["Costs", "Model", "standardized"]
+
+
+class Costs(dict):
+    """``{iteration: cost}``, the recorded training costs, in the order they were recorded.
+
+    A ``dict`` (iterations are its keys: ``costs[100]`` is the cost recorded at iteration
+    100), where a *negative* index counts records from the end, as in a list: ``costs[-1]`` is
+    the last recorded cost, ``costs[-2]`` the one before. :attr:`iterations` and
+    :attr:`values_list` give the record points and the costs as lists.
+
+    Examples
+    --------
+    >>> costs = Costs({0: 0.69, 100: 0.5, 200: 0.3})
+    >>> costs[-1], costs[100], costs.iterations
+    (0.3, 0.5, [0, 100, 200])
+    """
+
+    def __getitem__(self, key: object) -> float:
+        if isinstance(key, int) and not isinstance(key, bool) and key < 0 and key not in self:
+            values = list(self.values())
+            if -key > len(values):
+                raise IndexError(f"costs[{key}]: only {len(values)} costs were recorded")
+            return values[key]
+        try:
+            return super().__getitem__(key)
+        except KeyError:
+            recorded = list(self)
+            shown = recorded if len(recorded) <= 6 else [*recorded[:3], "...", *recorded[-2:]]
+            raise KeyError(f"no cost was recorded at iteration {key!r}; costs are recorded at "
+                           f"iterations {shown} (every cost_every); costs[-1] is the last "
+                           "recorded cost") from None
+
+    @property
+    def iterations(self) -> list[int]:
+        """The iterations where a cost was recorded, in order."""
+        return list(self)
+
+    @property
+    def values_list(self) -> list[float]:
+        """The recorded costs, in order (``values_list[-1] == costs[-1]``)."""
+        return list(self.values())
 
 
 def standardized(X: Any, standardization: tuple[Any, Any] | None) -> Any:
-    """``(X - mean) / std`` for ``standardization = (mean, std)``; ``X`` itself for None."""
+    """``(X - mean) / std`` for ``standardization = (mean, std)``; ``X`` itself for None.
+
+    Computed as ``(X / 2 - mean / 2) / (std / 2)``: the same bits (halving is exact), but the
+    difference cannot overflow when ``X`` and ``mean`` are near the largest float with
+    opposite signs.
+    """
     if standardization is None:
         return X
     mean, std = standardization
-    return (X - mean) / std
+    return (X * 0.5 - mean * 0.5) / (std * 0.5)
 
 
 class Model:
@@ -35,8 +82,14 @@ class Model:
         Activation of every hidden layer.
     output : str
         ``"sigmoid"``, ``"softmax"`` or ``"linear"``.
-    costs : dict
-        ``{iteration: cost}`` as Python floats.
+    costs : Costs
+        ``{iteration: cost}`` as Python floats, a ``dict`` where a negative index counts
+        records from the end: ``model.costs[-1]`` is the last recorded cost (see
+        ``portable_nn.training.Costs``). The training cost the optimizer minimised. With
+        ``target_standardization``, it is the cost of the *standardised* targets (half
+        the mean squared error in units of each target's standard deviation: about
+        ``(1 - R^2) / 2`` on the training samples); :meth:`cost`, :meth:`predict` and the
+        recorded validation cost are in the target's own units.
     iterations : int
         The number of parameter updates made so far.
     interrupted : bool
@@ -50,6 +103,13 @@ class Model:
         when the model was trained with ``standardize=True``: every ``X`` given to the model
         is used as ``(X - mean) / std`` (``std`` is 1 for features that were constant). None
         when inputs are used as they are.
+    target_standardization : tuple or None
+        ``(mean, std)``, arrays of shape ``(n_y, 1)`` like ``standardization``, when the
+        targets were standardised too: ``train(..., standardize=True, output="linear")``
+        trains on ``(Y - mean) / std`` (``std`` is 1 for a constant target) and the model
+        undoes it, ``A * std + mean``, in :meth:`predict`, :meth:`predict_proba` and
+        :meth:`cost`, so predictions come back in the target's units. Saved, loaded and
+        resumed with the model. None otherwise.
     metrics : dict
         ``{name: {iteration: value}}``: what callbacks recorded beside the cost with
         :meth:`record`, such as ``"validation_cost"`` and ``"validation_accuracy"`` (Python
@@ -73,6 +133,7 @@ class Model:
         config: dict[str, Any] | None = None,
         optimizer_state: dict[str, Any] | None = None,
         standardization: tuple[Any, Any] | None = None,
+        target_standardization: tuple[Any, Any] | None = None,
         metrics: dict[str, dict[int, float]] | None = None,
         best_iteration: int | None = None,
     ) -> None:
@@ -80,15 +141,25 @@ class Model:
         self.layer_dims = tuple(layer_dims)
         self.hidden_activation = hidden_activation
         self.output = output
-        self.costs = dict(costs or {})
+        self.costs = Costs(costs or {})
         self.iterations = iterations
         self.interrupted = interrupted
         self.config = dict(config or {})
         self.optimizer_state = optimizer_state
         self.standardization = standardization
+        self.target_standardization = target_standardization
         self.metrics = {name: dict(values) for name, values in (metrics or {}).items()}
         self.best_iteration = best_iteration
         self._backend = backend
+
+    @property
+    def costs(self) -> Costs:
+        """``{iteration: cost}``; ``costs[-1]`` is the last recorded cost (see the class)."""
+        return self._costs
+
+    @costs.setter
+    def costs(self, value: dict[int, float]) -> None:
+        self._costs = value if isinstance(value, Costs) else Costs(value)
 
     def record(self, name: str, iteration: int, value: float) -> None:
         """Record ``value`` of the metric ``name`` at ``iteration`` in ``model.metrics``.
@@ -176,6 +247,13 @@ class Model:
         """
         return standardized(X, self.standardization)
 
+    def _unscaled(self, A: Any) -> Any:
+        """A linear output in the target's units (``A * std + mean``, or ``A`` itself)."""
+        if self.target_standardization is None:
+            return A
+        mean, std = self.target_standardization
+        return A * std + mean
+
     def _forward(self, X: Any) -> tuple[Any, dict[str, Any]]:
         """Forward pass on checked inputs, standardised first when the model says so."""
         with self.backend_info.full_precision():
@@ -200,10 +278,11 @@ class Model:
     def predict_proba(self, X: Any) -> Any:
         """Output of the network for ``X`` of shape ``(n_x, m)``: ``A[L]``, shape ``(n_y, m)``.
 
-        Probabilities for sigmoid and softmax outputs, predicted values for a linear output,
-        as a floating array of the model's backend, device and dtype.
+        Probabilities for sigmoid and softmax outputs, predicted values for a linear output
+        (in the target's units: a ``target_standardization`` is undone), as a floating
+        array of the model's backend, device and dtype.
         """
-        return self._forward(self._inputs(X))[0]
+        return self._unscaled(self._forward(self._inputs(X))[0])
 
     def predict(self, X: Any) -> Any:
         """Predictions for ``X`` of shape ``(n_x, m)``, as an array of the model's backend.
@@ -251,27 +330,34 @@ class Model:
         return correct / (Y.shape[0] * Y.shape[1])
 
     def cost(self, X: Any, Y: Any) -> float:
-        """The model's cost on ``(X, Y)`` (computed stably from ``Z[L]``), as a Python float."""
+        """The model's cost on ``(X, Y)`` (computed stably from ``Z[L]``), as a Python float.
+
+        ``Y`` and the cost are in the target's units (a ``target_standardization`` is
+        undone on the output first), unlike ``model.costs`` of such a model.
+        """
         X = self._inputs(X)
         Y = self._targets(Y, X.shape[1])
         _, cache = self._forward(X)
-        ZL = cache[f"Z{len(self.layer_dims) - 1}"]
+        ZL = self._unscaled(cache[f"Z{len(self.layer_dims) - 1}"])
         return float(cost_from_logits(ZL, Y, output=self.output, xp=self.xp))
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save the model to ``path`` as one ``.npz`` file, atomically.
+        """Save the model to ``path`` as one ``.npz`` (or ``.safetensors``) file, atomically.
 
         The file holds every parameter plus JSON metadata (format and package version,
         ``layer_dims``, activations, output, dtype, the backend and device trained on, costs,
         metrics, iterations, ``best_iteration``, training options) and the optimizer state.
         It is written to a temporary file in the same folder, flushed and fsynced, then
         renamed over ``path``: a crash leaves the old file or the new one, never a torn file.
-        Load it with :func:`portable_nn.load` on any backend.
+        Load it with :func:`portable_nn.load` on any backend. A path ending in
+        ``.safetensors`` is written in the safetensors format (same contents, the metadata
+        as JSON in its header; needs the ``safetensors`` extra); ``.npz`` is the default.
 
         Parameters
         ----------
         path : str or path-like
-            The target file, used exactly as given (write ``"model.npz"``).
+            The target file, used exactly as given (write ``"model.npz"`` or
+            ``"model.safetensors"``).
 
         Returns
         -------
@@ -290,6 +376,76 @@ class Model:
         from portable_nn.training._persistence import save_model
 
         return save_model(self, path)
+
+    def export_onnx(self, path: str | os.PathLike[str], *,
+                    classes: Sequence[Any] | None = None) -> Path:
+        """Write the model as an ONNX file, built by running its own forward pass on ndonnx.
+
+        The graph's input ``X`` is samples as rows, ``(batch, n_x)`` with a dynamic
+        ``batch``, of the model's dtype, raw features: standardisation is inside the graph.
+        Its output ``output`` is the output layer's activations, ``(batch, n_y)``
+        (probabilities for sigmoid and softmax, values for linear). The opset is in the
+        file's ``opset_import`` and its ``"opset"`` metadata entry. The metadata entry
+        ``"portable_nn"`` is JSON describing the network; ``"classes"`` is the JSON list of
+        class labels: with softmax, ``classes[j]`` is output column ``j``'s label (default
+        ``[0, ..., C-1]``, what :meth:`predict` returns); with one sigmoid output, the output
+        is the probability of ``classes[1]`` (default ``[0, 1]``); otherwise ``null``. Needs
+        the ``onnx`` extra (ndonnx, onnx; onnxruntime to run it).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The target file, used as given (write ``"model.onnx"``); written atomically.
+        classes : sequence, optional
+            Class labels to record (see above); str, int, float or bool.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import portable_nn as pnn
+        >>> model = pnn.train(*pnn.datasets.planar(), num_iterations=10)
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.onnx")
+        >>> model.export_onnx(path).name  # doctest: +SKIP
+        'model.onnx'
+        """
+        from portable_nn.training._export import export_onnx
+
+        return export_onnx(self, path, classes=classes)
+
+    def to_torch(self) -> Any:
+        """The model as a ``torch.nn.Sequential`` of ``Linear`` and activation modules.
+
+        ``[Standardize,] Linear, activation, ..., Linear[, Sigmoid or Softmax(dim=-1)]``:
+        ``Linear.weight`` is ``W[l]`` (the same layout), ``Linear.bias`` is ``b[l]``
+        flattened; ``Standardize`` (present when the model standardises) computes
+        ``(x - mean) / std``. It takes samples as rows, ``(batch, n_x)``, and returns
+        ``predict_proba``'s output transposed, on the CPU in the model's dtype, in evaluation
+        mode. :func:`portable_nn.from_torch` turns it back into a Model. Needs PyTorch.
+
+        Returns
+        -------
+        torch.nn.Sequential
+
+        Examples
+        --------
+        >>> import portable_nn as pnn
+        >>> model = pnn.train(*pnn.datasets.planar(), num_iterations=10)
+        >>> model.to_torch()  # doctest: +SKIP
+        Sequential(
+          (0): Linear(in_features=2, out_features=4, bias=True)
+          (1): Tanh()
+          (2): Linear(in_features=4, out_features=1, bias=True)
+          (3): Sigmoid()
+        )
+        """
+        from portable_nn.training._export import to_torch
+
+        return to_torch(self)
 
     def to(self, backend: str | ModuleType = "numpy", device: Any = None,
            dtype: Any = None) -> Model:
@@ -313,10 +469,14 @@ class Model:
             return target.xp.asarray(moved, copy=True) if moved is value else moved
 
         params = {key: copied(key, value) for key, value in self.params.items()}
-        scaling = None
+        scaling = target_scaling = None
         if self.standardization is not None:
             scaling = tuple(copied(key, value) for key, value in
                             zip(("x_mean", "x_std"), self.standardization, strict=True))
+        if self.target_standardization is not None:
+            target_scaling = tuple(copied(key, value) for key, value in
+                                   zip(("y_mean", "y_std"), self.target_standardization,
+                                       strict=True))
         state = None
         if self.optimizer_state is not None:  # moments move too; scalars (Adam's t) are kept
             state = {key: value if getattr(value, "ndim", 0) == 0 else copied(key, value)
@@ -324,5 +484,6 @@ class Model:
         return Model(params, layer_dims=self.layer_dims, hidden_activation=self.hidden_activation,
                      output=self.output, backend=target, costs=self.costs,
                      iterations=self.iterations, interrupted=self.interrupted, config=self.config,
-                     optimizer_state=state, standardization=scaling, metrics=self.metrics,
+                     optimizer_state=state, standardization=scaling,
+                     target_standardization=target_scaling, metrics=self.metrics,
                      best_iteration=self.best_iteration)

@@ -10,6 +10,11 @@ A model file is an uncompressed ``.npz`` archive holding
 
 Files are written atomically and read with ``allow_pickle=False``: loading never runs code
 from the file. Every problem with a file raises :class:`ModelFileError` naming the file.
+
+A path ending in ``.safetensors`` is written and read in the safetensors format instead: the
+same members as tensors, the same JSON metadata as the ``__portable_nn__`` string of the
+header's ``__metadata__``, and the same checks (:func:`expected_members` and the metadata's
+fields) on loading.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ from portable_nn.backend import (
     Backend,
     NpzArchive,
     NpzReadError,
+    SafetensorsArchive,
     from_host,
     interrupts_deferred,
     resolve_backend,
     write_npz_atomic,
+    write_safetensors_atomic,
 )
 from portable_nn.training._callbacks import Callback, Run
 from portable_nn.training._errors import TrainingDivergedError
@@ -37,6 +44,7 @@ from portable_nn.training._file_schema import (
     check_metadata,
     decode_metrics,
     encode_metrics,
+    scaling_problem,
 )
 from portable_nn.training._model import Model
 from portable_nn.training._validate import all_finite, check_writable_target, param_shapes
@@ -59,6 +67,14 @@ META_KEY = "__portable_nn__"
 STATE_PREFIX = "opt."
 MAX_METADATA = 64 << 20  # bytes of the metadata entry (UTF-32): costs of ~10**6 records
 STANDARDIZATION = ("x_mean", "x_std")  # members holding Model.standardization's (mean, std)
+TARGET_STANDARDIZATION = ("y_mean", "y_std")  # Model.target_standardization's (mean, std)
+SAFETENSORS_SUFFIX = ".safetensors"  # a path ending so is saved and read as safetensors
+
+
+def is_safetensors(path: str | os.PathLike[str]) -> bool:
+    """True for a path ending in ``.safetensors`` (any case): that file format, not ``.npz``."""
+    return os.fspath(path).lower().endswith(SAFETENSORS_SUFFIX)
+BEST_PREFIX = "best."  # early stopping's best parameters (and "best.opt." state) in checkpoints
 
 
 class ModelFileError(ValueError):
@@ -75,7 +91,8 @@ def expected_members(meta: Mapping[str, Any]) -> dict[str, tuple[tuple[int, ...]
     and when loading (to check each member's header before reading it): the parameters
     ``W1, b1, ...`` from ``layer_dims``; the optimizer state arrays ``opt.vW1, ...`` listed in
     ``optimizer_state["arrays"]`` (shaped like their parameter); ``x_mean`` and ``x_std`` of
-    shape ``(n_x, 1)`` when ``standardize`` is true. Every member has the metadata's dtype.
+    shape ``(n_x, 1)`` when ``standardize`` is true; ``y_mean`` and ``y_std`` of shape
+    ``(n_y, 1)`` when ``standardize_target`` is true. Every member has the metadata's dtype.
 
     Examples
     --------
@@ -100,6 +117,14 @@ def expected_members(meta: Mapping[str, Any]) -> dict[str, tuple[tuple[int, ...]
     if meta.get("standardize"):
         n_x = meta["layer_dims"][0]
         members.update(dict.fromkeys(STANDARDIZATION, ((n_x, 1), dtype)))
+    if meta.get("standardize_target"):
+        n_y = meta["layer_dims"][-1]
+        members.update(dict.fromkeys(TARGET_STANDARDIZATION, ((n_y, 1), dtype)))
+    stopping = (meta.get("checkpoint") or {}).get("early_stopping")
+    if stopping is not None and stopping["best_iteration"] is not None:
+        members.update({BEST_PREFIX + key: (shape, dtype) for key, shape in shapes.items()})
+        members.update({BEST_PREFIX + STATE_PREFIX + key: (shapes[key[1:]], dtype)
+                        for key in stopping["state_arrays"]})
     return members
 
 
@@ -138,20 +163,28 @@ def _metadata(model: Model, state_arrays: Mapping[str, Any], scalars: Mapping[st
         "optimizer_state": {"arrays": sorted(state_arrays), "scalars": dict(scalars)},
         "checkpoint": None if checkpoint is None else dict(checkpoint),
         "standardize": getattr(model, "standardization", None) is not None,
+        "standardize_target": getattr(model, "target_standardization", None) is not None,
         "metrics": encode_metrics(model.metrics),  # non-finite values as "nan", "inf", "-inf"
         "best_iteration": model.best_iteration,
     }
 
 
 def _standardization_arrays(model: Model) -> dict[str, Any]:
-    """``{"x_mean": ..., "x_std": ...}`` from ``model.standardization``, or ``{}`` if None."""
-    pair = getattr(model, "standardization", None)
-    if pair is None:
-        return {}
-    if not isinstance(pair, tuple) or len(pair) != 2:
-        raise TypeError(f"model.standardization must be None or a (mean, std) tuple, got "
-                        f"{type(pair).__name__}")
-    return dict(zip(STANDARDIZATION, pair, strict=True))
+    """The members ``x_mean``, ``x_std``, ``y_mean``, ``y_std`` of the model's statistics.
+
+    From ``model.standardization`` and ``model.target_standardization``; none for None.
+    """
+    arrays: dict[str, Any] = {}
+    for attribute, names in (("standardization", STANDARDIZATION),
+                             ("target_standardization", TARGET_STANDARDIZATION)):
+        pair = getattr(model, attribute, None)
+        if pair is None:
+            continue
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise TypeError(f"model.{attribute} must be None or a (mean, std) tuple, got "
+                            f"{type(pair).__name__}")
+        arrays.update(zip(names, pair, strict=True))
+    return arrays
 
 
 def _check_members(meta: Mapping[str, Any], arrays: Mapping[str, Any]) -> None:
@@ -167,9 +200,31 @@ def _check_members(meta: Mapping[str, Any], arrays: Mapping[str, Any]) -> None:
                              f"layer_dims {tuple(meta['layer_dims'])} needs {shape}")
 
 
+def _early_stopping_entries(saved: Mapping[str, Any] | None
+                            ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Early stopping's state (``EarlyStopping.state()``) as checkpoint metadata and arrays."""
+    if saved is None:
+        return None, {}
+    state_arrays, scalars = _split_state(saved["optimizer_state"])
+    best = saved["best_cost"]
+    meta = {"patience": int(saved["patience"]), "waited": int(saved["waited"]),
+            "best_iteration": saved["best_iteration"], "last_iteration": saved["last_iteration"],
+            "best_cost": float(best) if best != float("inf") else "inf",
+            "state_arrays": sorted(state_arrays), "state_scalars": scalars}
+    arrays: dict[str, Any] = {}
+    if saved["params"] is not None:
+        arrays.update({BEST_PREFIX + key: value for key, value in saved["params"].items()})
+        arrays.update({BEST_PREFIX + STATE_PREFIX + key: value
+                       for key, value in state_arrays.items()})
+    return meta, arrays
+
+
 def save_model(model: Model, path: str | os.PathLike[str], *,
-               checkpoint: Mapping[str, Any] | None = None) -> Path:
+               checkpoint: Mapping[str, Any] | None = None,
+               callback_state: Mapping[str, Any] | None = None) -> Path:
     """Write ``model`` to ``path`` as one ``.npz`` file, atomically (see :meth:`Model.save`).
+
+    A path ending in ``.safetensors`` is written as a safetensors file instead.
 
     Parameters
     ----------
@@ -179,6 +234,9 @@ def save_model(model: Model, path: str | os.PathLike[str], *,
         The target file (used exactly as given).
     checkpoint : mapping, optional
         Extra facts recorded by training checkpoints (sample count, target iterations).
+    callback_state : mapping, optional
+        A checkpoint's ``run.saved``: early stopping's best point and patience count, written
+        with the checkpoint so that a resumed run stops as the uninterrupted one.
 
     Returns
     -------
@@ -187,13 +245,18 @@ def save_model(model: Model, path: str | os.PathLike[str], *,
     """
     path = check_writable_target("path", path)
     state_arrays, scalars = _split_state(model.optimizer_state)
+    stopping, best_arrays = _early_stopping_entries((callback_state or {}).get("early_stopping"))
+    if stopping is not None:
+        checkpoint = {**(checkpoint or {}), "early_stopping": stopping}
     meta = _metadata(model, state_arrays, scalars, checkpoint)
     text = json.dumps(meta, default=str, allow_nan=False)
     arrays = dict(model.params)
     arrays.update({STATE_PREFIX + key: value for key, value in state_arrays.items()})
     arrays.update(_standardization_arrays(model))
+    arrays.update(best_arrays)
     _check_members(meta, arrays)
-    return write_npz_atomic(path, arrays, {META_KEY: text})
+    write = write_safetensors_atomic if is_safetensors(path) else write_npz_atomic
+    return write(path, arrays, {META_KEY: text})
 
 
 # ---------------------------------------------------------------------------------- loading
@@ -203,6 +266,9 @@ class _SavedModel:
     """A model file read and checked on the host: metadata plus its NumPy arrays by member."""
 
     def __init__(self, name: str, meta: dict[str, Any], members: dict[str, Any]) -> None:
+        problem = scaling_problem(members)  # x_std of 0, < 0, NaN or inf: refused on load
+        if problem is not None:
+            raise _fail(name, f"{problem} (corrupted?)")
         self.name = name
         self.meta = meta
         self.members = members
@@ -226,11 +292,31 @@ class _SavedModel:
         state.update(info.get("scalars", {}))
         return state
 
-    def standardization(self, backend: Backend) -> tuple[Any, Any] | None:
-        if not self.meta.get("standardize"):
+    def standardization(self, backend: Backend, *,
+                        target: bool = False) -> tuple[Any, Any] | None:
+        if not self.meta.get("standardize_target" if target else "standardize"):
             return None
-        mean, std = (from_host(self.members[key], backend, name=key) for key in STANDARDIZATION)
+        mean, std = (from_host(self.members[key], backend, name=key)
+                     for key in (TARGET_STANDARDIZATION if target else STANDARDIZATION))
         return mean, std
+
+    def callback_state(self) -> dict[str, Any]:
+        """The checkpoint's ``run.saved`` (host arrays), ``{}`` when it holds none."""
+        stopping = (self.meta.get("checkpoint") or {}).get("early_stopping")
+        if stopping is None:
+            return {}
+        params = state = None
+        if stopping["best_iteration"] is not None:
+            params = {key: self.members[BEST_PREFIX + key]
+                      for key in param_shapes(self.layer_dims)}
+            state = {key: self.members[BEST_PREFIX + STATE_PREFIX + key]
+                     for key in stopping["state_arrays"]}
+            state.update(stopping["state_scalars"])
+        return {"early_stopping": {
+            "best_cost": float(stopping["best_cost"]), "best_iteration":
+            stopping["best_iteration"], "last_iteration": stopping["last_iteration"],
+            "waited": stopping["waited"],
+            "patience": stopping["patience"], "params": params, "optimizer_state": state}}
 
     def to_model(self, backend: Backend) -> Model:
         params = {key: from_host(self.members[key], backend, name=key)
@@ -245,6 +331,7 @@ class _SavedModel:
                       metrics=decode_metrics(self.meta.get("metrics")),
                       best_iteration=self.meta.get("best_iteration"))
         model.standardization = self.standardization(backend)
+        model.target_standardization = self.standardization(backend, target=True)
         return model
 
 
@@ -279,7 +366,8 @@ def _parse_metadata(name: str, text: str) -> dict[str, Any]:
     return meta
 
 
-def _read_members(name: str, archive: NpzArchive, meta: dict[str, Any]) -> dict[str, Any]:
+def _read_members(name: str, archive: NpzArchive | SafetensorsArchive,
+                  meta: dict[str, Any]) -> dict[str, Any]:
     """Read exactly the members :func:`expected_members` lists, each header checked first."""
     expected = expected_members(meta)
     present = set(archive.names)
@@ -306,7 +394,8 @@ def _shorten(names: list[str]) -> str:
 def _read(path: str | os.PathLike[str]) -> _SavedModel:
     name = _check_path("path", path)
     try:
-        with NpzArchive(name) as archive:
+        opened = SafetensorsArchive if is_safetensors(name) else NpzArchive
+        with opened(name) as archive:
             if META_KEY not in archive.names:
                 raise _fail(name, f"not a portable_nn model: it has no {META_KEY!r} metadata "
                                   f"entry (its entries are {_shorten(sorted(archive.names))})")
@@ -331,13 +420,16 @@ def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = 
     Parameters
     ----------
     path : str or path-like
-        The ``.npz`` file.
+        The ``.npz`` file, or a ``.safetensors`` file (a path ending so) saved by
+        :meth:`Model.save`: the same checks apply (safetensors checks its header itself).
     backend : str or module
         Where to put the parameters: ``"numpy"`` (default), ``"torch"``, ``"jax"``, ...
     device : object, optional
         A device of that backend; default: its default device.
     dtype : str or dtype, optional
-        ``"float32"`` or ``"float64"``; default: the dtype the model was saved in.
+        ``"float32"`` or ``"float64"``; default: the dtype the model was saved in. A float64
+        model on a backend without float64 (JAX without its x64 mode) needs
+        ``dtype="float32"`` (the error says so) or, on JAX, ``JAX_ENABLE_X64=1``.
 
     Returns
     -------
@@ -368,7 +460,16 @@ def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = 
     (2, 4, 1)
     """
     saved = _read(path)
-    be = resolve_backend(backend, device, dtype if dtype is not None else saved.meta["dtype"])
+    try:
+        be = resolve_backend(backend, device, dtype if dtype is not None else saved.meta["dtype"])
+    except ValueError as exc:
+        if dtype is not None or saved.meta["dtype"] == "float32":
+            raise
+        shown = backend if isinstance(backend, str) else getattr(backend, "__name__", backend)
+        raise ValueError(
+            f"model file {saved.name!r} holds {saved.meta['dtype']} parameters, which cannot "
+            f"be loaded as they are: {exc} To load them rounded to float32: "
+            f"pnn.load({saved.name!r}, backend={shown!r}, dtype='float32')") from None
     return saved.to_model(be)
 
 
@@ -408,15 +509,18 @@ class Checkpointer(Callback):
     def on_record(self, run: Run) -> None:
         """Save at every multiple of ``every`` (called there; nothing without ``every``)."""
         if self.every is not None and run.iteration != self.started_at:
-            self.save(run.model, run.last_finite, run.learning_rate)
+            self.save(run.model, run.last_finite, run.learning_rate, run.saved)
 
     def on_end(self, run: Run) -> None:
-        """Save what the run reached, unless it diverged."""
-        if run.outcome != "diverged":
-            self.save(run.model, run.last_finite, run.learning_rate)
+        """Save what the run reached, unless it diverged or failed before this one started."""
+        if run.outcome != "diverged" and self.started_at is not None:
+            self.save(run.model, run.last_finite, run.learning_rate, run.saved)
 
-    def save(self, model: Model, last_finite: float | None, learning_rate: Any) -> None:
+    def save(self, model: Model, last_finite: float | None, learning_rate: Any,
+             callback_state: Mapping[str, Any] | None = None) -> None:
         """Save ``model`` (params, optimizer state, costs, iterations) unless already saved.
+
+        ``callback_state`` is the run's ``run.saved`` (early stopping's state), kept with it.
 
         Raises
         ------
@@ -429,7 +533,8 @@ class Checkpointer(Callback):
         with interrupts_deferred():  # a second Ctrl-C waits until the checkpoint is written
             if not all_finite(model.params.values(), xp):
                 raise TrainingDivergedError(model.iterations, last_finite, learning_rate)
-            save_model(model, self.path, checkpoint={"m": self.m, "num_iterations": self.total})
+            save_model(model, self.path, checkpoint={"m": self.m, "num_iterations": self.total},
+                       callback_state=callback_state)
             self.saved_at = model.iterations
 
 
@@ -486,3 +591,7 @@ def resume_into(model: Model, path: str | os.PathLike[str], *, m: int, options: 
     model.optimizer_state = restored.optimizer_state
     if restored.standardization is not None:  # the checkpoint's (mean, std) of the run's X
         model.standardization = restored.standardization
+    if restored.target_standardization is not None:  # and of its Y (a linear output)
+        model.target_standardization = restored.target_standardization
+    # early stopping's best point and patience count: Run takes it as run.restored
+    vars(model)["_restored_callback_state"] = saved.callback_state()

@@ -32,7 +32,9 @@ class ProgressBar(Callback):
         try:
             from tqdm.auto import tqdm
         except ImportError as exc:  # pragma: no cover - tqdm is a declared extra
-            raise ImportError("progress=True needs tqdm: pip install -e '.[progress]'") from exc
+            raise ImportError("progress=True needs tqdm: install the extra: pip install "
+                              "'portable-nn[progress]' (from a clone: pip install -e "
+                              "'.[progress]')") from exc
         self.shown = run.model.iterations
         self.bar = tqdm(total=run.total, initial=self.shown, unit="it", desc="train")
 

@@ -119,7 +119,7 @@ def build_steps(backend: Backend, X: Any, Y: Any, options: TrainOptions,
     if options.chunk_size is not None:  # gradients summed over sample chunks
         batch_m = min(X.shape[1], options.batch_size or X.shape[1])
         step, block = _chunked.chunked_steps(backend, X, spec, chunk_size=options.chunk_size,
-                                             compile=options.compile, batch_m=batch_m)
+                                             compile=options.compile is True, batch_m=batch_m)
         return Steps(step, block, True, X, Y, backend)
     step = make_step(backend.xp, spec)
     if not options.compile:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
 from portable_nn.backend import (
     Backend,
     choose_auto_backend,
+    compiler_of,
     flops_per_iteration,
     keep_freed_memory_in_process,
     resolve_backend,
@@ -24,12 +26,14 @@ from portable_nn.backend import (
 from portable_nn.core import init_optimizer_state
 from portable_nn.training import _chunked, _persistence
 from portable_nn.training._callbacks import Callback, Callbacks, Run
+from portable_nn.training._chance import warn_at_chance_level
 from portable_nn.training._feed import Feed
 from portable_nn.training._init import init_params
 from portable_nn.training._loop import run_loop
-from portable_nn.training._model import Model
+from portable_nn.training._model import Model, standardized
 from portable_nn.training._options import OPTIONS, TrainOptions, numpydoc_parameters
 from portable_nn.training._reporting import CostPrinter, ProgressBar
+from portable_nn.training._statistics import feature_statistics
 from portable_nn.training._steps import build_steps
 from portable_nn.training._validation import validation_callbacks
 
@@ -61,7 +65,7 @@ def train(
     l2: float = 0.0,
     keep_prob: float = 1.0,
     progress: bool = False,
-    compile: bool = False,
+    compile: bool | str = "auto",
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int | None = None,
     resume: str | os.PathLike[str] | None = None,
@@ -85,8 +89,12 @@ def train(
     Returns
     -------
     Model
-        If training is interrupted with Ctrl-C, the model reached so far is returned (its
-        ``interrupted`` is True and a warning is issued) with every cost recorded until then.
+        A classifier that ends at chance level (its final training cost is ``ln C``, or it
+        predicts no better than the most frequent class) comes with a
+        ``portable_nn.training.ChanceLevelWarning`` (a ``UserWarning``) saying why
+        and what to try. If training is interrupted with Ctrl-C, the model reached so far is
+        returned (its ``interrupted`` is True and a warning is issued) with every cost
+        recorded until then.
         With ``early_stopping``, the model of the best validation cost.
 
     Raises
@@ -110,8 +118,13 @@ def train(
     be, choice = _run_backend(X, Y, options)
     X, Y = _chunked.prepare_data(X, Y, be, output=options.output,  # Dask arrays stay Dask
                                  chunk_size=None if be.name == "dask" else options.chunk_size)
+    options, compile_choice = _resolve_compile(options, be, X)
     model = _start_model(X, Y, options, be, choice)
+    if compile_choice is not None:
+        model.config["compile_choice"] = compile_choice
+    raw_X, raw_Y = X, Y
     X = model._scaled(X)  # training sees X as the model will: standardised when asked
+    Y = standardized(Y, model.target_standardization)  # and a linear output's Y too
     if options.resume is not None:
         _persistence.resume_into(model, options.resume, m=X.shape[1], options=options)
     if model.optimizer_state is None:  # a fresh run, or a checkpoint of plain gd
@@ -124,6 +137,8 @@ def train(
     keep_freed_memory_in_process()  # no page faults on each iteration's fresh temporaries
     with be.full_precision(), be.float_warnings_silenced():
         run_loop(run, steps, feed, Callbacks(_callbacks(options, X.shape[1]), options.cost_every))
+    if not model.interrupted and not _chunked.is_streamed(raw_X):  # learned nothing: say so
+        warn_at_chance_level(model, raw_X, raw_Y)
     return model
 
 
@@ -152,6 +167,27 @@ def _choose_auto(X: Any, Y: Any, options: TrainOptions) -> tuple[str, str]:
     return choose_auto_backend(flops)
 
 
+def _resolve_compile(options: TrainOptions, be: Backend,
+                     X: Any) -> tuple[TrainOptions, str | None]:
+    """``compile="auto"``: compiled where the backend can and X is in memory, else eager.
+
+    Returns the options with ``compile`` True or False, and what auto chose and why (None
+    when ``compile`` was given as True or False).
+    """
+    if options.compile != "auto":
+        return options, None
+    how = compiler_of(be)
+    if how is None:
+        use, why = False, (f"eager: nothing compiles on backend={be.name!r}, device "
+                           f"{be.device} (JAX and PyTorch on a CUDA device do)")
+    elif _chunked.is_streamed(X):
+        use, why = False, "eager: X is read chunk by chunk (out of core); compiling needs it in " \
+            "memory"
+    else:
+        use, why = True, f"compiled: {how}"
+    return replace(options, compile=use), f"auto chose {why}"
+
+
 def _start_model(X: Any, Y: Any, options: TrainOptions, be: Backend,
                  choice: str | None) -> Model:
     """The model before its first iteration: starting parameters, standardization, config."""
@@ -160,6 +196,9 @@ def _start_model(X: Any, Y: Any, options: TrainOptions, be: Backend,
         raise ValueError("standardize=True needs X in memory (the mean and standard deviation "
                          "are computed over all samples); standardise an out-of-core X "
                          "beforehand, or load it")
+    if options.standardize and options.output == "linear" and _chunked.is_streamed(Y):
+        raise ValueError("standardize=True with output='linear' standardises Y too and needs "
+                         "it in memory; load Y, or standardise it beforehand")
     if options.output == "softmax" and Y.shape[0] < 2:
         raise ValueError(f"output='softmax' needs one-hot Y with at least 2 rows, got {Y.shape}")
     params = init_params(layer_dims, init=options.init, seed=options.seed, backend=be)
@@ -167,16 +206,20 @@ def _start_model(X: Any, Y: Any, options: TrainOptions, be: Backend,
     if choice is not None:
         config["backend_choice"] = choice
     scaling = _standardization(X, be.xp) if options.standardize else None
+    # a linear output learns standardised targets too; the model undoes it in predict
+    target_scaling = _standardization(Y, be.xp) if options.standardize and \
+        options.output == "linear" else None
     return Model(params, layer_dims=layer_dims, hidden_activation=options.hidden_activation,
-                 output=options.output, backend=be, config=config, standardization=scaling)
+                 output=options.output, backend=be, config=config, standardization=scaling,
+                 target_standardization=target_scaling)
 
 
 def _standardization(X: Any, xp: ModuleType) -> tuple[Any, Any]:
-    """Per-feature ``(mean, std)``, shape ``(n_x, 1)``; constant features get ``std`` 1."""
-    mean = xp.mean(X, axis=1, keepdims=True)
-    std = xp.std(X, axis=1, keepdims=True)
-    constant = xp.max(X, axis=1, keepdims=True) == xp.min(X, axis=1, keepdims=True)
-    return mean, xp.where(constant, xp.ones_like(std), std)
+    """Per-feature ``(mean, std)``, shape ``(n_x, 1)``; constant features get ``std`` 1.
+
+    Finite for any finite ``X`` (no square that overflows; see :mod:`._statistics`).
+    """
+    return feature_statistics(X, xp)
 
 
 def _callbacks(options: TrainOptions, m: int) -> list[Callback]:

@@ -41,6 +41,7 @@ __all__ = [
 
 VALIDATION_COST = "validation_cost"
 VALIDATION_ACCURACY = "validation_accuracy"
+STATE_KEY = "early_stopping"  # its entry of run.saved / run.restored (checkpoints)
 
 
 # ------------------------------------------------------------------------ option checks
@@ -158,7 +159,8 @@ class ValidationScore(Callback):
     -----
     The data are converted to the run's backend, checked and standardised once, in
     :meth:`on_start`. At each record point one forward pass gives ``validation_cost`` (from
-    ``Z[L]``, without the L2 penalty) and, for sigmoid and softmax outputs,
+    ``Z[L]``, without the L2 penalty; in the target's units when the model standardised its
+    targets, as :meth:`Model.cost`) and, for sigmoid and softmax outputs,
     ``validation_accuracy`` (the fraction of correct labels, as ``Model.accuracy``), fetched
     from the device together, once, and written with :meth:`Model.record`.
     """
@@ -169,6 +171,7 @@ class ValidationScore(Callback):
         self.Y: Any = None
         self.labels: Any = None  # the targets' labels (sigmoid, softmax)
         self.count = 0  # how many labels an accuracy counts
+        self.target_scaling: Any = None  # a linear output's (mean, std) of Y, to undo
 
     def on_start(self, run: Run) -> None:
         """Convert, check and standardise the validation data on ``run.backend``, once."""
@@ -179,10 +182,11 @@ class ValidationScore(Callback):
             check_features(X, model.layer_dims[0])
             check_target_shape(Y, model.layer_dims[-1], X.shape[1])
             check_values(X, Y, output=model.output, xp=backend.xp)  # finite, valid targets
-        scaling = model.standardization
-        if scaling is not None:  # on the run's backend (Dask: the host)
-            scaling = tuple(to_backend(a, backend, name=f"standardization {part}")
-                            for a, part in zip(scaling, ("mean", "std"), strict=True))
+        scaling, self.target_scaling = (
+            None if pair is None else  # on the run's backend (Dask: the host)
+            tuple(to_backend(a, backend, name=f"standardization {part}")
+                  for a, part in zip(pair, ("mean", "std"), strict=True))
+            for pair in (model.standardization, model.target_standardization))
         self.X, self.Y = standardized(X, scaling), Y
         if model.output != "linear":
             self.labels = _labels(Y, model.output, backend.xp)
@@ -193,8 +197,11 @@ class ValidationScore(Callback):
         model, xp = run.model, run.backend.xp
         AL, cache = forward(model.params, self.X, hidden_activation=model.hidden_activation,
                             output=model.output, xp=xp)
-        cost = cost_from_logits(cache[f"Z{len(model.layer_dims) - 1}"], self.Y,
-                                output=model.output, xp=xp)
+        ZL = cache[f"Z{len(model.layer_dims) - 1}"]
+        if self.target_scaling is not None:  # the target's units, as Model.cost
+            mean, std = self.target_scaling
+            ZL = ZL * std + mean
+        cost = cost_from_logits(ZL, self.Y, output=model.output, xp=xp)
         if model.output == "linear":
             model.record(VALIDATION_COST, run.iteration, float(cost))
             return
@@ -239,10 +246,41 @@ class EarlyStopping(Callback):
         self.best_iteration: int | None = None
         self.best: tuple[Any, Any] | None = None  # (parameters, optimizer state)
         self.waited = 0
+        self.last_iteration: int | None = None  # the last record point counted
 
     def on_start(self, run: Run) -> None:
-        """Forget any earlier run."""
+        """Forget any earlier run; after a ``resume``, take up the checkpoint's state.
+
+        A checkpoint holds the best record point's parameters, optimizer state, cost and
+        iteration and the count of record points without improvement (``run.restored``), so a
+        resumed run stops where, and with the model, the uninterrupted run would.
+        """
         self._reset()
+        restored = run.restored.get(STATE_KEY)
+        if restored is not None:
+            self._restore(restored, run.backend)
+        run.saved[STATE_KEY] = self.state()
+
+    def state(self) -> dict[str, Any]:
+        """What a checkpoint keeps of early stopping (``run.saved["early_stopping"]``).
+
+        ``best_cost``, ``best_iteration``, ``waited``, ``patience``, ``last_iteration`` (the
+        last record point counted: a resumed run scores the checkpoint's iteration again, and
+        must not count it twice), and the ``params`` and ``optimizer_state`` of the best point
+        (None before one).
+        """
+        params, state = self.best if self.best is not None else (None, None)
+        return {"best_cost": self.best_cost, "best_iteration": self.best_iteration,
+                "waited": self.waited, "patience": self.patience,
+                "last_iteration": self.last_iteration, "params": params,
+                "optimizer_state": state}
+
+    def _restore(self, saved: Mapping[str, Any], backend: Any) -> None:
+        self.best_cost, self.waited = float(saved["best_cost"]), int(saved["waited"])
+        self.best_iteration, self.last_iteration = saved["best_iteration"], saved["last_iteration"]
+        params = _moved(saved["params"], backend)
+        if params is not None:
+            self.best = (params, _moved(saved["optimizer_state"], backend))
 
     def on_record(self, run: Run) -> None:
         """Keep the parameters if the validation cost improved; stop when patience runs out."""
@@ -250,13 +288,18 @@ class EarlyStopping(Callback):
         if run.iteration not in costs:
             raise RuntimeError("EarlyStopping needs a ValidationScore before it in the run's "
                                f"callbacks: no validation cost at iteration {run.iteration}")
+        if self.last_iteration is not None and run.iteration <= self.last_iteration:
+            return  # counted before the checkpoint this run resumed from
+        self.last_iteration = run.iteration
         cost = costs[run.iteration]
         if cost < self.best_cost:  # NaN is never an improvement
             self.best_cost, self.best_iteration, self.waited = cost, run.iteration, 0
             self.best = (_copied(run.model.params, run.backend.xp),
                          _copied(run.model.optimizer_state, run.backend.xp))
+            run.saved[STATE_KEY] = self.state()
             return
         self.waited += 1
+        run.saved[STATE_KEY] = self.state()
         if self.waited >= self.patience:
             run.stop(f"early stopping: no lower validation cost in {self.patience} record "
                      f"points; the best, {self.best_cost:.6g}, was at iteration "
@@ -271,6 +314,10 @@ class EarlyStopping(Callback):
         model.params = _moved(params, model.backend_info)
         model.optimizer_state = _moved(state, model.backend_info)
         model.iterations = model.best_iteration = self.best_iteration
+        # the final checkpoint holds the best point: a run resumed from it goes on from there
+        # as this one did after it (nothing waited yet, the best point counted)
+        self.waited, self.last_iteration = 0, self.best_iteration
+        run.saved[STATE_KEY] = self.state()
 
 
 def _moved(arrays: Mapping[str, Any] | None, backend: Any) -> dict[str, Any] | None:
