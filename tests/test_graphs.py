@@ -111,9 +111,10 @@ class TestGraphBookkeeping:
     def test_params_handed_in_are_never_written(self, planar_data):
         be = pnn.resolve_backend("numpy")
         from portable_nn.training import TrainOptions
+        from portable_nn.training._step_spec import StepSpec
         from portable_nn.training._steps import make_step
 
-        step = make_step(be.xp, TrainOptions(), 2)
+        step = make_step(be.xp, StepSpec.from_options(TrainOptions(), (2, 4, 1)))
         X, Y = planar_data
         rng = np.random.default_rng(0)
         params = {"W1": rng.standard_normal((4, 2)) * 0.01, "b1": np.zeros((4, 1)),

@@ -133,6 +133,8 @@ class GraphBlocks:
         xp, be = self.backend.xp, self.backend
         rates = xp.zeros((length,), dtype=be.dtype, device=be.device)
         # bound now, as the graph binds addresses: replays read and write these very arrays
+        if self.inputs is None:
+            raise RuntimeError("GraphBlocks: a graph is captured only after _load set its inputs")
         params, state, (X, Y), step, assign = (
             self.params, self.state, self.inputs, self.step, self.api.assign)
 

@@ -44,7 +44,7 @@ class NpzReadError(ValueError):
 
 def _write_npz(handle: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
     """Write ``arrays`` as an uncompressed ``.npz`` archive into the open binary ``handle``."""
-    np.savez(handle, **arrays)
+    np.savez(handle, **arrays)  # type: ignore[arg-type]  # the stub checks ** against allow_pickle
 
 
 TEMP_PREFIX = ".pnn-"  # temporaries: .pnn-<hash of target>-<host>-<pid>-<random>.tmp
@@ -169,7 +169,7 @@ def write_npz_atomic(path: str | os.PathLike[str], arrays: Mapping[str, Any],
     return write_atomic(path, lambda handle: _write_npz(handle, host))
 
 
-def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> Path:
+def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
     """Write a file at ``path`` atomically: ``write(handle)`` fills a temporary, then a rename.
 
     The one atomic writer of every file format (``.npz``, ``.safetensors``, ``.onnx``): the

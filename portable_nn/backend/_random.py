@@ -101,7 +101,7 @@ def _iteration_seed(seed: int, iteration: Any) -> int:
 
 def _uniform_source(
     backend: Backend, seed: int
-) -> Callable[[int, list[tuple[int, int]]], list[Any]]:
+) -> Callable[[Any, list[tuple[int, int]]], list[Any]]:  # i: an int or (iteration, chunk)
     name, dtype, device = backend.name, backend.dtype, backend.device
     if name == "torch":
         import torch

@@ -40,18 +40,7 @@ class BackendSpec:
             If the library is not installed, fails to import, or (CuPy) finds no usable CUDA device.
         """
         try:
-            if self.name == "numpy":
-                import array_api_compat.numpy as xp
-            elif self.name == "torch":
-                import array_api_compat.torch as xp
-            elif self.name == "cupy":
-                import array_api_compat.cupy as xp
-            elif self.name == "jax":
-                import jax.numpy as xp
-            elif self.name == "dask":
-                import array_api_compat.dask.array as xp
-            else:
-                xp = importlib.import_module(self.module)
+            xp = importlib.import_module(_NAMESPACES.get(self.name, self.module))
         except Exception as exc:  # ImportError, or a CUDA library failing at import time
             raise BackendUnavailableError(
                 f"backend={self.name!r} is not usable here: importing {self.module!r} failed "
@@ -87,6 +76,10 @@ TORCH_INSTALL = (
     "--index-url https://download.pytorch.org/whl/cpu)"
 )
 
+# the array-API namespace each known library is used through (others: the spec's module)
+_NAMESPACES = {"numpy": "array_api_compat.numpy", "torch": "array_api_compat.torch",
+               "cupy": "array_api_compat.cupy", "jax": "jax.numpy",
+               "dask": "array_api_compat.dask.array"}
 
 
 def _extra(name: str) -> str:
@@ -137,6 +130,7 @@ def available_backends() -> dict[str, dict[str, Any]]:
     True
     """
     report: dict[str, dict[str, Any]] = {}
+    reason: str | None
     for name, spec in KNOWN_BACKENDS.items():
         try:
             spec.load()

@@ -246,7 +246,7 @@ def _resolve_dtype(name: str, xp: ModuleType, device: Any, dtype: Any) -> Any:
         if dtype not in DTYPE_NAMES:
             raise ValueError(f"dtype={dtype!r} is not supported; expected one of "
                              f"{list(DTYPE_NAMES)}")
-        wanted = dtype
+        wanted: str | None = dtype
     else:
         wanted = next((n for n, d in supported.items() if d == dtype), None)
         if wanted is None and dtype_name(xp, dtype) not in DTYPE_NAMES:

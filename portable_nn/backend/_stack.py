@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from types import FrameType
 
 __all__ = ["user_stacklevel"]
 
@@ -33,7 +34,7 @@ def user_stacklevel() -> int:
     >>> caught[0].filename.startswith(_PACKAGE)
     False
     """
-    frame = sys._getframe(1)  # the function about to warn: stacklevel 1
+    frame: FrameType | None = sys._getframe(1)  # the function about to warn: stacklevel 1
     level = 1
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
         frame = frame.f_back

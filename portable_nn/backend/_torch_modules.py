@@ -31,6 +31,9 @@ class Standardize(torch.nn.Module):
         Per-feature mean and standard deviation, shape ``(n_x,)``.
     """
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, mean: Any, std: Any) -> None:
         super().__init__()
         self.register_buffer("mean", torch.as_tensor(mean))
@@ -132,8 +135,9 @@ def sequential_layers(module: Any) -> dict[str, Any]:
                           "LeakyReLU(0.01) and Sigmoid")
 
     standardization = None
-    if children and isinstance(children[0][1], Standardize):
-        std_module = children.pop(0)[1]
+    std_module = children[0][1] if children else None
+    if isinstance(std_module, Standardize):
+        children.pop(0)
         standardization = tuple(t.detach().cpu().numpy().reshape(-1, 1).copy()
                                 for t in (std_module.mean, std_module.std))
     weights: list[np.ndarray] = []

@@ -1,8 +1,10 @@
-"""Parameter updates: plain gradient descent, momentum and Adam, as pure functions.
+"""Parameter updates as pure functions: the optimizers of :mod:`portable_nn.core.optimizers`.
 
 Every update is functional (``W = W - lr * dW``): it returns new arrays and never writes into
 the old ones, so it works on immutable arrays (JAX) as well as mutable ones. Optimizer state
-is a plain dict of arrays on the parameters' device (plus the step count ``t`` for Adam).
+is a plain dict of arrays on the parameters' device (plus the step count ``t`` for Adam and
+AdamW). Each optimizer is an ``(init, update)`` pair of its own module, built by
+:func:`portable_nn.core.optimizers.make_optimizer`; the functions here name it by a string.
 Without ``xp``, the namespace is inferred from every array given (parameters, gradients,
 state); arrays of different libraries are a ``TypeError`` naming them.
 """
@@ -12,13 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from portable_nn.core._namespace import infer_namespace
+from portable_nn.core.optimizers import OPTIMIZERS, hyperparams_of, make_optimizer
 
 __all__ = ["OPTIMIZERS", "init_optimizer_state", "optimizer_step", "update"]
 
 Array = Any
 Params = dict[str, Array]
-
-OPTIMIZERS = ("gd", "momentum", "adam")
 
 
 def update(params: Params, grads: dict[str, Array], learning_rate: float) -> Params:
@@ -51,20 +52,16 @@ def update(params: Params, grads: dict[str, Array], learning_rate: float) -> Par
     ...            {"dW1": np.ones((1, 1)), "db1": np.ones((1, 1))}, 0.5)["W1"]
     array([[0.5]])
     """
-    infer_namespace(params=params, grads=grads)
-    return _descend(params, grads, learning_rate)
-
-
-def _descend(params: Params, grads: dict[str, Array], learning_rate: Any) -> Params:
-    return {key: value - learning_rate * grads[f"d{key}"] for key, value in params.items()}
+    xp = infer_namespace(params=params, grads=grads)
+    return make_optimizer("gd").update(params, grads, {}, learning_rate, xp=xp)[0]
 
 
 def init_optimizer_state(optimizer: str, params: Params, /, *, xp: Any = None) -> dict[str, Any]:
     """Zero state for ``optimizer`` on the parameters' device and dtype.
 
     ``xp`` is inferred from the parameters when omitted. ``"gd"`` has no state (``{}``);
-    ``"momentum"`` has ``v{key}``; ``"adam"`` has ``v{key}``, ``s{key}`` and the step count
-    ``t`` (a Python int).
+    ``"momentum"`` and ``"nesterov"`` have ``v{key}``; ``"adam"`` and ``"adamw"`` have
+    ``v{key}``, ``s{key}`` and the step count ``t`` (a Python int).
 
     Examples
     --------
@@ -72,17 +69,12 @@ def init_optimizer_state(optimizer: str, params: Params, /, *, xp: Any = None) -
     >>> sorted(init_optimizer_state("adam", {"W1": np.ones((1, 2)), "b1": np.zeros((1, 1))}))
     ['sW1', 'sb1', 't', 'vW1', 'vb1']
     """
-    if optimizer == "gd":
+    names = hyperparams_of(optimizer)  # raises for an unknown optimizer
+    if optimizer == "gd":  # no state: nothing to infer a namespace for
         return {}
     if xp is None:
         xp = infer_namespace(params=params)
-    zeros = {f"v{key}": xp.zeros_like(value) for key, value in params.items()}
-    if optimizer == "momentum":
-        return zeros
-    if optimizer == "adam":
-        squares = {f"s{key}": xp.zeros_like(value) for key, value in params.items()}
-        return {**zeros, **squares, "t": 0}
-    raise ValueError(f"optimizer={optimizer!r} is unknown; expected one of {list(OPTIMIZERS)}")
+    return make_optimizer(optimizer, **dict.fromkeys(names, 0.5)).init(params, xp=xp)
 
 
 def optimizer_step(
@@ -96,17 +88,23 @@ def optimizer_step(
     beta1: float = 0.9,
     beta2: float = 0.999,
     epsilon: float = 1e-8,
+    weight_decay: float = 0.01,
     xp: Any = None,
 ) -> tuple[Params, dict[str, Any]]:
     """Apply one step of ``optimizer`` and return ``(new_params, new_state)``.
 
     - ``"gd"``: ``W = W - lr dW``.
     - ``"momentum"``: ``v = beta1 v + (1 - beta1) dW``; ``W = W - lr v``.
+    - ``"nesterov"``: ``v = beta1 v + dW``; ``W = W - lr (dW + beta1 v)``
+      (``torch.optim.SGD(momentum=beta1, nesterov=True)``).
     - ``"adam"``: ``v`` as momentum, ``s = beta2 s + (1 - beta2) dW**2``, bias-corrected
       ``v / (1 - beta1**t)`` and ``s / (1 - beta2**t)``; ``W = W - lr v_hat / (sqrt(s_hat) + eps)``.
+    - ``"adamw"``: ``W = W (1 - lr weight_decay)`` for every parameter, then Adam's step
+      (``torch.optim.AdamW``).
 
-    ``xp`` is the array namespace: inferred from the parameters, gradients and state arrays
-    when omitted (``TypeError`` when they mix libraries), unchecked when given.
+    Each optimizer reads only its own hyperparameters. ``xp`` is the array namespace: inferred
+    from the parameters, gradients and state arrays when omitted (``TypeError`` when they mix
+    libraries), unchecked when given.
 
     Examples
     --------
@@ -118,31 +116,9 @@ def optimizer_step(
     >>> new["W1"].round(6), state["t"]
     (array([[0.9]]), 1)
     """
+    given = {"beta1": beta1, "beta2": beta2, "epsilon": epsilon, "weight_decay": weight_decay}
+    names = hyperparams_of(optimizer)  # raises for an unknown optimizer
     if xp is None:
         xp = infer_namespace(params=params, grads=grads, state=state)
-    if optimizer == "gd":
-        return _descend(params, grads, learning_rate), state
-    new_params: Params = {}
-    new_state: dict[str, Any] = {}
-    if optimizer == "momentum":
-        for key, value in params.items():
-            v = beta1 * state[f"v{key}"] + (1.0 - beta1) * grads[f"d{key}"]
-            new_state[f"v{key}"] = v
-            new_params[key] = value - learning_rate * v
-        return new_params, new_state
-    if optimizer == "adam":
-        t = state["t"] + 1
-        v_scale = 1.0 / (1.0 - beta1**t)
-        s_scale = 1.0 / (1.0 - beta2**t)
-        for key, value in params.items():
-            g = grads[f"d{key}"]
-            v = beta1 * state[f"v{key}"] + (1.0 - beta1) * g
-            s = beta2 * state[f"s{key}"] + (1.0 - beta2) * (g * g)
-            new_state[f"v{key}"], new_state[f"s{key}"] = v, s
-            step = (v * v_scale) / (xp.sqrt(s * s_scale) + epsilon)
-            new_params[key] = value - learning_rate * step
-        new_state["t"] = t
-        return new_params, new_state
-    raise ValueError(f"optimizer={optimizer!r} is unknown; expected one of {list(OPTIMIZERS)}")
-
-
+    transform = make_optimizer(optimizer, **{name: given[name] for name in names})
+    return transform.update(params, grads, state, learning_rate, xp=xp)

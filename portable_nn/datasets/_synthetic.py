@@ -40,8 +40,8 @@ def _finish(
     return X, Y
 
 
-def _two_curves(m: int, curve_0: Callable[[np.ndarray], np.ndarray],
-                curve_1: Callable[[np.ndarray], np.ndarray], noise: float,
+def _two_curves(m: int, curve_0: Callable[[int], np.ndarray],
+                curve_1: Callable[[int], np.ndarray], noise: float,
                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``m // 2`` points of ``curve_0`` (label 0) and the rest of ``curve_1`` (label 1).
 

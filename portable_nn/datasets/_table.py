@@ -14,6 +14,7 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 
@@ -268,7 +269,7 @@ def numeric_columns(table: Table, columns: list[int]) -> np.ndarray:
     return out
 
 
-def _raise_first_bad_cell(table: Table, columns: list[int]) -> None:
+def _raise_first_bad_cell(table: Table, columns: list[int]) -> NoReturn:
     for i, row in enumerate(table.rows):
         for j in columns:
             if parse_number(row[j]) is None:

@@ -114,7 +114,7 @@ class _Parser(argparse.ArgumentParser):
             try:
                 setattr(namespace, spec.name, spec.validate(value))
             except (TypeError, ValueError) as exc:
-                self.error(f"argument {spec.cli.flag}: {exc}")
+                self.error(f"argument {spec.cli.flag if spec.cli else spec.name}: {exc}")
         return namespace, extras
 
 
@@ -223,6 +223,8 @@ def _shown(value: Any) -> str:
 
 def _flag_help(spec: Option) -> str:
     """The option's help, with ``(default: ...)`` unless it says its default itself."""
+    if spec.cli is None:
+        raise ValueError(f"option {spec.name} has no command-line flag")
     text = spec.cli.help.replace("%", "%%")
     if spec.cli.text == "switch" or "default" in text:
         return text
@@ -269,7 +271,8 @@ def add_option_flags(parser: argparse.ArgumentParser, group: Any,
             settings.update(type=TEXT_PARSERS[spec.cli.text], metavar=spec.cli.metavar,
                             choices=spec.cli.choices or spec.choices)
         group.add_argument(spec.cli.flag, **settings)
-        parser.option_specs = (*getattr(parser, "option_specs", ()), spec)
+        specs_so_far = (*getattr(parser, "option_specs", ()), spec)
+        parser.option_specs = specs_so_far  # type: ignore[attr-defined]  # a _Parser's
 
 
 # --------------------------------------------------------------------------- the parser
@@ -486,6 +489,8 @@ def load_training_data(spec: str, output: str, *, target: int | str = -1,
                                          delimiter=delimiter, encoding=encoding)
         _csv_only(target != -1, drop, delimiter, encoding)
         X, Y = _read_npz(path, need_y=True)
+        if Y is None:  # need_y: _read_npz has raised already
+            raise UsageError(f"{path}: expected an array Y")
     else:
         _csv_only(target != -1, drop, delimiter, encoding)
         X, Y = pnn.datasets.load(spec)

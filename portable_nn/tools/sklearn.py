@@ -230,7 +230,8 @@ class _NeuralNetBase(BaseEstimator):
         if held is not None:
             scores = self._validation_scores(self.model_.history, held[1])
             self.validation_scores_ = [scores[i] for i in sorted(scores)]
-            self.best_validation_score_ = scores.get(self.model_.best_iteration)
+            best = self.model_.best_iteration
+            self.best_validation_score_ = None if best is None else scores.get(best)
 
     def _validation_scores(self, history: dict[str, dict[int, float]],
                            Y_val: np.ndarray) -> dict[int, float]:

@@ -27,9 +27,9 @@ from portable_nn.backend import (
     shard_samples,
     to_backend,
 )
-from portable_nn.core import chunk_gradients, l2_penalty, optimizer_step
+from portable_nn.core import chunk_gradients, l2_penalty
 from portable_nn.training import _validate as check
-from portable_nn.training._options import TrainOptions
+from portable_nn.training._step_spec import StepSpec
 
 __all__ = ["auto_chunk_size", "chunked_steps", "is_streamed", "make_chunked_step",
            "prepare_data", "update_from_sums"]
@@ -107,34 +107,29 @@ def is_streamed(array: Any) -> bool:
 
 
 def chunked_steps(
-    backend: Any, X: Any, options: TrainOptions, *, layer_dims: tuple[int, ...], batch_m: int,
+    backend: Any, X: Any, spec: StepSpec, *, chunk_size: int | str, compile: bool, batch_m: int,
 ) -> tuple[Callable[..., tuple[Any, Any, Any]], Any]:
     """The chunked step of a ``train`` run and its compiled block: ``(step, block)``.
 
-    ``step`` is compiled when asked, ``block`` runs cost-free iterations compiled (``None``
-    unless compiled). Raises a ``ValueError`` for what a chunked run cannot do: compile or
-    mini-batches over out-of-core data (compiled steps take device arrays; shuffled batches
-    would gather rows from the file).
+    ``step`` is compiled when ``compile`` (cached by the spec and the chunk width), ``block``
+    runs cost-free iterations compiled (``None`` unless compiled). Raises a ``ValueError`` for
+    what a chunked run cannot do: compile or mini-batches over out-of-core data (compiled
+    steps take device arrays; shuffled batches would gather rows from the file).
     """
     out_of_core = isinstance(X, ColumnReader)
-    if out_of_core and options.compile:
+    if out_of_core and compile:
         raise ValueError("compile=True needs X in memory: with out-of-core X (a memmap, h5py or "
                          "zarr array) use compile=False, which streams its chunks")
     if out_of_core and batch_m < X.shape[1]:
         raise ValueError("batch_size needs X in memory: out-of-core X (a memmap, h5py or zarr "
                          "array) trains full-batch, chunk by chunk")
-    size = options.chunk_size
-    if size == "auto":
-        size = auto_chunk_size(layer_dims, _itemsize(backend), batch_m)
-    dropout = None
-    if options.keep_prob < 1.0 and len(layer_dims) > 2:
-        dropout = (backend, options.seed, options.keep_prob, tuple(layer_dims[1:-1]))
-    loop = jax_chunk_loop if options.compile and backend.name == "jax" else None
-    step = make_chunked_step(backend.xp, options, size=size, dropout=dropout, loop=loop)
-    if not options.compile:
+    size = auto_chunk_size(spec.layer_dims, _itemsize(backend), batch_m) if (
+        chunk_size == "auto") else int(chunk_size)
+    loop = jax_chunk_loop if compile and backend.name == "jax" else None
+    step = make_chunked_step(backend.xp, spec, size=size, backend=backend, loop=loop)
+    if not compile:
         return step, None
-    key = (options.step_key(), size, dropout is not None, options.seed, options.keep_prob)
-    compiled = compile_steps(backend, step, key=key)
+    compiled = compile_steps(backend, step, key=(spec, size))
     return compiled.step, compiled.block
 
 
@@ -144,26 +139,31 @@ def _itemsize(backend: Any) -> int:
 
 def make_chunked_step(
     xp: ModuleType,
-    options: TrainOptions,
+    spec: StepSpec,
     *,
     size: int,
-    dropout: tuple[Any, int, float, tuple[int, ...]] | None = None,
+    backend: Any = None,
     loop: Loop | None = None,
 ) -> Callable[..., tuple[Any, Any, Any]]:
     """Build ``step(params, state, X, Y, lr, iteration, with_cost)``, the chunked step.
 
     Like ``make_step``'s step, except that the sixth argument is the iteration number (used
     for the chunks' dropout masks; ``None`` without dropout) and ``X``/``Y`` may be
-    :class:`ColumnReader`s. ``dropout`` is ``(backend, seed, keep_prob, hidden_sizes)``;
-    ``loop(body, X, Y, size)`` sums ``body(X_chunk, Y_chunk, k)`` over the chunks (default:
-    a Python loop; JAX compiled steps pass a ``lax.scan``).
+    :class:`ColumnReader`s. With dropout in ``spec`` the masks are drawn on ``backend`` from
+    ``(spec.dropout_seed, iteration, chunk)``; ``loop(body, X, Y, size)`` sums
+    ``body(X_chunk, Y_chunk, k)`` over the chunks (default: a Python loop; JAX compiled steps
+    pass a ``lax.scan``).
     """
     sample = None
-    if dropout is not None:
-        backend, seed, keep_prob, hidden_sizes = dropout
-        sample = chunk_mask_sampler(backend, seed)
+    keep_prob, hidden_sizes = spec.keep_prob, spec.hidden
+    if spec.dropout_seed is not None:
+        if backend is None:
+            raise ValueError("make_chunked_step: a spec with dropout needs the backend= the "
+                             "masks are drawn on")
+        sample = chunk_mask_sampler(backend, spec.dropout_seed)
     loop = sum_over_chunks if loop is None else loop
-    activation, output = options.hidden_activation, options.output
+    activation, output, l2 = spec.hidden_activation, spec.output, spec.l2
+    update = spec.make_optimizer().update
 
     def step(params: dict, state: dict, X: Any, Y: Any, lr: Any, iteration: Any,
              with_cost: bool = False) -> tuple[dict, dict, Any]:
@@ -180,29 +180,26 @@ def make_chunked_step(
 
         grads, cost = loop(body, X, Y, size)
         return update_from_sums(params, state, grads, cost, lr, m=m, with_cost=with_cost,
-                                options=options, xp=xp)
+                                l2=l2, update=update, xp=xp)
 
     return step
 
 
 def update_from_sums(params: dict, state: dict, grads: dict, cost: Any, lr: Any, *, m: int,
-                     with_cost: bool, options: TrainOptions,
+                     with_cost: bool, l2: float, update: Callable[..., tuple[dict, dict]],
                      xp: ModuleType) -> tuple[dict, dict, Any]:
     """The end of a chunked step: L2 once on the summed chunk gradients, then the update.
 
     ``grads`` and ``cost`` are sums of ``chunk_gradients`` shares over all ``m`` samples (no
-    L2 term); ``options`` gives ``optimizer``, ``l2``, ``beta1``, ``beta2`` and ``epsilon``.
+    L2 term); ``update`` is the spec's optimizer's (``StepSpec.make_optimizer().update``).
     Returns ``(new_params, new_state, cost)``, the cost with its L2 penalty when ``with_cost``.
     """
-    l2 = options.l2
     if l2:
         grads = {k: g + (l2 / m) * params[k[1:]] if k[1] == "W" else g
                  for k, g in grads.items()}
         if with_cost:
             cost = cost + l2_penalty(params, l2, m, xp=xp)
-    new_params, new_state = optimizer_step(
-        options.optimizer, params, grads, state, lr, beta1=options.beta1, beta2=options.beta2,
-        epsilon=options.epsilon, xp=xp)
+    new_params, new_state = update(params, grads, state, lr, xp=xp)
     return new_params, new_state, cost
 
 
@@ -220,5 +217,7 @@ def sum_over_chunks(body: Callable[..., tuple[dict, Any]], X: Any, Y: Any,
             total[key] += g
         if share is not None:
             cost = cost + share
+    if total is None:
+        raise ValueError("sum_over_chunks: X has no columns")
     return total, cost
 

@@ -24,7 +24,7 @@ from portable_nn.backend import (
 from portable_nn.core import chunk_gradients
 from portable_nn.training._chunked import auto_chunk_size, update_from_sums
 from portable_nn.training._chunked import sum_over_chunks as in_pieces
-from portable_nn.training._options import TrainOptions
+from portable_nn.training._step_spec import StepSpec
 
 __all__ = ["DaskSteps"]
 
@@ -43,15 +43,15 @@ class _ChunkGradients:
     output: str
     hidden: tuple[int, ...]
     keep_prob: float
-    seed: int
+    dropout_seed: int | None
     iteration: int
     with_cost: bool
 
     def __call__(self, params: dict, X: Any, Y: Any, chunk: int, *, xp: Any) -> dict:
         masks = None
-        if self.keep_prob < 1.0 and self.hidden:
+        if self.dropout_seed is not None:
             shapes = [(n, X.shape[1]) for n in self.hidden]
-            drawn = chunk_masks(self.seed, self.iteration, chunk, shapes, self.keep_prob,
+            drawn = chunk_masks(self.dropout_seed, self.iteration, chunk, shapes, self.keep_prob,
                                 xp=xp, dtype=X.dtype)
             masks = dict(enumerate(drawn, start=1))
         layers = (X.shape[0], *self.hidden, Y.shape[0])
@@ -77,18 +77,19 @@ class DaskSteps:
     model's there, :meth:`back` returns them to Dask arrays at the end).
     """
 
-    def __init__(self, be: Backend, X: Any, Y: Any, options: TrainOptions,
-                 hidden: tuple[int, ...]) -> None:
+    def __init__(self, be: Backend, X: Any, Y: Any, spec: StepSpec, *,
+                 chunk_size: int | str | None) -> None:
         # chunk_size="auto" (or None) on Dask: X's own column chunks, else 8 (see _dask_steps)
-        size = options.chunk_size
+        size = chunk_size
         self.chunk_size = size if isinstance(size, int) else None
         self.X, self.Y, _ = rechunk_columns(X, Y, chunk_size=self.chunk_size)
         self.width = self.X.chunks[1][0]
         self.host_backend = resolve_backend("numpy", None, be.dtype_name)
         self.host = self.host_backend.xp
-        self.options, self.hidden, self.be = options, hidden, be
-        self.blocks = dask_sum_over_chunks.blocks()
-        layers = (X.shape[0], *hidden, Y.shape[0])
+        self.spec, self.be = spec, be
+        self.update = spec.make_optimizer().update
+        self.blocks = dask_sum_over_chunks.blocks()  # type: ignore[attr-defined]
+        layers = spec.layer_dims
         macs = sum(a * b for a, b in zip(layers[1:], layers[:-1], strict=False))
         warn_if_small(3.0 * X.shape[1] * macs)
 
@@ -113,12 +114,12 @@ class DaskSteps:
     def step(self, params: dict, state: dict, X: Any, Y: Any, lr: float, iteration: int,
              with_cost: bool = False) -> tuple[dict, dict, Any]:
         """One iteration: the chunks' gradients summed on the workers, the update here."""
-        o, m = self.options, X.shape[1]
+        spec, m = self.spec, X.shape[1]
         if X is not self.X:
             X, Y = self.batch(X, Y)
-        fn = _ChunkGradients(m, o.hidden_activation, o.output, self.hidden, o.keep_prob, o.seed,
-                             iteration, with_cost)
+        fn = _ChunkGradients(m, spec.hidden_activation, spec.output, spec.hidden,
+                             spec.keep_prob, spec.dropout_seed, iteration, with_cost)
         grads = dask_sum_over_chunks(fn, X, Y, params, blocks=self.blocks)
         cost = grads.pop("cost", None)
         return update_from_sums(params, state, grads, cost, lr, m=m, with_cost=with_cost,
-                                options=o, xp=self.host)
+                                l2=spec.l2, update=self.update, xp=self.host)

@@ -144,7 +144,8 @@ def to_torch(model: Model) -> Any:
     biases = [to_numpy(model.params[f"b{layer}"]) for layer in range(1, L + 1)]
     scaling = None
     if model.standardization is not None:
-        scaling = tuple(to_numpy(a) for a in model.standardization)
+        mean, std = model.standardization
+        scaling = (to_numpy(mean), to_numpy(std))
     return torch_sequential(weights, biases, hidden_activation=model.hidden_activation,
                             output=model.output, standardization=scaling)
 

@@ -19,7 +19,7 @@ class Batches:
         self.X, self.Y, self.size, self.seed, self.backend = X, Y, batch_size, seed, backend
         self.m = X.shape[1]
         self.per_epoch = math.ceil(self.m / batch_size)
-        self._epoch, self._order = -1, None
+        self._epoch, self._order = -1, None  # type: int, Any
 
     def __call__(self, iteration: int) -> tuple[Any, Any]:
         epoch, k = divmod(iteration, self.per_epoch)
@@ -52,7 +52,7 @@ class Feed:
             dropout and not masks_from_iteration) else None
         self.masks_from_iteration = masks_from_iteration
         self.fixed = self.batches is None and not dropout
-        self.learning_rate = options.learning_rate
+        self.learning_rate: Any = options.learning_rate  # a float or a schedule
         self.rate: Callable[[int], Any] = self._schedule if callable(
             options.learning_rate) else self._constant
 

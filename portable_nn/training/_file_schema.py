@@ -15,6 +15,7 @@ from typing import Any
 
 from portable_nn.backend import DTYPE_NAMES
 from portable_nn.core import ACTIVATIONS, OUTPUTS
+from portable_nn.core.optimizers import OPTIMIZERS, state_names
 from portable_nn.training._options import check_recorded
 
 __all__ = ["FieldError", "check_metadata", "decode_metrics", "encode_metrics", "scaling_problem",
@@ -86,13 +87,15 @@ def _check_config(meta: Mapping[str, Any]) -> None:
 
 
 def state_keys(optimizer: str, layer_dims: list[int]) -> tuple[list[str], list[str]]:
-    """The optimizer state's array names and scalar names for ``optimizer`` and layers."""
+    """The optimizer state's array names and scalar names for ``optimizer`` and layers.
+
+    Read from the optimizer's own ``init`` (:func:`portable_nn.core.optimizers.state_names`);
+    an unknown optimizer has none (the recorded ``config.optimizer`` is checked on its own).
+    """
     params = [f"{kind}{layer}" for layer in range(1, len(layer_dims)) for kind in ("W", "b")]
-    if optimizer == "momentum":
-        return [f"v{key}" for key in params], []
-    if optimizer == "adam":
-        return [f"{m}{key}" for m in ("v", "s") for key in params], ["t"]
-    return [], []
+    if optimizer not in OPTIMIZERS:
+        return [], []
+    return state_names(optimizer, params)
 
 
 def _check_optimizer_state(meta: Mapping[str, Any]) -> None:

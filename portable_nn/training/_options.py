@@ -351,12 +351,15 @@ every epoch from ``seed``; the last batch may be smaller.""", check=integer(1, o
                 "batch)", text="int", metavar="B"))
     optimizer: str | None = option(
         None, "str or None", """
-``"gd"`` (plain gradient descent), ``"momentum"`` (``beta1``) or ``"adam"`` (``beta1``,
-``beta2``, ``epsilon``).""", choices=tuple(OPTIMIZERS), recipe=True,
+``"gd"`` (plain gradient descent), ``"momentum"`` (``beta1``), ``"adam"`` (``beta1``,
+``beta2``, ``epsilon``), ``"nesterov"`` (``beta1``: ``torch.optim.SGD(momentum=beta1,
+nesterov=True)``, whose velocity ``v = beta1 v + dW`` is not damped by ``1 - beta1``) or
+``"adamw"`` (``beta1``, ``beta2``, ``epsilon``, ``weight_decay``: ``torch.optim.AdamW``).""",
+        choices=tuple(OPTIMIZERS), recipe=True,
         cli=Cli("--optimizer", "update rule (gd: plain gradient descent)"))
     beta1: float = option(
         0.9, "float", """
-Momentum's and Adam's first-moment decay, in ``[0, 1)``.""",
+Momentum's, Nesterov's and Adam's (AdamW's) first-moment decay, in ``[0, 1)``.""",
         check=real(0.0, 1.0, high_open=True))
     beta2: float = option(
         0.999, "float", """
@@ -364,6 +367,13 @@ Adam's second-moment decay, in ``[0, 1)``.""", check=real(0.0, 1.0, high_open=Tr
     epsilon: float = option(
         1e-8, "float", """
 Adam's denominator guard, ``> 0``.""", check=real(0.0, low_open=True))
+    weight_decay: float = option(
+        0.01, "float", """
+AdamW's decoupled weight decay, ``>= 0`` (``torch.optim.AdamW``'s default): each step first
+multiplies every parameter, biases included, by ``1 - learning_rate * weight_decay``. Only
+``optimizer="adamw"`` reads it; ``l2`` is the other optimizers' penalty.""", check=real(0.0),
+        cli=Cli("--weight-decay", "AdamW's decoupled weight decay (optimizer adamw)",
+                text="real", metavar="WD"))
     l2: float | None = option(
         None, "float or None", """
 L2 regularization: adds ``l2 / (2m) * sum(W**2)`` to the cost (biases are not penalised).""",
@@ -503,11 +513,6 @@ early stopping); any may stop training. See :class:`portable_nn.Callback`.""",
                     value = value["regression" if output == "linear" else "classification"]
                 values[spec.name] = value
         return replace(self, **values)
-
-    def step_key(self) -> tuple[Any, ...]:
-        """The options a training step is built from (with its depth, the compiled-step key)."""
-        return (self.hidden_activation, self.output, self.optimizer, self.l2, self.beta1,
-                self.beta2, self.epsilon)
 
     def to_config(self) -> dict[str, Any]:
         """The options a model records (``model.config``, saved in its file), as JSON values."""

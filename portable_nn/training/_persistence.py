@@ -110,7 +110,8 @@ def expected_members(meta: Mapping[str, Any]) -> dict[str, tuple[tuple[int, ...]
     """
     dtype = meta["dtype"]
     shapes = param_shapes(meta["layer_dims"])
-    members = {key: (shape, dtype) for key, shape in shapes.items()}
+    members: dict[str, tuple[tuple[int, ...], str]] = {
+        key: (shape, dtype) for key, shape in shapes.items()}
     for key in (meta.get("optimizer_state") or {}).get("arrays", []):
         members[STATE_PREFIX + key] = (shapes[key[1:]], dtype)
     if meta.get("standardize"):
@@ -173,7 +174,7 @@ def _standardization_arrays(model: Model) -> dict[str, Any]:
 
     From ``model.standardization`` and ``model.target_standardization``; none for None.
     """
-    arrays = {}
+    arrays: dict[str, Any] = {}
     for attribute, names in (("standardization", STANDARDIZATION),
                              ("target_standardization", TARGET_STANDARDIZATION)):
         pair = getattr(model, attribute, None)

@@ -15,36 +15,31 @@ from types import ModuleType
 from typing import Any
 
 from portable_nn.backend import Backend, compile_steps
-from portable_nn.core import (
-    backward_layers,
-    cost_from_logits,
-    forward_layers,
-    l2_penalty,
-    optimizer_step,
-)
+from portable_nn.core import backward_layers, cost_from_logits, forward_layers, l2_penalty
 from portable_nn.training import _chunked
 from portable_nn.training._dask_train import DaskSteps
 from portable_nn.training._options import TrainOptions
+from portable_nn.training._step_spec import StepSpec
 
 __all__ = ["Steps", "build_steps", "make_step"]
 
 Step = Callable[..., tuple[Any, Any, Any]]
 
 
-def make_step(xp: ModuleType, options: TrainOptions, layers: int) -> Step:
+def make_step(xp: ModuleType, spec: StepSpec) -> Step:
     """Build ``step(params, state, X, Y, lr, masks, with_cost) -> (params, state, cost)``.
 
     A forward pass, the cost of that pass (a 0-d array, only when ``with_cost``; with the L2
-    penalty), backprop and one optimizer update: :func:`portable_nn.core.forward_layers` and
-    :func:`~portable_nn.core.backward_layers`, the positional forms of ``forward`` and
-    ``backward_fused``, on the ``layers`` weights and biases looked up with names built here,
-    once. Plain gradient descent folds the learning rate into backprop
-    (``scale=lr``): ``W - (lr dW)`` with one multiplication of the output error instead of one
-    per parameter. Pure: no argument is modified.
+    penalty), backprop and one update of the spec's optimizer:
+    :func:`portable_nn.core.forward_layers` and :func:`~portable_nn.core.backward_layers`, the
+    positional forms of ``forward`` and ``backward_fused``, on the spec's weights and biases
+    looked up with names built here, once. ``spec`` is all the step reads. Plain gradient
+    descent folds the learning rate into backprop (``scale=lr``): ``W - (lr dW)`` with one
+    multiplication of the output error instead of one per parameter. Pure: no argument is modified.
     """
-    activation, output, l2 = options.hidden_activation, options.output, options.l2
-    plain_gd = options.optimizer == "gd"
-    hyper = {"beta1": options.beta1, "beta2": options.beta2, "epsilon": options.epsilon}
+    activation, output, l2, layers = spec.hidden_activation, spec.output, spec.l2, spec.layers
+    plain_gd = spec.optimizer == "gd"
+    update = spec.make_optimizer().update
     weight_names = [f"W{layer}" for layer in range(1, layers + 1)]
     bias_names = [f"b{layer}" for layer in range(1, layers + 1)]
     names = [name for pair in zip(weight_names, bias_names, strict=True) for name in pair]
@@ -64,8 +59,7 @@ def make_step(xp: ModuleType, options: TrainOptions, layers: int) -> Step:
             stepped = zip(names, grads, strict=True)
             return {name: params[name] - grad for name, grad in stepped}, state, cost
         named = dict(zip(grad_names, grads, strict=True))
-        new_params, new_state = optimizer_step(options.optimizer, params, named, state, lr,
-                                               **hyper, xp=xp)
+        new_params, new_state = update(params, named, state, lr, xp=xp)
         return new_params, new_state, cost
 
     return step
@@ -111,20 +105,24 @@ class Steps:
 
 def build_steps(backend: Backend, X: Any, Y: Any, options: TrainOptions,
                 layer_dims: tuple[int, ...]) -> Steps:
-    """The run's :class:`Steps` for ``backend``, data ``X``/``Y`` and ``options``."""
+    """The run's :class:`Steps` for ``backend``, data ``X``/``Y`` and ``options``.
+
+    The step itself is built from the run's :class:`StepSpec` alone (built here, once), which
+    is also the compiled step's cache key; ``options`` give only how it is executed.
+    """
+    spec = StepSpec.from_options(options, layer_dims)
     if backend.name == "dask":  # one task per column chunk, a tree sum on the workers
         if options.compile:
-            compile_steps(backend, make_step(backend.xp, options, len(layer_dims) - 1))  # raises
-        dask = DaskSteps(backend, X, Y, options, layer_dims[1:-1])
+            compile_steps(backend, make_step(backend.xp, spec))  # raises
+        dask = DaskSteps(backend, X, Y, spec, chunk_size=options.chunk_size)
         return Steps(dask.step, None, True, dask.X, dask.Y, dask.host_backend, dask)
     if options.chunk_size is not None:  # gradients summed over sample chunks
         batch_m = min(X.shape[1], options.batch_size or X.shape[1])
-        step, block = _chunked.chunked_steps(backend, X, options, layer_dims=layer_dims,
-                                             batch_m=batch_m)
+        step, block = _chunked.chunked_steps(backend, X, spec, chunk_size=options.chunk_size,
+                                             compile=options.compile is True, batch_m=batch_m)
         return Steps(step, block, True, X, Y, backend)
-    layers = len(layer_dims) - 1
-    step = make_step(backend.xp, options, layers)
+    step = make_step(backend.xp, spec)
     if not options.compile:
         return Steps(step, None, False, X, Y, backend)
-    compiled = compile_steps(backend, step, key=(*options.step_key(), layers))
+    compiled = compile_steps(backend, step, key=spec)
     return Steps(compiled.step, compiled.block, False, X, Y, backend)

@@ -65,6 +65,7 @@ def train(
     beta1: float = 0.9,
     beta2: float = 0.999,
     epsilon: float = 1e-8,
+    weight_decay: float = 0.01,
     l2: float | None = None,
     keep_prob: float = 1.0,
     progress: bool = False,
@@ -154,7 +155,8 @@ def train(
     return model
 
 
-train.__doc__ = train.__doc__.replace("    <options>\n\n", numpydoc_parameters(OPTIONS) + "\n")
+train.__doc__ = (train.__doc__ or "").replace("    <options>\n\n",
+                                              numpydoc_parameters(OPTIONS) + "\n")
 
 
 def _data_arguments(X: Any, Y: Any, output: str | None) -> tuple[Any, Any, Any, dict[str, Any]]:

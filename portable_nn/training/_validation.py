@@ -245,7 +245,7 @@ class EarlyStopping(Callback):
     def _reset(self) -> None:
         self.best_cost = math.inf
         self.best_iteration: int | None = None
-        self.best: tuple[dict[str, Any], Any] | None = None
+        self.best: tuple[Any, Any] | None = None  # (parameters, optimizer state)
         self.waited = 0
         self.last_iteration: int | None = None  # the last record point counted
 
