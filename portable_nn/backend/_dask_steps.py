@@ -197,7 +197,9 @@ def _persist_side_by_side(client: Any, X: Any, Y: Any) -> tuple[Any, Any]:
         import dask
 
         return dask.persist(X, Y)
-    out, placed, pinned = [], [], set()
+    out: list[Any] = []
+    placed: list[Any] = []
+    pinned: set[Any] = set()
     for A in (X, Y):
         blocks = A.to_delayed(optimize_graph=True).ravel()
         futures = [client.compute(b, workers=[workers[j % len(workers)]],

@@ -251,6 +251,10 @@ class TrainOptions:
     ``TrainOptions(**options)`` checks every option (naming it on error) and the rules that
     join two options; the fields then hold normalised values (``hidden`` as a tuple, paths as
     strings). The field definitions below are the specification every interface derives from.
+
+    The fields a recipe sets (``hidden``, ``optimizer``, ...; and ``output``) are annotated with
+    the type they have once :meth:`resolved`; before that, ``None`` means "left to the recipe"
+    (or, for ``output``, "inferred from ``Y``"). ``train`` works only with resolved options.
     """
 
     recipe: str = option(
@@ -266,18 +270,18 @@ cost stops falling) or ``"lesson"`` (the lesson's 4 tanh units, gradient descent
                 "tanh units, gd at 1.2, 10000 iterations), or auto (lesson for the planar "
                 "data set, tabular otherwise)", default="auto",
                 choices=("auto", *RECIPES)))
-    hidden: tuple[int, ...] | None = option(
+    hidden: tuple[int, ...] = option(
         None, "int or sequence of int or None", """
 One hidden layer of that many units, several layers (``(20, 7, 5)``), or ``0`` / ``()`` for
 none (logistic regression).""", check=_hidden, recipe=True,
         cli=Cli("--hidden", "hidden layer sizes, comma-separated: 4, 20,7,5, or 0 for none "
                 "(logistic regression)", text="sizes", metavar="SIZES"))
-    hidden_activation: str | None = option(
+    hidden_activation: str = option(
         None, "str or None", """
 Activation of every hidden layer: ``"tanh"``, ``"relu"``, ``"leaky_relu"`` (slope 0.01) or
 ``"sigmoid"``.""", choices=tuple(ACTIVATIONS), recipe=True,
         cli=Cli("--activation", "activation of the hidden layers"))
-    output: str | None = option(
+    output: str = option(
         None, "str or None", """
 Output layer and cost: ``"sigmoid"`` (binary cross-entropy), ``"softmax"`` (categorical
 cross-entropy over one-hot ``Y``) or ``"linear"`` (regression, half mean squared error).
@@ -287,19 +291,19 @@ indices).""", check=_output, estimator=False,
         cli=Cli("--output", "output layer and cost: sigmoid (binary cross-entropy), softmax "
                 "(categorical cross-entropy), linear (regression, mean squared error), or auto "
                 "(from the targets)", default="auto", choices=("auto", *OUTPUTS)))
-    learning_rate: float | None = option(
+    learning_rate: float = option(
         None, "float or callable or None", """
 The step size, or a schedule ``iteration -> rate``.""", check=_learning_rate, recipe=True,
         cli=Cli("--learning-rate", "gradient step size", text="real",
                 metavar="RATE"))
-    num_iterations: int | None = option(
+    num_iterations: int = option(
         None, "int or None", """
 Number of parameter updates (at most, when ``n_iter_no_change`` stops sooner). With
 ``batch_size`` each mini-batch is one iteration, so an epoch is ``ceil(m / batch_size)``
 iterations.""", check=integer(0), recipe=True,
         cli=Cli("--iterations", "number of parameter updates; with --batch-size each "
                 "mini-batch is one", text="int", metavar="N"))
-    init: str | None = option(
+    init: str = option(
         None, "str or mapping or None", """
 ``"small"`` (``N(0,1) * 0.01``, the lesson's), ``"he"``, ``"xavier"``, or starting parameters
 ``{"W1": ..., "b1": ..., ...}`` (see :func:`portable_nn.init_params`).""", check=_init,
@@ -333,7 +337,7 @@ array of the run lives on it.""", record=False,
 (with ``resume``, the checkpoint's). Every array of the run has it.""", record=False,
         cli=Cli("--dtype", "floating dtype of every array (predict: default the model's)",
                 choices=DTYPE_NAMES))
-    cost_every: int | None = option(
+    cost_every: int = option(
         None, "int or None", """
 The cost of iteration ``i``'s forward pass (before its update; the mini-batch's cost with
 ``batch_size``) is recorded in ``model.costs`` at ``i = 0`` and every ``cost_every``
@@ -349,7 +353,7 @@ Mini-batch size; ``None`` (or ``>= m``) is full-batch gradient descent. Samples 
 every epoch from ``seed``; the last batch may be smaller.""", check=integer(1, optional=True),
         cli=Cli("--batch-size", "mini-batch size, reshuffled every epoch (default: the full "
                 "batch)", text="int", metavar="B"))
-    optimizer: str | None = option(
+    optimizer: str = option(
         None, "str or None", """
 ``"gd"`` (plain gradient descent), ``"momentum"`` (``beta1``), ``"adam"`` (``beta1``,
 ``beta2``, ``epsilon``), ``"nesterov"`` (``beta1``: ``torch.optim.SGD(momentum=beta1,
@@ -374,7 +378,7 @@ multiplies every parameter, biases included, by ``1 - learning_rate * weight_dec
 ``optimizer="adamw"`` reads it; ``l2`` is the other optimizers' penalty.""", check=real(0.0),
         cli=Cli("--weight-decay", "AdamW's decoupled weight decay (optimizer adamw)",
                 text="real", metavar="WD"))
-    l2: float | None = option(
+    l2: float = option(
         None, "float or None", """
 L2 regularization: adds ``l2 / (2m) * sum(W**2)`` to the cost (biases are not penalised).""",
         check=real(0.0), recipe=True, cli=Cli("--l2", "L2 regularization strength", text="real",
@@ -416,7 +420,7 @@ Checkpoint period in iterations (needs ``checkpoint``); ``None``: only at the en
 A checkpoint (or saved model) of this run to continue from, up to ``num_iterations``. Its
 layers, activations, output, optimizer and sample count must match the run's; ``dtype=None``
 means the checkpoint's dtype. Full-batch runs resume bit-identically.""", check=_resume)
-    standardize: bool | None = option(
+    standardize: bool = option(
         None, "bool or None", """
 Scale every feature to zero mean and unit standard deviation over the training samples
 (``axis=1``); constant features keep a scale of 1. The statistics are stored in
@@ -427,14 +431,14 @@ Scale every feature to zero mean and unit standard deviation over the training s
         cli=Cli("--standardize", "scale every feature to mean 0 and standard deviation 1 over "
                 "the training samples (--no-standardize: do not); the model stores the scaling "
                 "and applies it in predict", text="on_off"))
-    tol: float | None = option(
+    tol: float = option(
         None, "float or None", """
 Convergence: with ``n_iter_no_change``, the least fall of the training cost (the one recorded
 in ``model.costs``, with the L2 term) that counts as an improvement over the best so far.""",
         check=real(0.0), recipe=True,
         cli=Cli("--tol", "the least fall of the training cost that counts as an improvement",
                 text="real", metavar="TOL"))
-    n_iter_no_change: int | None = option(
+    n_iter_no_change: int = option(
         None, "int or None", """
 Stop when the training cost has not fallen by more than ``tol`` below its best for this many
 record points (every ``cost_every`` iterations) in a row, as scikit-learn's MLP does; ``0``:
