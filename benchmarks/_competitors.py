@@ -147,7 +147,8 @@ def portable(backend: str, device: object = None,
         init = case.init()
 
         def run(n: int) -> object:
-            return pnn.train(X, Y, hidden=case.n_h, output=case.output, learning_rate=case.lr,
+            return pnn.train(X, Y, recipe="lesson",
+                             hidden=case.n_h, output=case.output, learning_rate=case.lr,
                              num_iterations=n, init=init, backend=backend, device=device,
                              dtype=case.dtype, cost_every=COST_EVERY, compile=compile)
 

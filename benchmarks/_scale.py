@@ -54,7 +54,8 @@ def chunked(chunk_size: object) -> Callable[[Case], Run]:
         init = case.init()
 
         def run(n: int) -> object:
-            return pnn.train(X, Y, hidden=case.n_h, output=case.output, learning_rate=case.lr,
+            return pnn.train(X, Y, recipe="lesson",
+                             hidden=case.n_h, output=case.output, learning_rate=case.lr,
                              num_iterations=n, init=init, dtype=case.dtype,
                              cost_every=COST_EVERY, chunk_size=chunk_size)
 
@@ -111,14 +112,15 @@ JAX_SCRIPT = textwrap.dedent("""
     for label, device in (("1 device", None), ("2 devices", jax.devices()[:2])):
         kw = dict(hidden=64, learning_rate=0.5, backend="jax", device=device, dtype="float64",
                   cost_every=1000, compile=True)
-        pnn.train(X, Y, num_iterations=n, **kw)  # compile the blocks of both lengths
+        pnn.train(X, Y, recipe="lesson",
+                  num_iterations=n, **kw)  # compile the blocks of both lengths
         times = []
         for _ in range(3):
             t = time.perf_counter()
-            pnn.train(X, Y, num_iterations=1, **kw)
+            pnn.train(X, Y, recipe="lesson", num_iterations=1, **kw)
             base = time.perf_counter() - t
             t = time.perf_counter()
-            pnn.train(X, Y, num_iterations=1 + n, **kw)
+            pnn.train(X, Y, recipe="lesson", num_iterations=1 + n, **kw)
             times.append((time.perf_counter() - t - base) / n)
         out[label] = sorted(times)[1]
     print(json.dumps(out))

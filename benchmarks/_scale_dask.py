@@ -71,7 +71,8 @@ def _train(X: Any, Y: Any, n: int, **options: Any) -> tuple[float, Any]:
     clock = _Clock()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the small-run warning
-        model = pnn.train(X, Y, hidden=LAYERS[1:-1], num_iterations=n + 1, cost_every=10**9,
+        model = pnn.train(X, Y, recipe="lesson",
+                          hidden=LAYERS[1:-1], num_iterations=n + 1, cost_every=10**9,
                           learning_rate=clock, init="xavier", seed=0, **options)
     clock.stamps.append(time.perf_counter())
     return clock.per_iteration(), model
@@ -318,7 +319,7 @@ def out_of_core_rows(log: Callable[[str], None], n: int = 3) -> list[dict]:
         options = dict(hidden=16, num_iterations=n + 1, cost_every=10**9, learning_rate=RATE,
                        seed=0, init="xavier")
         t0 = time.perf_counter()
-        ref_model = pnn.train(X, Y, **options)
+        ref_model = pnn.train(X, Y, recipe="lesson", **options)
         ref = (time.perf_counter() - t0) / (n + 1)
         del X
         with _cluster(2, memory_limit=OOC_LIMIT) as client:
@@ -328,7 +329,7 @@ def out_of_core_rows(log: Callable[[str], None], n: int = 3) -> list[dict]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 t0 = time.perf_counter()
-                model = pnn.train(Xd, Y, backend="dask", **options)
+                model = pnn.train(Xd, Y, recipe="lesson", backend="dask", **options)
                 t = (time.perf_counter() - t0) / (n + 1)
             restarted = pids != client.run(os.getpid)
         error = max(float(np.max(np.abs(pnn.to_numpy(model.params[k]) - v)) / np.max(np.abs(v)))

@@ -148,9 +148,9 @@ def file_cases(folder: str) -> list[tuple[str, object]]:
     """Bad model files for pnn.load."""
     X, Y = _data()
     good = os.path.join(folder, "good.npz")
-    pnn.train(X, Y, num_iterations=2).save(good)
+    pnn.train(X, Y, recipe="lesson", num_iterations=2).save(good)
     run = os.path.join(folder, "run.npz")
-    pnn.train(X, Y, num_iterations=2, checkpoint=run)
+    pnn.train(X, Y, recipe="lesson", num_iterations=2, checkpoint=run)
     with open(good, "rb") as handle:
         data = handle.read()
     paths = {}
@@ -180,20 +180,24 @@ def file_cases(folder: str) -> list[tuple[str, object]]:
         ("load newer format version", lambda: pnn.load(newer)),
         ("load W1 of wrong shape", lambda: pnn.load(shape)),
         ("load .npz with object array", lambda: pnn.load(pickled)),
-        ("resume with other hidden", lambda: pnn.train(X, Y, hidden=5, num_iterations=4,
+        ("resume with other hidden", lambda: pnn.train(X, Y, recipe="lesson",
+                                                       hidden=5, num_iterations=4,
                                                        resume=good)),
-        ("resume with fewer samples", lambda: pnn.train(X[:, :4], Y[:, :4], num_iterations=4,
+        ("resume with fewer samples", lambda: pnn.train(X[:, :4], Y[:, :4], recipe="lesson",
+                                                        num_iterations=4,
                                                         resume=run)),
-        ("resume with other optimizer", lambda: pnn.train(X, Y, num_iterations=4, resume=run,
+        ("resume with other optimizer", lambda: pnn.train(X, Y, recipe="lesson",
+                                                          num_iterations=4, resume=run,
                                                           optimizer="adam")),
-        ("resume past num_iterations", lambda: pnn.train(X, Y, num_iterations=1, resume=run)),
+        ("resume past num_iterations", lambda: pnn.train(X, Y, recipe="lesson",
+                                                         num_iterations=1, resume=run)),
     ]
 
 
 def model_cases(backend: str) -> list[tuple[str, object]]:
     """Bad data given to a trained model: (label, call)."""
     X, Y = _data()
-    model = pnn.train(X, Y, num_iterations=2, backend=backend)
+    model = pnn.train(X, Y, recipe="lesson", num_iterations=2, backend=backend)
     return [
         ("predict X with 3 features", lambda: model.predict(np.ones((3, 4)))),
         ("predict X 1-D", lambda: model.predict(np.ones(2))),

@@ -135,7 +135,8 @@ PARITY_TOLERANCE = {"float64": 1e-10, "float32": 1e-3}
 def parity_params(backend: str, device=None, dtype: str = "float64") -> dict:
     """Parameters after the parity run: planar data, default network, seed 0."""
     X, Y = pnn.datasets.planar()
-    model = pnn.train(X, Y, num_iterations=PARITY_ITERATIONS, seed=0, backend=backend,
+    model = pnn.train(X, Y, recipe="lesson",
+                      num_iterations=PARITY_ITERATIONS, seed=0, backend=backend,
                       device=device, dtype=dtype)
     return model.params
 
@@ -143,7 +144,8 @@ def parity_params(backend: str, device=None, dtype: str = "float64") -> dict:
 def lesson_accuracy(backend: str, device=None, dtype: str | None = "float64", hidden=4) -> float:
     """The lesson's run: planar data, tanh, lr 1.2, 10,000 iterations; training accuracy."""
     X, Y = pnn.datasets.planar()
-    model = pnn.train(X, Y, hidden=hidden, learning_rate=1.2, num_iterations=10_000,
+    model = pnn.train(X, Y, recipe="lesson",
+                      hidden=hidden, learning_rate=1.2, num_iterations=10_000,
                       backend=backend, device=device, dtype=dtype)
     return model.accuracy(X, Y)
 

@@ -60,7 +60,7 @@ def file_family(folder: str) -> None:
 def _model() -> pnn.Model:
     rng = np.random.default_rng(0)
     X = rng.standard_normal((2, 12))
-    return pnn.train(X, (X[:1] > 0) * 1.0, num_iterations=2)
+    return pnn.train(X, (X[:1] > 0) * 1.0, recipe="lesson", num_iterations=2)
 
 
 def save_family(folder: str) -> None:
@@ -80,7 +80,8 @@ def save_family(folder: str) -> None:
                         ("checkpoint in a missing folder", os.path.join(folder, "no", "r.npz")),
                         ("checkpoint 300-byte name", os.path.join(folder, "r" * 300))):
         _attempt("save", label,
-                 lambda path=path: pnn.train(X, Y, num_iterations=500, checkpoint=path))
+                 lambda path=path: pnn.train(X, Y, recipe="lesson",
+                                             num_iterations=500, checkpoint=path))
 
 
 def _env(package_root: Path) -> dict[str, str]:

@@ -30,8 +30,8 @@ HYPER = {"nesterov": {"beta1": 0.85},
          "adamw": {"beta1": 0.8, "beta2": 0.99, "epsilon": 1e-7, "weight_decay": 0.3}}
 RATES = {"nesterov": 0.3, "adamw": 0.02}
 SHAPES = {"W1": (4, 3), "b1": (4, 1), "W2": (1, 4), "b2": (1, 1)}
-RUN = dict(hidden=(5,), hidden_activation="tanh", output="sigmoid", num_iterations=60,
-           cost_every=20, init="xavier", seed=2)
+RUN = dict(recipe="lesson", hidden=(5,), hidden_activation="tanh", output="sigmoid",
+           num_iterations=60, cost_every=20, init="xavier", seed=2)
 
 
 def torch_optimizer(name: str, tensors: list, lr: float):
