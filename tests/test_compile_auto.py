@@ -10,7 +10,7 @@ import pytest
 import portable_nn as pnn
 
 # every option explicit: the outcome must not depend on train's defaults
-RUN = dict(hidden=(4,), hidden_activation="tanh", output="sigmoid", optimizer="gd",
+RUN = dict(recipe="lesson", hidden=(4,), hidden_activation="tanh", output="sigmoid", optimizer="gd",
            learning_rate=1.2, num_iterations=300, init="small", seed=0, dtype="float32")
 
 

@@ -29,7 +29,7 @@ from helpers import assert_params_equal, host, on
 import portable_nn as pnn
 from portable_nn.training._persistence import META_KEY
 
-RUN = dict(hidden=8, hidden_activation="tanh", output="sigmoid", optimizer="adam",
+RUN = dict(recipe="lesson", hidden=8, hidden_activation="tanh", output="sigmoid", optimizer="adam",
            learning_rate=0.05, num_iterations=3000, init="small", seed=0, cost_every=20,
            early_stopping=5, checkpoint_every=40)
 BEST, STOP, CRASH, LAST_CHECKPOINT = 320, 420, 380, 360

@@ -31,7 +31,7 @@ SCRIPT = textwrap.dedent("""
                          / np.max(np.abs(pnn.to_numpy(b.params[k])))) for k in b.params)
 
     X, Y = pnn.datasets.planar()
-    kw = dict(hidden=5, num_iterations=100, backend="jax", dtype="float64", l2=0.2,
+    kw = dict(recipe="lesson", hidden=5, num_iterations=100, backend="jax", dtype="float64", l2=0.2,
               cost_every=50, compile=True)
     devices = jax.devices()
     out = {"devices": len(devices)}

@@ -111,8 +111,8 @@ class TestAgainstTorchOptim:
 
 # ------------------------------------------------------------------------ whole training runs
 
-RUN = dict(hidden=(5,), hidden_activation="tanh", output="sigmoid", num_iterations=60,
-           cost_every=20, init="xavier", seed=2)
+RUN = dict(recipe="lesson", hidden=(5,), hidden_activation="tanh", output="sigmoid",
+           num_iterations=60, cost_every=20, init="xavier", seed=2)
 RATES = {"nesterov": 0.3, "adamw": 0.02}
 
 

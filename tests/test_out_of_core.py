@@ -172,7 +172,8 @@ class TestMergedOptions:
     def test_standardize_refuses_out_of_core_X(self, tmp_path):
         X, Y = pnn.datasets.planar()
         mX, mY = _memmaps(tmp_path, X, Y)
-        with pytest.raises(ValueError, match="standardize=True needs X in memory"):
+        with pytest.raises(ValueError, match=r"standardize=True \(the tabular recipe.s "
+                           r"default\) needs X in memory.*standardize=False"):
             pnn.train(mX, mY, chunk_size=100, standardize=True, num_iterations=2, recipe="lesson")
 
     def test_standardize_with_chunks_equals_unchunked(self, cell):

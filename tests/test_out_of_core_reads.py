@@ -21,7 +21,7 @@ import pytest
 
 import portable_nn as pnn
 
-RUN = dict(hidden=3, hidden_activation="tanh", output="sigmoid", optimizer="gd",
+RUN = dict(recipe="lesson", hidden=3, hidden_activation="tanh", output="sigmoid", optimizer="gd",
            learning_rate=0.5, num_iterations=6, init="small", seed=0, cost_every=2)
 CHUNK = 30
 
@@ -151,8 +151,9 @@ TRUNCATED = textwrap.dedent("""
 
     if when == "before":
         os.truncate(path, 4096)
-    run = dict(hidden=3, hidden_activation="tanh", output="sigmoid", optimizer="gd",
-               learning_rate=0.5, num_iterations=6, init="small", seed=0, cost_every=2,
+    run = dict(recipe="lesson", hidden=3, hidden_activation="tanh", output="sigmoid",
+               optimizer="gd", learning_rate=0.5, num_iterations=6, init="small", seed=0,
+               cost_every=2,
                chunk_size=5_000 if chunked else None,
                callbacks=[Truncate()] if when == "during" else [])
     try:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from array_api_compat import is_array_api_obj
 
-from portable_nn.backend._convert import from_host, to_backend
+from portable_nn.backend._convert import from_host, sparse_library, to_backend
 from portable_nn.backend._selector import Backend
 
 __all__ = ["ColumnReader", "column_bounds", "column_chunks", "is_out_of_core",
@@ -33,7 +33,8 @@ def is_out_of_core(array: Any) -> bool:
 
     True for a NumPy ``memmap`` and for any object with a 2-D ``shape``, a ``dtype`` and
     ``__getitem__`` that is not an array of an array-API library (h5py datasets, zarr arrays,
-    user wrappers); False for in-memory arrays, lists and scalars.
+    user wrappers); False for in-memory arrays, lists, scalars and sparse arrays (which the
+    conversion refuses by name).
 
     Examples
     --------
@@ -44,6 +45,8 @@ def is_out_of_core(array: Any) -> bool:
     if isinstance(array, np.memmap):
         return True
     if isinstance(array, (np.ndarray, list, tuple)) or is_array_api_obj(array):
+        return False
+    if sparse_library(array) is not None:
         return False
     shape = getattr(array, "shape", None)
     return (shape is not None and len(shape) == 2 and hasattr(array, "dtype")

@@ -81,7 +81,7 @@ def _check_host_dtype(name: str, dtype: np.dtype) -> None:
     _kind_error(name, dtype)
 
 
-def _sparse_library(array: Any) -> str | None:
+def sparse_library(array: Any) -> str | None:
     """The library of a sparse array or matrix (SciPy, PyTorch, JAX, pydata sparse, CuPy)."""
     module = type(array).__module__
     if "sparse" in module.split("."):
@@ -107,7 +107,7 @@ def check_input(array: Any, name: str) -> None:
     ValueError
         For meta tensors.
     """
-    library = _sparse_library(array)
+    library = sparse_library(array)
     if library is not None:
         raise TypeError(
             f"{name} is a sparse {type(array).__name__} of {library}; portable_nn trains on "

@@ -85,7 +85,17 @@ def _iterate(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks) -> None:
             Xb, Yb, masks = feed(i)
             params, state, _ = step(params, state, Xb, Yb, feed.rate(i), masks)
             i += 1
-        model.params, model.optimizer_state, model.iterations = params, state, i
+        # a compiled JAX step hands dicts back with sorted keys: keep the model's own order
+        model.params = _in_order(params, model.params)
+        model.optimizer_state = _in_order(state, model.optimizer_state)
+        model.iterations = i
+
+
+def _in_order(new: Any, old: Any) -> Any:
+    """``new`` with the key order of ``old`` (the same keys), where both are dicts."""
+    if isinstance(new, dict) and isinstance(old, dict) and list(new) != list(old):
+        return {key: new[key] for key in old}
+    return new
 
 
 def _record_point(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks,

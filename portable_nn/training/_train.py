@@ -249,9 +249,10 @@ def _start_model(X: Any, Y: Any, options: TrainOptions, be: Backend,
     """The model before its first iteration: starting parameters, standardization, config."""
     layer_dims = (X.shape[0], *options.hidden, Y.shape[0])
     if options.standardize and _chunked.is_streamed(X):
-        raise ValueError("standardize=True needs X in memory (the mean and standard deviation "
-                         "are computed over all samples); standardise an out-of-core X "
-                         "beforehand, or load it")
+        raise ValueError("standardize=True (the tabular recipe's default) needs X in memory "
+                         "(the mean and standard deviation are computed over all samples): "
+                         "pass standardize=False with an out-of-core X standardised "
+                         "beforehand, or load X")
     if options.standardize and options.output == "linear" and _chunked.is_streamed(Y):
         raise ValueError("standardize=True with output='linear' standardises Y too and needs "
                          "it in memory; load Y, or standardise it beforehand")
