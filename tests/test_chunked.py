@@ -100,7 +100,10 @@ class TestChunkGradients:
 
 # --------------------------------------------------------------------------- train(chunk_size)
 
-TOL = {"float64": dict(rtol=1e-12, atol=0.0), "float32": dict(rtol=1e-5, atol=1e-7)}
+# float32: 100 gradient-descent steps at rate 1.2 amplify the rounding of a chunked sum; on this
+# session's CPU (its OpenBLAS kernel) NumPy's b1 differed by 1.06e-5 relative, on the commit
+# before it too, where earlier CPUs gave under 1e-5: 3e-5 is about 250 float32 ulps
+TOL = {"float64": dict(rtol=1e-12, atol=0.0), "float32": dict(rtol=3e-5, atol=1e-7)}
 OPTIMIZER_RATES = {"gd": 1.2, "momentum": 1.2, "adam": 0.01}
 
 

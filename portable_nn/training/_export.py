@@ -116,6 +116,8 @@ def export_onnx(model: Model, path: str | os.PathLike[str], *,
     constants = dict(model.params)
     if model.standardization is not None:
         constants.update(zip(("x_mean", "x_std"), model.standardization, strict=True))
+    if model.target_standardization is not None:  # a regression's targets: undone in the graph
+        constants.update(zip(("y_mean", "y_std"), model.target_standardization, strict=True))
 
     def compute(xp: Any, X: Any, arrays: dict[str, Any]) -> Any:
         scaling = None
@@ -125,6 +127,8 @@ def export_onnx(model: Model, path: str | os.PathLike[str], *,
         params = {key: arrays[key] for key in param_shapes(model.layer_dims)}
         AL, _ = forward(params, A0, hidden_activation=model.hidden_activation,
                         output=model.output, xp=xp)
+        if "y_mean" in arrays:  # as Model._unscaled: predictions in the target's units
+            AL = AL * arrays["y_std"] + arrays["y_mean"]
         return xp.matrix_transpose(AL)  # (batch, n_L)
 
     return write_onnx(
@@ -146,6 +150,10 @@ def to_torch(model: Model) -> Any:
     if model.standardization is not None:
         mean, std = model.standardization
         scaling = (to_numpy(mean), to_numpy(std))
+    if model.target_standardization is not None:
+        # a regression's target scaling folded into the last Linear: std * (W a + b) + mean
+        y_mean, y_std = (to_numpy(a) for a in model.target_standardization)
+        weights[-1], biases[-1] = y_std * weights[-1], y_std * biases[-1] + y_mean
     return torch_sequential(weights, biases, hidden_activation=model.hidden_activation,
                             output=model.output, standardization=scaling)
 

@@ -382,7 +382,8 @@ class Model:
         """Write the model as an ONNX file, built by running its own forward pass on ndonnx.
 
         The graph's input ``X`` is samples as rows, ``(batch, n_x)`` with a dynamic
-        ``batch``, of the model's dtype, raw features: standardisation is inside the graph.
+        ``batch``, of the model's dtype, raw features: standardisation is inside the graph
+        (and a regression's target scaling, so outputs come in the target's units).
         Its output ``output`` is the output layer's activations, ``(batch, n_y)``
         (probabilities for sigmoid and softmax, values for linear). The opset is in the
         file's ``opset_import`` and its ``"opset"`` metadata entry. The metadata entry
@@ -423,7 +424,9 @@ class Model:
         ``[Standardize,] Linear, activation, ..., Linear[, Sigmoid or Softmax(dim=-1)]``:
         ``Linear.weight`` is ``W[l]`` (the same layout), ``Linear.bias`` is ``b[l]``
         flattened; ``Standardize`` (present when the model standardises) computes
-        ``(x - mean) / std``. It takes samples as rows, ``(batch, n_x)``, and returns
+        ``(x - mean) / std``; a regression's ``target_standardization`` is folded into the
+        last ``Linear`` (``std * (W a + b) + mean``). It takes samples as rows,
+        ``(batch, n_x)``, and returns
         ``predict_proba``'s output transposed, on the CPU in the model's dtype, in evaluation
         mode. :func:`portable_nn.from_torch` turns it back into a Model. Needs PyTorch.
 
