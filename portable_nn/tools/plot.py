@@ -59,7 +59,7 @@ def describe_network(model: pnn.Model) -> str:
     --------
     >>> import portable_nn as pnn
     >>> X, Y = pnn.datasets.planar()
-    >>> describe_network(pnn.train(X, Y, hidden=4, num_iterations=1))
+    >>> describe_network(pnn.train(X, Y, recipe="lesson", hidden=4, num_iterations=1))
     '1 hidden layer of 4 units, tanh'
     >>> describe_network(pnn.train(X, Y, hidden=(20, 7), hidden_activation="relu",
     ...                            num_iterations=1))
@@ -212,7 +212,7 @@ def costs(model: pnn.Model, ax: Axes | None = None) -> Axes:
     >>> matplotlib.use("Agg")
     >>> import portable_nn as pnn
     >>> from portable_nn.plot import costs
-    >>> ax = costs(pnn.train(*pnn.datasets.planar(), num_iterations=1000))
+    >>> ax = costs(pnn.train(*pnn.datasets.planar(), recipe="lesson", num_iterations=1000))
     >>> len(ax.lines[0].get_xdata())
     10
 

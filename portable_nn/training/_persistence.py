@@ -455,7 +455,7 @@ def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = 
     >>> import os, tempfile
     >>> import portable_nn as pnn
     >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
-    >>> _ = pnn.train(*pnn.datasets.planar(), num_iterations=10).save(path)
+    >>> _ = pnn.train(*pnn.datasets.planar(), recipe="lesson", num_iterations=10).save(path)
     >>> pnn.load(path).layer_dims
     (2, 4, 1)
     """
