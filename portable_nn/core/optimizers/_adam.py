@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portable_nn.core.optimizers._base import Optimizer, Params, State
+from portable_nn.core.optimizers._base import Optimizer, Params, State, zeros_state
 
 NAME = "adam"
 HYPERPARAMS = ("beta1", "beta2", "epsilon")
@@ -21,8 +21,8 @@ def make(*, beta1: float, beta2: float, epsilon: float) -> Optimizer:
     beta1, beta2, epsilon = float(beta1), float(beta2), float(epsilon)
 
     def init(params: Params, *, xp: Any) -> State:
-        zeros = {f"v{key}": xp.zeros_like(value) for key, value in params.items()}
-        squares = {f"s{key}": xp.zeros_like(value) for key, value in params.items()}
+        zeros = zeros_state("v", params, xp)
+        squares = zeros_state("s", params, xp)
         return {**zeros, **squares, "t": 0}
 
     def update(params: Params, grads: Params, state: State, learning_rate: Any, *,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-__all__ = ["Optimizer", "Params", "State"]
+__all__ = ["Optimizer", "Params", "State", "zeros_state"]
 
 Params = dict[str, Any]
 State = dict[str, Any]
@@ -31,3 +31,15 @@ class Optimizer(NamedTuple):
 
     init: Callable[..., State]
     update: Callable[..., tuple[Params, State]]
+
+
+def zeros_state(prefix: str, params: Params, xp: Any) -> State:
+    """``{prefix + key: zeros like params[key]}``: a moment buffer shaped like the parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sorted(zeros_state("v", {"W1": np.ones((1, 2)), "b1": np.ones((1, 1))}, np))
+    ['vW1', 'vb1']
+    """
+    return {f"{prefix}{key}": xp.zeros_like(value) for key, value in params.items()}

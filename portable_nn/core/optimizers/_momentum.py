@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portable_nn.core.optimizers._base import Optimizer, Params, State
+from portable_nn.core.optimizers._base import Optimizer, Params, State, zeros_state
 
 NAME = "momentum"
 HYPERPARAMS = ("beta1",)
@@ -15,7 +15,7 @@ def make(*, beta1: float) -> Optimizer:
     beta1 = float(beta1)
 
     def init(params: Params, *, xp: Any) -> State:
-        return {f"v{key}": xp.zeros_like(value) for key, value in params.items()}
+        return zeros_state("v", params, xp)
 
     def update(params: Params, grads: Params, state: State, learning_rate: Any, *,
                xp: Any) -> tuple[Params, State]:
