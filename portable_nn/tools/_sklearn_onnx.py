@@ -57,6 +57,15 @@ def _embed(scope: Any, container: Any, graph: Any, x_name: str, out_name: str) -
             renamed[old] = scope.get_unique_variable_name("pnn_" + old)
         return renamed[old]
 
+    def rename_node(node: Any) -> None:
+        node.input[:] = [name(n) for n in node.input]
+        node.output[:] = [name(n) for n in node.output]
+        for attribute in node.attribute:
+            if attribute.HasField("g"):
+                rename(attribute.g)
+            for sub in attribute.graphs:
+                rename(sub)
+
     def rename(g: Any) -> None:
         for values in (g.input, g.output, g.value_info):
             for value in values:
@@ -64,13 +73,7 @@ def _embed(scope: Any, container: Any, graph: Any, x_name: str, out_name: str) -
         for tensor in g.initializer:
             tensor.name = name(tensor.name)
         for node in g.node:
-            node.input[:] = [name(n) for n in node.input]
-            node.output[:] = [name(n) for n in node.output]
-            for attribute in node.attribute:
-                if attribute.HasField("g"):
-                    rename(attribute.g)
-                for sub in attribute.graphs:
-                    rename(sub)
+            rename_node(node)
 
     from onnx import helper, numpy_helper
 
@@ -80,13 +83,7 @@ def _embed(scope: Any, container: Any, graph: Any, x_name: str, out_name: str) -
         container.add_initializer(name(tensor.name), tensor.data_type, list(tensor.dims),
                                   numpy_helper.to_array(tensor).ravel().tolist())
     for node in main.node:
-        node.input[:] = [name(n) for n in node.input]
-        node.output[:] = [name(n) for n in node.output]
-        for attribute in node.attribute:
-            if attribute.HasField("g"):
-                rename(attribute.g)
-            for sub in attribute.graphs:
-                rename(sub)
+        rename_node(node)
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         container.add_node(node.op_type, list(node.input), list(node.output),
                            op_domain=node.domain, op_version=opset,
