@@ -14,6 +14,19 @@ import pytest
 
 OPTIONAL = ("dask", "torch", "jax", "cupy", "sklearn", "matplotlib", "scipy")
 
+#: package modules that import an optional library at their top (only the backend's PyTorch
+#: module builder): without the library their doctests cannot even be collected, so they are
+#: left out, and the report's header says so
+OPTIONAL_MODULES = {"portable_nn/backend/_torch_modules.py": "torch"}
+collect_ignore = [path for path, library in OPTIONAL_MODULES.items()
+                  if find_spec(library) is None]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Name the package modules whose doctests are not collected (their library is missing)."""
+    return [f"not collected: {path} (needs {OPTIONAL_MODULES[path]}, not installed)"
+            for path in collect_ignore]
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark the doctests whose examples import a missing optional library as skipped."""
