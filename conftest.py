@@ -21,6 +21,10 @@ OPTIONAL_MODULES = {"portable_nn/backend/_torch_modules.py": "torch"}
 collect_ignore = [path for path, library in OPTIONAL_MODULES.items()
                   if find_spec(library) is None]
 
+#: package modules whose examples need an optional library without importing it themselves
+#: (the module imports it on first use)
+DOCTESTS_NEED = {"portable_nn.backend._safetensors": "safetensors"}
+
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Name the package modules whose doctests are not collected (their library is missing)."""
@@ -35,6 +39,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         source = "\n".join(example.source for example in item.dtest.examples)
         imported = set(re.findall(r"^\s*(?:import|from)\s+(\w+)", source, flags=re.MULTILINE))
-        missing = sorted(name for name in imported & set(OPTIONAL) if find_spec(name) is None)
+        needed = imported & set(OPTIONAL)
+        needed |= {library for module, library in DOCTESTS_NEED.items()
+                   if item.dtest.name.startswith(module + ".")}
+        missing = sorted(name for name in needed if find_spec(name) is None)
         if missing:
             item.add_marker(pytest.mark.skip(reason=f"needs {', '.join(missing)} (not installed)"))
