@@ -56,3 +56,37 @@ def random_problem(output: str, hidden: tuple[int, ...], m: int, seed: int = 0):
     else:
         Y = rng.normal(size=(1, m))
     return params, X, Y, rng
+
+
+# ------------------------------------------------- exported models (ONNX, PyTorch)
+
+
+def random_model(dims, hidden_activation, output, dtype, *, seed=0, standardize=True):
+    """A Model of N(0, 1/n) weights, N(0, 1) biases and a random standardisation."""
+    rng = np.random.default_rng(seed)
+    be = pnn.resolve_backend("numpy", None, dtype)
+    params = {}
+    for layer in range(1, len(dims)):
+        params[f"W{layer}"] = (rng.normal(size=(dims[layer], dims[layer - 1]))
+                               * 2 / np.sqrt(dims[layer - 1])).astype(dtype)
+        params[f"b{layer}"] = rng.normal(size=(dims[layer], 1)).astype(dtype)
+    scaling = None
+    if standardize:
+        scaling = (rng.normal(size=(dims[0], 1)).astype(dtype),
+                   rng.uniform(0.5, 2.0, size=(dims[0], 1)).astype(dtype))
+    return pnn.Model(params, layer_dims=tuple(dims), hidden_activation=hidden_activation,
+                     output=output, backend=be, standardization=scaling)
+
+
+def worst_relative(found, expected):
+    """The largest ``|found - expected| / scale``, ``scale`` each element's magnitude or, when
+    larger, the largest magnitude of its output column over the batch.
+
+    Relative to the output's own scale: a linear output near 0 is a cancellation, and a tiny
+    probability is ``exp`` of a pre-activation whose absolute rounding error (a few float32
+    epsilons times its size, since the two libraries sum the matrix products in different
+    orders) becomes its relative error; neither is a property of the export.
+    ``benchmarks/export.py --accuracy`` prints both this and the element-by-element worst.
+    """
+    scale = np.maximum(np.abs(expected), np.abs(expected).max(axis=0, keepdims=True))
+    return float(np.max(np.abs(found - expected) / np.maximum(scale, np.finfo(scale.dtype).tiny)))

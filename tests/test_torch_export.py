@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import random_model, worst_relative
 
 import portable_nn as pnn
 from portable_nn.core import ACTIVATIONS, OUTPUTS
@@ -17,29 +18,6 @@ torch = pytest.importorskip("torch", reason="PyTorch (the torch extra)")
 nn = torch.nn
 
 RTOL = {"float32": 1e-6, "float64": 1e-12}
-
-
-def random_model(dims, hidden_activation, output, dtype, *, seed=0, standardize=True):
-    rng = np.random.default_rng(seed)
-    be = pnn.resolve_backend("numpy", None, dtype)
-    params = {}
-    for layer in range(1, len(dims)):
-        params[f"W{layer}"] = (rng.normal(size=(dims[layer], dims[layer - 1]))
-                               * 2 / np.sqrt(dims[layer - 1])).astype(dtype)
-        params[f"b{layer}"] = rng.normal(size=(dims[layer], 1)).astype(dtype)
-    scaling = None
-    if standardize:
-        scaling = (rng.normal(size=(dims[0], 1)).astype(dtype),
-                   rng.uniform(0.5, 2.0, size=(dims[0], 1)).astype(dtype))
-    return pnn.Model(params, layer_dims=tuple(dims), hidden_activation=hidden_activation,
-                     output=output, backend=be, standardization=scaling)
-
-
-def worst_relative(found, expected):
-    """Relative to each element or, when larger, its output column's largest magnitude (see
-    tests/test_export_onnx.py: matrix products summed in other orders)."""
-    scale = np.maximum(np.abs(expected), np.abs(expected).max(axis=0, keepdims=True))
-    return float(np.max(np.abs(found - expected) / np.maximum(scale, np.finfo(scale.dtype).tiny)))
 
 
 def torch_rows(module, X):
