@@ -3,9 +3,9 @@
 Each test kills surviving mutants: softmax and log-sum-exp shifted by anything but each
 column's own maximum (NaN for logits like ``[[1000, 0], [999, 1]]``); arrays of two libraries
 passed to ``compute_cost``, the backward passes' cache and dropout masks; unknown names passed
-to the public core functions; ``m_total=1`` in chunk shares. They run on NumPy and
-array-api-strict, the two libraries every installation of the test extra has (never skipped).
-The references are written out with Python's ``math``, not with portable_nn.
+to the public core functions; ``m_total=1`` in chunk shares; a callback's ``every=1``. They
+run on NumPy and array-api-strict, the two libraries every installation of the test extra has
+(never skipped). The references are written out with Python's ``math``, not with portable_nn.
 """
 
 from __future__ import annotations
@@ -229,3 +229,46 @@ class TestPenaltyAndClipping:
         # clipped into [tiny, 1 - eps] of float64, as documented
         tiny, eps = sys.float_info.min, sys.float_info.epsilon
         assert cost == pytest.approx((-math.log(tiny) - math.log(eps)) / 2, rel=1e-12)
+
+
+class _Recorder(pnn.Callback):
+    """The iterations of every ``on_record`` call."""
+
+    def __init__(self, every):
+        self.every = every
+        self.seen = []
+
+    def on_record(self, run):
+        self.seen.append(run.iteration)
+
+
+class TestEveryOne:
+    """A callback's ``every=1``: called at every iteration, the stored costs (``cost_every``)
+    and the parameters unchanged. (CSVs with a byte-order mark or a newline inside quotes are
+    tested in tests/test_hardening_data.py.)"""
+
+    @pytest.mark.filterwarnings("ignore::portable_nn.training.ChanceLevelWarning")  # 12 iterations
+    @pytest.mark.parametrize("every", [1, np.int64(1)])
+    def test_every_iteration(self, every):
+        X = np.linspace(-1.0, 1.0, 16).reshape(2, 8)
+        Y = np.array([[0.0, 1.0] * 4])
+        kw = dict(num_iterations=12, cost_every=5, recipe="lesson", seed=3)
+        every_one, every_six = _Recorder(every), _Recorder(6)
+        watched = pnn.train(X, Y, callbacks=[every_one, every_six], **kw)
+        plain = pnn.train(X, Y, **kw)
+        assert every_one.seen == list(range(12))
+        assert every_six.seen == [0, 6]
+        assert sorted(watched.costs) == [0, 5, 10]
+        assert watched.costs == plain.costs
+        for key, value in plain.params.items():
+            np.testing.assert_array_equal(pnn.to_numpy(watched.params[key]), value)
+
+    def test_check_every_one(self):
+        from portable_nn.training._callbacks import check_every
+
+        assert check_every(_Recorder(1)) == 1
+        assert type(check_every(_Recorder(np.int64(1)))) is int
+        with pytest.raises(ValueError, match=r"every must be None or an int >= 1, got 0"):
+            check_every(_Recorder(0))
+        with pytest.raises(ValueError, match=r"got True"):
+            check_every(_Recorder(True))
