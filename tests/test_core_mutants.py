@@ -163,7 +163,7 @@ class TestOptimizerRegistry:
     @pytest.mark.parametrize("bad", ["rmsprop", None, 3, ["adam"], {"adam": 1}])
     def test_unknown(self, bad):
         names = "['gd', 'momentum', 'adam', 'nesterov', 'adamw']"
-        with pytest.raises(ValueError, match=re.escape(
+        with pytest.raises(ValueError, match="^" + re.escape(
                 f"optimizer={bad!r} is unknown; expected one of {names}")):
             hyperparams_of(bad)
 
