@@ -2,9 +2,9 @@
 
 ``mutmut run`` (docs/development.md) mutates ``portable_nn/core/``; every mutant the rest of
 the selection let survive, other than the equivalent ones listed there, is killed by a test
-here. The references are NumPy float64 written out by hand
-(or Python's ``math``), never portable_nn's own numerics. They run on every CPU cell the
-``--backend`` option selects (NumPy and array-api-strict always: those never skip).
+here. The references are NumPy float64 written out by hand, never portable_nn's own
+numerics. They run on every CPU cell the ``--backend`` option selects (NumPy and
+array-api-strict always: those never skip).
 """
 
 from __future__ import annotations
