@@ -30,8 +30,9 @@ from portable_nn.backend import (
     write_onnx,
 )
 from portable_nn.core import forward
-from portable_nn.training._model import Model, standardized
-from portable_nn.training._validate import check_writable_target, param_shapes
+from portable_nn.training._check_inputs import check_writable_target, param_shapes
+from portable_nn.training._model import Model
+from portable_nn.training._statistics import standardized
 
 __all__ = ["ONNX_FORMAT", "export_onnx", "from_torch", "onnx_classes", "to_torch"]
 

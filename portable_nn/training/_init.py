@@ -14,7 +14,7 @@ from portable_nn.backend import (
     resolve_backend,
     to_backend,
 )
-from portable_nn.training._validate import check_init_mapping, param_shapes
+from portable_nn.training._check_inputs import check_init_mapping, param_shapes
 
 __all__ = ["INITS", "init_params"]
 

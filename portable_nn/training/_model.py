@@ -10,9 +10,10 @@ from typing import Any
 
 from portable_nn.backend import Backend, resolve_backend, to_backend
 from portable_nn.core import cost_from_logits, forward
-from portable_nn.training._validate import check_features, check_target_shape
+from portable_nn.training._check_inputs import check_features, check_target_shape
+from portable_nn.training._statistics import standardized
 
-__all__ = ["Costs", "Model", "standardized"]
+__all__ = ["Costs", "Model"]
 
 
 class Costs(dict):
@@ -54,19 +55,6 @@ class Costs(dict):
     def values_list(self) -> list[float]:
         """The recorded costs, in order (``values_list[-1] == costs[-1]``)."""
         return list(self.values())
-
-
-def standardized(X: Any, standardization: tuple[Any, Any] | None) -> Any:
-    """``(X - mean) / std`` for ``standardization = (mean, std)``; ``X`` itself for None.
-
-    Computed as ``(X / 2 - mean / 2) / (std / 2)``: the same bits (halving is exact), but the
-    difference cannot overflow when ``X`` and ``mean`` are near the largest float with
-    opposite signs.
-    """
-    if standardization is None:
-        return X
-    mean, std = standardization
-    return (X * 0.5 - mean * 0.5) / (std * 0.5)
 
 
 class Model:

@@ -23,14 +23,14 @@ from typing import Any
 
 from portable_nn.backend import DTYPE_NAMES
 from portable_nn.core import ACTIVATIONS, OPTIMIZERS, OUTPUTS
-from portable_nn.training import _validate as check
+from portable_nn.training import _check_inputs as check
 from portable_nn.training._callbacks import Callback, check_every
-from portable_nn.training._init import INITS
-from portable_nn.training._validation import (
+from portable_nn.training._early_stopping import (
     check_early_stopping_needs_validation,
     check_patience,
     check_validation,
 )
+from portable_nn.training._init import INITS
 
 __all__ = ["OPTIONS", "RECIPES", "TOOL_OPTIONS", "Cli", "EstimatorParam", "Option", "TrainOptions",
            "check_recorded", "numpydoc_parameters"]

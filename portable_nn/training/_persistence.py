@@ -38,6 +38,8 @@ from portable_nn.backend import (
     write_safetensors_atomic,
 )
 from portable_nn.training._callbacks import Callback, Run
+from portable_nn.training._check_inputs import all_finite, check_writable_target, param_shapes
+from portable_nn.training._check_inputs import check_path as _check_path
 from portable_nn.training._errors import TrainingDivergedError
 from portable_nn.training._file_schema import (
     FieldError,
@@ -47,8 +49,6 @@ from portable_nn.training._file_schema import (
     scaling_problem,
 )
 from portable_nn.training._model import Model
-from portable_nn.training._validate import all_finite, check_writable_target, param_shapes
-from portable_nn.training._validate import check_path as _check_path
 
 __all__ = [
     "FORMAT_VERSION",

@@ -30,15 +30,15 @@ from portable_nn.core import init_optimizer_state
 from portable_nn.training import _chunked, _persistence
 from portable_nn.training._callbacks import Callback, Callbacks, Run
 from portable_nn.training._chance import warn_at_chance_level
+from portable_nn.training._early_stopping import ConvergenceStop, validation_callbacks
 from portable_nn.training._feed import Feed
 from portable_nn.training._init import init_params
 from portable_nn.training._loop import run_loop
-from portable_nn.training._model import Model, standardized
+from portable_nn.training._model import Model
 from portable_nn.training._options import OPTIONS, TrainOptions, numpydoc_parameters
 from portable_nn.training._reporting import CostPrinter, ProgressBar
-from portable_nn.training._statistics import feature_statistics
+from portable_nn.training._statistics import feature_statistics, standardized
 from portable_nn.training._steps import build_steps
-from portable_nn.training._validation import ConvergenceStop, validation_callbacks
 
 __all__ = ["train"]
 

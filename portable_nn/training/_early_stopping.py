@@ -22,13 +22,13 @@ from typing import Any
 from portable_nn.backend import to_backend, to_numpy
 from portable_nn.core import cost_from_logits, forward
 from portable_nn.training._callbacks import Callback, Run
-from portable_nn.training._model import standardized
-from portable_nn.training._validate import (
+from portable_nn.training._check_inputs import (
     check_features,
     check_int,
     check_target_shape,
     check_values,
 )
+from portable_nn.training._statistics import standardized
 
 __all__ = [
     "ConvergenceStop",
