@@ -556,7 +556,9 @@ OPTIONS: tuple[Option, ...] = tuple(OPTIONS_BY_NAME.values())
 def check_recorded(name: str, value: Any) -> None:
     """Check an option recorded in a model file's ``config`` with the option's own check.
 
-    Keys that are not recorded options (``backend_choice``, ``classes``, ...) pass; a
+    Keys that are not recorded options pass (files written before ``classes``,
+    ``feature_names``, ``target_name`` and ``choices`` were model fields kept them, and
+    ``backend_choice`` and ``compile_choice``, in ``config``); a
     schedule's ``learning_rate`` is recorded as its text; recorded paths (``checkpoint``,
     ``resume``) are only checked to be text, since the file need not exist where the model
     is loaded. Raises the option's ``TypeError`` or ``ValueError``.
