@@ -126,7 +126,9 @@ def lifted_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
 
 def _check_labels(meta: Mapping[str, Any]) -> None:
     """The optional ``classes``, ``feature_names``, ``target_name`` and ``choices`` fields."""
-    config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    config = meta.get("config")
+    if not isinstance(config, dict):
+        config = {}
     _, older = lifted_config(config)
     values = {**older, **{key: meta[key] for key in ("classes", "feature_names", "target_name",
                                                       "choices") if meta.get(key) is not None}}
