@@ -15,12 +15,14 @@ from helpers import assert_params_equal, host, on
 
 import portable_nn as pnn
 from portable_nn.training._callbacks import Run
-from portable_nn.training._early_stopping import (
-    EarlyStopping,
-    ValidationScore,
+from portable_nn.training._check_inputs import (
     check_early_stopping_needs_validation,
     check_patience,
     check_validation,
+)
+from portable_nn.training._early_stopping import (
+    EarlyStopping,
+    ValidationScore,
     validation_callbacks,
 )
 from portable_nn.training._model import Model

@@ -25,17 +25,19 @@ from portable_nn.backend import DTYPE_NAMES
 from portable_nn.core import ACTIVATIONS, OPTIMIZERS, OUTPUTS
 from portable_nn.training import _check_inputs as check
 from portable_nn.training._callbacks import Callback, check_every
-from portable_nn.training._early_stopping import (
+from portable_nn.training._check_inputs import (
     check_early_stopping_needs_validation,
     check_patience,
     check_validation,
 )
-from portable_nn.training._init import INITS
 
-__all__ = ["OPTIONS", "RECIPES", "TOOL_OPTIONS", "Cli", "EstimatorParam", "Option", "TrainOptions",
-           "check_recorded", "numpydoc_parameters"]
+__all__ = ["INITS", "OPTIONS", "RECIPES", "TOOL_OPTIONS", "Cli", "EstimatorParam", "Option",
+           "TrainOptions", "check_recorded", "numpydoc_parameters"]
 
 Check = Callable[[str, Any], Any]
+
+#: The names of ``init``'s starting weights (see :func:`portable_nn.init_params`).
+INITS = ("small", "he", "xavier")
 
 #: ``print_cost=True`` prints the cost every this many iterations.
 PRINT_EVERY = 1000
