@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -131,11 +132,11 @@ class Model(ModelFields):
         ``backend="auto"``) and ``choices["compile"]`` (with ``compile="auto"``) say what was
         chosen and why. Empty when nothing was chosen.
 
-    Every field but the backend is listed once, in
-    :class:`portable_nn.training._snapshot.ModelFields`; ``Model(params, backend=..., **fields)``
-    takes them as keywords (``layer_dims``, ``hidden_activation`` and ``output`` are needed).
-    A model pickles as its host copy (NumPy arrays) and unpickles on the backend, device and
-    dtype it was on.
+    Every field but the backend is listed once, in :class:`~portable_nn.training.ModelFields`
+    (which a Model extends); ``Model(params, backend=..., **fields)`` takes them as keywords
+    (``layer_dims``, ``hidden_activation`` and ``output`` are needed). A model pickles as its
+    host copy (:func:`~portable_nn.training.model_to_host`) and unpickles on the backend,
+    device and dtype it was on.
     """
 
     def __init__(self, params: dict[str, Any], *, backend: Backend, **fields: Any) -> None:
@@ -465,10 +466,31 @@ def _host_copy(name: str, array: Any) -> Any:
 
 
 def model_to_host(model: Model) -> ModelSnapshot:
-    """The model on the host: every field, each array a NumPy copy (see :mod:`._snapshot`).
+    """The model on the host: every field, each array a NumPy copy.
 
-    What save, ``Model.to``, pickling, the exports and the estimators' pickles start from;
-    :func:`host_to_model` is the way back.
+    What save, ``Model.to``, pickling, the exports, a resume and the estimators' pickles
+    start from; :func:`~portable_nn.training.host_to_model` is the way back.
+
+    Parameters
+    ----------
+    model : Model
+
+    Returns
+    -------
+    ModelSnapshot
+        Its :class:`~portable_nn.training.ModelFields` with NumPy copies of every array
+        (Adam's step count as a Python int), and the backend, device and dtype it was on.
+
+    Examples
+    --------
+    >>> import portable_nn as pnn
+    >>> from portable_nn.training import host_to_model, model_to_host
+    >>> model = pnn.train(*pnn.datasets.planar(), recipe="lesson", num_iterations=10)
+    >>> snapshot = model_to_host(model)
+    >>> snapshot.backend, snapshot.dtype, type(snapshot.fields.params["W1"]).__name__
+    ('numpy', 'float64', 'ndarray')
+    >>> host_to_model(snapshot, pnn.resolve_backend("numpy", None, "float32")).dtype
+    dtype('float32')
     """
     for name in ("standardization", "target_standardization"):
         pair = getattr(model, name)
@@ -483,7 +505,21 @@ def model_to_host(model: Model) -> ModelSnapshot:
 
 
 def host_to_model(snapshot: ModelSnapshot, backend: Backend) -> Model:
-    """A :class:`Model` on ``backend`` (its device and dtype) from a host ``snapshot``."""
+    """A :class:`~portable_nn.Model` on ``backend`` (its device and dtype) from a ``snapshot``.
+
+    The inverse of :func:`~portable_nn.training.model_to_host`: every array is copied to the
+    backend's device in its dtype; every other field is copied as it is.
+
+    Parameters
+    ----------
+    snapshot : ModelSnapshot
+    backend : Backend
+        The resolved backend (``pnn.resolve_backend(name, device, dtype)``).
+
+    Returns
+    -------
+    Model
+    """
     def moved(name: str, array: Any) -> Any:
         return from_host(array, backend, name=name)
 
@@ -568,7 +604,7 @@ def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = 
 
 def loaded(saved: ModelFile, *, backend: Any = "numpy", device: Any = None,
            dtype: Any = None) -> Model:
-    """The model of a file already read, on ``backend`` (see :func:`load`)."""
+    """The model of a file already read, on ``backend`` (see ``load``)."""
     snapshot = saved.snapshot
     try:
         be = resolve_backend(backend, device, dtype if dtype is not None else snapshot.dtype)
@@ -633,3 +669,14 @@ def from_torch(module: Any, *, backend: Any = "numpy", device: Any = None,
     snapshot = snapshot_from_torch(module)
     return host_to_model(snapshot, resolve_backend(backend, device, dtype if dtype is not None
                                                    else snapshot.dtype))
+
+
+def _signature() -> inspect.Signature:
+    """``Model(params, *, layer_dims, hidden_activation, output, backend, costs=..., ...)``."""
+    fields = list(inspect.signature(ModelFields).parameters.values())
+    keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in fields[1:]]
+    backend = inspect.Parameter("backend", inspect.Parameter.KEYWORD_ONLY, annotation="Backend")
+    return inspect.Signature([fields[0], *keyword[:3], backend, *keyword[3:]])
+
+
+Model.__signature__ = _signature()  # type: ignore[attr-defined]  # help() and the docs

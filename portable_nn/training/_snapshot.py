@@ -1,7 +1,7 @@
-"""What a model is, listed once: :class:`ModelFields`, and its host copy :class:`ModelSnapshot`.
+"""What a model is, listed once: ``ModelFields``, and its host copy ``ModelSnapshot``.
 
-:class:`~portable_nn.training.Model` is a :class:`ModelFields` on a backend. Every way a model
-leaves its device and comes back goes through one :class:`ModelSnapshot` (the fields with every
+:class:`~portable_nn.Model` is a ``ModelFields`` on a backend. Every way a model
+leaves its device and comes back goes through one ``ModelSnapshot`` (the fields with every
 array a NumPy copy, plus the backend, device and dtype it lived on), made by
 ``model_to_host`` and turned back into a Model by ``host_to_model``
 (:mod:`portable_nn.training._model`): saving and loading, ``Model.to``, pickling, resuming
@@ -24,7 +24,7 @@ __all__ = ["ARRAY_FIELDS", "FIELD_NAMES", "ModelFields", "ModelSnapshot", "map_a
 
 @dataclass(eq=False, repr=False)
 class ModelFields:
-    """Every field of a model, in one place (see :class:`~portable_nn.training.Model`).
+    """Every field of a model, in one place (see :class:`~portable_nn.Model`).
 
     ``params``, ``optimizer_state`` and the two ``(mean, std)`` pairs hold arrays (of the
     model's backend in a Model, NumPy in a snapshot); the rest is plain data.
@@ -83,7 +83,10 @@ def map_arrays(value: Any, convert: Callable[[str, Any], Any], name: str = "arra
 
 @dataclass(eq=False)
 class ModelSnapshot:
-    """A model on the host: its :class:`ModelFields` with NumPy arrays, and where it lived.
+    """A model on the host: its ``ModelFields`` with NumPy arrays, and where it lived.
+
+    Made by :func:`~portable_nn.training.model_to_host`, put on a backend by
+    :func:`~portable_nn.training.host_to_model`; it pickles (NumPy arrays and plain data).
 
     Attributes
     ----------
