@@ -17,6 +17,7 @@ from portable_nn.training._check_inputs import all_finite
 from portable_nn.training._errors import TrainingDivergedError
 from portable_nn.training._model import Model, host_to_model, save_model
 from portable_nn.training._persistence import ModelFile, read_model
+from portable_nn.training._snapshot import TRAINED_FIELDS
 
 __all__ = ["Checkpointer", "ModelFile", "read_model", "resume_into"]
 
@@ -126,14 +127,9 @@ def resume_into(model: Model, saved: ModelFile, *, m: int, options: Any) -> None
             f"num_iterations={options.num_iterations}"
         )
     restored = host_to_model(saved.snapshot, model.backend_info)
-    model.params = restored.params
-    model.costs = restored.costs
-    model.metrics = restored.metrics  # validation scores so far: the history goes on
-    model.iterations = restored.iterations
-    model.optimizer_state = restored.optimizer_state
-    if restored.standardization is not None:  # the checkpoint's (mean, std) of the run's X
-        model.standardization = restored.standardization
-    if restored.target_standardization is not None:  # and of its Y (a linear output)
-        model.target_standardization = restored.target_standardization
+    for field in TRAINED_FIELDS:  # params, state, costs, metrics, iterations, statistics
+        value = getattr(restored, field)
+        if value is not None:  # None (plain gd's state, no standardisation): the run's own
+            setattr(model, field, value)
     # early stopping's best point and patience count: Run takes it as run.restored
     vars(model)["_restored_callback_state"] = saved.callback_state()

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-__all__ = ["ARRAY_FIELDS", "FIELD_NAMES", "ModelFields", "ModelSnapshot", "map_arrays"]
+__all__ = ["ARRAY_FIELDS", "FIELD_NAMES", "TRAINED_FIELDS", "ModelFields", "ModelSnapshot",
+           "map_arrays"]
 
 
 @dataclass(eq=False, repr=False)
@@ -27,21 +28,27 @@ class ModelFields:
     """Every field of a model, in one place (see :class:`~portable_nn.Model`).
 
     ``params``, ``optimizer_state`` and the two ``(mean, std)`` pairs hold arrays (of the
-    model's backend in a Model, NumPy in a snapshot); the rest is plain data.
+    model's backend in a Model, NumPy in a snapshot; ``metadata["arrays"]``); the rest is
+    plain data. The fields marked ``metadata["trained"]`` are what training reached: a run
+    resumed from a checkpoint takes them from it (the rest, such as ``config``, is the run's).
     """
 
-    params: dict[str, Any]
+    params: dict[str, Any] = field(metadata={"arrays": True, "trained": True})
     layer_dims: tuple[int, ...]
     hidden_activation: str
     output: str
-    costs: dict[int, float] = field(default_factory=dict)
-    iterations: int = 0
+    costs: dict[int, float] = field(default_factory=dict, metadata={"trained": True})
+    iterations: int = field(default=0, metadata={"trained": True})
     interrupted: bool = False
     config: dict[str, Any] = field(default_factory=dict)
-    optimizer_state: dict[str, Any] | None = None
-    standardization: tuple[Any, Any] | None = None
-    target_standardization: tuple[Any, Any] | None = None
-    metrics: dict[str, dict[int, float]] = field(default_factory=dict)
+    optimizer_state: dict[str, Any] | None = field(default=None,
+                                                   metadata={"arrays": True, "trained": True})
+    standardization: tuple[Any, Any] | None = field(default=None,
+                                                    metadata={"arrays": True, "trained": True})
+    target_standardization: tuple[Any, Any] | None = field(
+        default=None, metadata={"arrays": True, "trained": True})
+    metrics: dict[str, dict[int, float]] = field(default_factory=dict,
+                                                 metadata={"trained": True})
     best_iteration: int | None = None
     classes: list[Any] | None = None
     feature_names: list[str] | None = None
@@ -62,8 +69,12 @@ class ModelFields:
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ModelFields))
 
 #: The fields holding arrays (a dict of them, or a ``(mean, std)`` pair, or None).
-ARRAY_FIELDS: tuple[str, ...] = ("params", "optimizer_state", "standardization",
-                                 "target_standardization")
+ARRAY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ModelFields)
+                                      if f.metadata.get("arrays"))
+
+#: The fields a resumed run takes from its checkpoint: what training reached.
+TRAINED_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ModelFields)
+                                        if f.metadata.get("trained"))
 
 
 def map_arrays(value: Any, convert: Callable[[str, Any], Any], name: str = "array") -> Any:
