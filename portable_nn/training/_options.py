@@ -322,7 +322,7 @@ of dropout masks: two runs with the same options and data give the same model.""
 ``"numpy"``, ``"torch"``, ``"jax"``, ``"cupy"``, ``"dask"``, ``"array_api_strict"``, an
 array-API namespace, or ``"auto"``: CuPy when a CUDA device is usable and one iteration costs
 at least :data:`portable_nn.backend.CROSSOVER_FLOPS` floating-point operations (the crossover
-measured on an H200), NumPy otherwise; ``model.config["backend_choice"]`` says why. See
+measured on an H200), NumPy otherwise; ``model.choices["backend"]`` says why. See
 :func:`portable_nn.backend.resolve_backend`.""", record=False,
         cli=Cli("--backend", "array backend: numpy, torch, jax, cupy, dask, "
                 "array_api_strict, or auto (CuPy when a CUDA GPU is usable and the work per "
@@ -404,7 +404,7 @@ results within float tolerance. ``"auto"`` compiles where that is available and 
 see the performance notes) and on PyTorch with a CUDA device (3.8x faster than eager on
 planar and digits on an H200); every other backend runs eagerly, without error.
 ``model.config["compile"]`` records what was used (True or False) and
-``model.config["compile_choice"]`` why. ``False`` always runs eagerly. ``True`` insists:
+``model.choices["compile"]`` why. ``False`` always runs eagerly. ``True`` insists:
 backends that cannot compile (NumPy, array-api-strict, PyTorch on the CPU, CuPy, Dask) raise a
 ``ValueError`` naming the reason.""", check=_compile)
     checkpoint: str | None = option(
