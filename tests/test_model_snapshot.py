@@ -163,6 +163,31 @@ class TestPickle:
         assert_same_fields(again.model_, clf.model_)
 
 
+    def test_estimator_pickled_before_the_snapshot(self):
+        pytest.importorskip("sklearn")
+        from portable_nn.sklearn import NeuralNetClassifier
+
+        X, y = _dataset().X.T, np.arange(40) % 2
+        clf = NeuralNetClassifier(recipe="lesson", num_iterations=5).fit(X, y)
+        model = clf.model_
+        state = clf.__getstate__()
+        # main's layout: the fields as a dict, the compile choice inside config
+        state["model_"] = {
+            "__portable_nn_model__": True, "params": dict(model_to_host(model).fields.params),
+            "layer_dims": model.layer_dims, "hidden_activation": model.hidden_activation,
+            "output": model.output, "costs": dict(model.costs), "iterations": model.iterations,
+            "interrupted": False, "backend": "numpy", "dtype": "float64",
+            "config": {**model.config, "compile_choice": model.choices["compile"]},
+            "standardization": None, "target_standardization": None,
+            "metrics": model.metrics, "best_iteration": None}
+        again = NeuralNetClassifier.__new__(NeuralNetClassifier)
+        again.__setstate__(state)
+        assert again.model_.optimizer_state is None  # main's pickles left it out
+        again.model_.optimizer_state = model.optimizer_state
+        assert_same_fields(again.model_, model)
+        np.testing.assert_array_equal(again.predict(X), clf.predict(X))
+
+
 class TestResumeReadsOnce:
     def test_one_read(self, tmp_path, monkeypatch):
         from portable_nn.training import _persistence

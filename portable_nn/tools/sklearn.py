@@ -29,6 +29,7 @@ from portable_nn.training import (
     OPTIONS,
     TOOL_OPTIONS,
     EstimatorParam,
+    ModelFields,
     ModelSnapshot,
     Option,
     host_to_model,
@@ -261,11 +262,28 @@ class _NeuralNetBase(BaseEstimator):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         snapshot = state.get("model_")
+        if isinstance(snapshot, dict) and snapshot.get("__portable_nn_model__"):
+            snapshot = _older_snapshot(snapshot)  # pickled by portable_nn before the snapshot
         if isinstance(snapshot, ModelSnapshot):
             state = dict(state)
             backend = pnn.resolve_backend(snapshot.backend, state.get("device"), snapshot.dtype)
             state["model_"] = host_to_model(snapshot, backend)
         super().__setstate__(state)
+
+
+def _older_snapshot(saved: dict[str, Any]) -> ModelSnapshot:
+    """The snapshot of an estimator pickled before there was one (a dict of host fields).
+
+    Its ``config`` may hold ``compile_choice`` and ``backend_choice``: they become ``choices``.
+    """
+    names = ModelFields.__dataclass_fields__
+    fields = {key: value for key, value in saved.items() if key in names}
+    config = dict(fields.get("config") or {})
+    choices = {key: config.pop(f"{key}_choice") for key in ("backend", "compile")
+               if f"{key}_choice" in config}
+    fields.update(config=config, choices=choices)
+    return ModelSnapshot(ModelFields(**fields), backend=saved["backend"], device="cpu",
+                         dtype=saved["dtype"])
 
 
 class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
