@@ -130,7 +130,7 @@ def _truth(data: Any) -> np.ndarray:
 
 
 def _model_classes(model: Any, fallback: np.ndarray | None) -> np.ndarray | None:
-    saved = model.config.get("classes")
+    saved = model.classes
     return np.asarray(saved) if saved is not None else fallback
 
 

@@ -110,8 +110,8 @@ class TestFinder:
         ("from portable_nn.backend._io import NpzArchive", "portable_nn.backend._persist"),
         ("from portable_nn.backend._io import NpzArchive", "portable_nn.backend"),
         ("from portable_nn._version import __version__", "portable_nn.training._persistence"),
-        ("from portable_nn.training import _validate as check", "portable_nn.training._train"),
-        ("from . import _validate", "portable_nn.training._train"),
+        ("from portable_nn.training import _check_inputs as check", "portable_nn.training._train"),
+        ("from . import _check_inputs", "portable_nn.training._train"),
     ])
     def test_own_and_public_imports_pass(self, source, importer):
         assert foreign_private_imports(source, importer) == []

@@ -27,8 +27,8 @@ class TestJax:
         X, Y = planar_data
         auto = pnn.train(X, Y, **RUN, backend="jax")
         assert auto.config["compile"] is True
-        assert "compiled" in auto.config["compile_choice"]
-        assert "jax.jit" in auto.config["compile_choice"]
+        assert "compiled" in auto.choices["compile"]
+        assert "jax.jit" in auto.choices["compile"]
         asked = pnn.train(X, Y, **RUN, backend="jax", compile=True)
         for key, value in _host(asked).items():  # the same compiled path
             np.testing.assert_array_equal(_host(auto)[key], value, err_msg=key)
@@ -37,7 +37,7 @@ class TestJax:
         X, Y = planar_data
         eager = pnn.train(X, Y, **RUN, backend="jax", compile=False)
         assert eager.config["compile"] is False
-        assert "compile_choice" not in eager.config
+        assert "compile" not in eager.choices
         reference = pnn.train(X, Y, **RUN, backend="numpy")  # independent: NumPy's run
         for key, value in _host(reference).items():
             np.testing.assert_allclose(_host(eager)[key], value, rtol=2e-3, atol=2e-4,
@@ -50,7 +50,7 @@ class TestJax:
         model = pnn.train(mX, Y.astype(np.float32), **dict(RUN, num_iterations=20),
                           backend="jax", chunk_size=100)
         assert model.config["compile"] is False
-        assert "out of core" in model.config["compile_choice"]
+        assert "out of core" in model.choices["compile"]
         with pytest.raises(ValueError, match="compile=True needs X in memory"):
             pnn.train(mX, Y.astype(np.float32), **dict(RUN, num_iterations=20),
                       backend="jax", chunk_size=100, compile=True)
@@ -71,7 +71,7 @@ class TestElsewhere:
         X, Y = planar_data
         auto = pnn.train(X, Y, **RUN)
         assert auto.config["compile"] is False
-        assert "eager" in auto.config["compile_choice"]
+        assert "eager" in auto.choices["compile"]
         eager = pnn.train(X, Y, **RUN, compile=False)
         for key, value in _host(eager).items():
             np.testing.assert_array_equal(_host(auto)[key], value, err_msg=key)
@@ -89,4 +89,4 @@ class TestElsewhere:
         model = pnn.train(*planar_data, **dict(RUN, num_iterations=2))
         loaded = pnn.load(model.save(tmp_path / "m.npz"))
         assert loaded.config["compile"] is False
-        assert loaded.config["compile_choice"] == model.config["compile_choice"]
+        assert loaded.choices["compile"] == model.choices["compile"]

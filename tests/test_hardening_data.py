@@ -250,7 +250,7 @@ def labelled(tmp_path):
     dataset = from_csv(data)
     model = pnn.train(*dataset, hidden=(3,), hidden_activation="tanh", output="sigmoid",
                       optimizer="gd", learning_rate=0.5, num_iterations=5, init="small")
-    model.config["classes"] = dataset.classes.tolist()
+    model.classes = dataset.classes.tolist()
     model_path = tmp_path / "model.npz"
     model.save(model_path)
     return data, model_path
@@ -430,8 +430,8 @@ class TestDataFlags:
         assert "sigmoid output" in out
         model = pnn.load(model_path)
         assert model.layer_dims[0] == 2
-        assert model.config["target_name"] == "kind"
-        assert model.config["feature_names"] == ["x1", "x2"]
+        assert model.target_name == "kind"
+        assert model.feature_names == ["x1", "x2"]
         out_path, proba_path = tmp_path / "p.csv", tmp_path / "q.csv"
         features = write(tmp_path / "f.csv", "".join(
             line.split(";")[1] + ";" + line.split(";")[4] + "\n"

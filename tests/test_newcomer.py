@@ -104,9 +104,10 @@ class TestAutoBackend:
     def test_train_records_the_choice(self, planar_data):
         model = pnn.train(*planar_data, backend="auto", num_iterations=1, recipe="lesson")
         assert model.backend == "numpy"
-        assert model.config["backend_choice"].startswith("auto chose numpy: 2.88e+04 flops")
-        assert "backend_choice" not in pnn.train(*planar_data, num_iterations=1,
-                                                 recipe="lesson").config
+        assert model.choices["backend"].startswith("auto chose numpy: 2.88e+04 flops")
+        assert "backend_choice" not in model.config  # config holds the options only
+        assert "backend" not in pnn.train(*planar_data, num_iterations=1,
+                                          recipe="lesson").choices
 
     def test_batch_size_is_the_work(self, planar_data, monkeypatch):
         seen = []

@@ -334,16 +334,16 @@ class TestLoadErrors:
 
 class TestCheckpoints:
     def test_saved_every_n_and_at_the_end(self, small_data, tmp_path, monkeypatch):
-        from portable_nn.training import _persistence
+        from portable_nn.training import _checkpoints
 
         reached = []
-        save = _persistence.save_model
+        save = _checkpoints.save_model
 
         def spy(model, path, **kwargs):
             reached.append(model.iterations)
             return save(model, path, **kwargs)
 
-        monkeypatch.setattr(_persistence, "save_model", spy)
+        monkeypatch.setattr(_checkpoints, "save_model", spy)
         path = tmp_path / "run.npz"
         pnn.train(*small_data, num_iterations=25, checkpoint=path, checkpoint_every=10,
                   recipe="lesson")

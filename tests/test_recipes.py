@@ -108,7 +108,7 @@ class TestDefaults:
         data = pnn.datasets.from_samples(X, y)
         model = pnn.train(data, num_iterations=30)
         assert model.output == "softmax"
-        assert model.config["classes"] == ["setosa", "versicolor", "virginica"]
+        assert model.classes == ["setosa", "versicolor", "virginica"]
         assert data.labels(model.predict(data.X)).dtype.kind == "U"
         with pytest.raises(TypeError, match="leave Y out"):
             pnn.train(data, data.Y)

@@ -15,15 +15,17 @@ from helpers import assert_params_equal, host, on
 
 import portable_nn as pnn
 from portable_nn.training._callbacks import Run
-from portable_nn.training._model import Model
-from portable_nn.training._validation import (
-    EarlyStopping,
-    ValidationScore,
+from portable_nn.training._check_inputs import (
     check_early_stopping_needs_validation,
     check_patience,
     check_validation,
+)
+from portable_nn.training._early_stopping import (
+    EarlyStopping,
+    ValidationScore,
     validation_callbacks,
 )
+from portable_nn.training._model import Model
 
 
 def fake_run(model, backend=None, iteration=0, total=1000, cost_every=10):
@@ -182,7 +184,7 @@ class TestValidationScore:
         score.on_start(run)
         assert score.X.dtype == np.float32
         assert score.Y.dtype == np.float32
-        import portable_nn.training._validation as module
+        import portable_nn.training._early_stopping as module
 
         fetches = []
         monkeypatch.setattr(module, "to_numpy", lambda a: fetches.append(a) or np.asarray(a))

@@ -30,6 +30,11 @@ __all__ = ["register_onnx_converters", "register_when_imported"]
 _ALIASES = {"NeuralNetClassifier": "PortableNNClassifier",
             "NeuralNetRegressor": "PortableNNRegressor"}
 
+#: The estimator classes to register, ``{"classifier": ..., "regressor": ...}``: given by
+#: :mod:`portable_nn.tools.sklearn` (:func:`register_when_imported`), which this module does
+#: not import.
+_ESTIMATORS: dict[str, type] = {}
+
 
 def _network_graph(model: Any) -> Any:
     """The ONNX graph of ``model`` (its ``export_onnx``), as an ``onnx.ModelProto``."""
@@ -171,11 +176,9 @@ def register_onnx_converters() -> None:
         return
     from skl2onnx import update_registered_converter
 
-    from portable_nn.tools.sklearn import NeuralNetClassifier, NeuralNetRegressor
-
-    for estimator in (NeuralNetClassifier, NeuralNetRegressor):
+    for kind, estimator in _ESTIMATORS.items():
         options = {"zipmap": [True, False, "columns"], "nocl": [True, False]} \
-            if estimator is NeuralNetClassifier else None
+            if kind == "classifier" else None
         update_registered_converter(estimator, _ALIASES[estimator.__name__], _shape_calculator,
                                     _converter, options=options)
 
@@ -200,8 +203,12 @@ class _AfterImport(importlib.abc.MetaPathFinder):
         return spec
 
 
-def register_when_imported() -> None:
-    """Register now if skl2onnx is imported, else when it is (nothing if not installed)."""
+def register_when_imported(*, classifier: type, regressor: type) -> None:
+    """Register the estimators now if skl2onnx is imported, else when it is.
+
+    Nothing happens where skl2onnx is not installed.
+    """
+    _ESTIMATORS.update(classifier=classifier, regressor=regressor)
     if "skl2onnx" in sys.modules:
         register_onnx_converters()
     elif importlib.util.find_spec("skl2onnx") is not None and not any(

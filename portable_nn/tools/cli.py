@@ -709,8 +709,8 @@ def _summary(args: argparse.Namespace, model: pnn.Model, data: pnn.datasets.Data
               file=out)
     print(f"time {seconds:.2f} s on backend {model.backend}, device {model.device}, "
           f"{model.backend_info.dtype_name}", file=out)
-    if "backend_choice" in model.config:
-        print(f"backend: {model.config['backend_choice']}", file=out)
+    if "backend" in model.choices:
+        print(f"backend: {model.choices['backend']}", file=out)
 
 
 class _Ending(Callback):
@@ -773,11 +773,11 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         model = pnn.train(parts.train.X, parts.train.Y, **options)
     seconds = time.perf_counter() - start
     if data.classes is not None:  # saved with the model: predict writes the file's own labels
-        model.config["classes"] = data.classes.tolist()
+        model.classes = data.classes.tolist()
     if data.target_name is not None:  # predict -o's header
-        model.config["target_name"] = data.target_name
+        model.target_name = data.target_name
     if data.feature_names is not None:
-        model.config["feature_names"] = data.feature_names
+        model.feature_names = list(data.feature_names)
     _summary(args, model, data, parts, seconds, out)
     if parts.validation is not None:
         _validation_summary(args, model, parts.validation, ending, out)
@@ -815,13 +815,13 @@ def _class_indices(labels: np.ndarray, classes: list[Any], where: str) -> np.nda
 
 def _header(model: pnn.Model, n_columns: int, proba: bool) -> list[str]:
     """The column names of predict's output: the target's name, or the classes for --proba."""
-    classes = model.config.get("classes")
+    classes = model.classes
     if proba and model.output == "softmax":
         names = list(range(n_columns)) if classes is None else classes
     elif proba and model.output == "sigmoid" and n_columns == 1:
         names = [1 if classes is None else classes[1]]  # the probability of the second class
     else:
-        name = model.config.get("target_name") or "prediction"
+        name = model.target_name or "prediction"
         names = [name] if n_columns == 1 else [f"{name}_{k}" for k in range(n_columns)]
     return [str(n) for n in names]
 
@@ -833,7 +833,7 @@ def prediction_rows(model: pnn.Model, X: np.ndarray,
     Parameters
     ----------
     model : portable_nn.Model
-        The loaded model (its ``config`` may hold ``classes`` and ``target_name``).
+        The loaded model (its ``classes`` and ``target_name``, when known, name the output).
     X : numpy.ndarray, shape (n_features, m)
         The samples.
     proba : bool
@@ -848,7 +848,7 @@ def prediction_rows(model: pnn.Model, X: np.ndarray,
         rows = _format_rows(pnn.to_numpy(model.predict_proba(X)), integer=False)
         return _header(model, len(rows[0]) if rows else 1, proba), rows
     predicted = pnn.to_numpy(model.predict(X))
-    classes = model.config.get("classes")
+    classes = model.classes
     if classes is None or model.output == "linear":
         rows = _format_rows(predicted, integer=model.output != "linear")
     else:
@@ -873,11 +873,11 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     model = pnn.load(args.model, backend=args.backend, device=args.device, dtype=args.dtype)
     X, labels = load_prediction_data(args.data, model.layer_dims[0], drop=args.drop,
                                      delimiter=args.delimiter, encoding=args.encoding,
-                                     names=model.config.get("feature_names"),
-                                     target_name=model.config.get("target_name"))
+                                     names=model.feature_names,
+                                     target_name=model.target_name)
     quality = None
     if labels is not None:  # checked before anything is written
-        classes = model.config.get("classes")
+        classes = model.classes
         if classes is not None and model.output != "linear" and labels.shape[0] == 1:
             labels = _class_indices(labels, classes, args.data)
         quality = f"{_quality(model, X, labels)} on {X.shape[1]} labelled samples"

@@ -24,11 +24,16 @@ import numpy as np
 
 import portable_nn as pnn
 from portable_nn.datasets import one_hot
+from portable_nn.tools._sklearn_onnx import register_onnx_converters, register_when_imported
 from portable_nn.training import (
     OPTIONS,
     TOOL_OPTIONS,
     EstimatorParam,
+    ModelFields,
+    ModelSnapshot,
     Option,
+    host_to_model,
+    model_to_host,
     numpydoc_parameters,
 )
 
@@ -245,58 +250,40 @@ class _NeuralNetBase(BaseEstimator):
         A = pnn.to_numpy(self.model_.predict_proba(X.T))
         return np.asarray(A, dtype=np.float64).T
 
-    # The fitted Model holds its array namespace (a module), which pickle cannot store:
-    # keep the parameters as NumPy arrays in the pickle and rebuild the model on load.
+    # The fitted model is kept as its host snapshot (NumPy arrays) in the pickle and put back,
+    # on unpickling, on the backend and dtype it was trained on and the estimator's device.
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         model = state.get("model_")
         if isinstance(model, pnn.Model):
             state = dict(state)
-            state["model_"] = _model_to_host(model)
+            state["model_"] = model_to_host(model)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        saved = state.get("model_")
-        if isinstance(saved, dict) and saved.get("__portable_nn_model__"):
+        snapshot = state.get("model_")
+        if isinstance(snapshot, dict) and snapshot.get("__portable_nn_model__"):
+            snapshot = _older_snapshot(snapshot)  # pickled by portable_nn before the snapshot
+        if isinstance(snapshot, ModelSnapshot):
             state = dict(state)
-            state["model_"] = _model_from_host(saved, self_device=state.get("device"))
+            backend = pnn.resolve_backend(snapshot.backend, state.get("device"), snapshot.dtype)
+            state["model_"] = host_to_model(snapshot, backend)
         super().__setstate__(state)
 
 
-def _model_to_host(model: pnn.Model) -> dict[str, Any]:
-    return {
-        "__portable_nn_model__": True,
-        "params": {key: np.array(pnn.to_numpy(value)) for key, value in model.params.items()},
-        "layer_dims": model.layer_dims,
-        "hidden_activation": model.hidden_activation,
-        "output": model.output,
-        "costs": dict(model.costs),
-        "iterations": model.iterations,
-        "interrupted": model.interrupted,
-        "config": dict(model.config),
-        "backend": model.backend,
-        "dtype": model.backend_info.dtype_name,
-        "standardization": None if model.standardization is None else
-        tuple(np.array(pnn.to_numpy(a)) for a in model.standardization),
-        "target_standardization": None if model.target_standardization is None else
-        tuple(np.array(pnn.to_numpy(a)) for a in model.target_standardization),
-        "metrics": {name: dict(values) for name, values in model.metrics.items()},
-        "best_iteration": model.best_iteration,
-    }
+def _older_snapshot(saved: dict[str, Any]) -> ModelSnapshot:
+    """The snapshot of an estimator pickled before there was one (a dict of host fields).
 
-
-def _model_from_host(saved: dict[str, Any], self_device: Any) -> pnn.Model:
-    host = pnn.resolve_backend("numpy", None, saved["dtype"])
-    model = pnn.Model(dict(saved["params"]), layer_dims=saved["layer_dims"],
-                      hidden_activation=saved["hidden_activation"], output=saved["output"],
-                      backend=host, costs=saved["costs"], iterations=saved["iterations"],
-                      interrupted=saved["interrupted"], config=saved["config"],
-                      standardization=saved.get("standardization"),
-                      target_standardization=saved.get("target_standardization"),
-                      metrics=saved.get("metrics"), best_iteration=saved.get("best_iteration"))
-    if saved["backend"] == "numpy":
-        return model
-    return model.to(saved["backend"], self_device, saved["dtype"])
+    Its ``config`` may hold ``compile_choice`` and ``backend_choice``: they become ``choices``.
+    """
+    names = ModelFields.__dataclass_fields__
+    fields = {key: value for key, value in saved.items() if key in names}
+    config = dict(fields.get("config") or {})
+    choices = {key: config.pop(f"{key}_choice") for key in ("backend", "compile")
+               if f"{key}_choice" in config}
+    fields.update(config=config, choices=choices)
+    return ModelSnapshot(ModelFields(**fields), backend=saved["backend"], device="cpu",
+                         dtype=saved["dtype"])
 
 
 class NeuralNetClassifier(ClassifierMixin, _NeuralNetBase):
@@ -509,9 +496,4 @@ def _targets(y: np.ndarray) -> np.ndarray:
 
 
 # skl2onnx converters (where skl2onnx is installed): to_onnx converts the estimators
-from portable_nn.tools._sklearn_onnx import (  # noqa: E402 (the estimators are defined first)
-    register_onnx_converters,
-    register_when_imported,
-)
-
-register_when_imported()
+register_when_imported(classifier=NeuralNetClassifier, regressor=NeuralNetRegressor)

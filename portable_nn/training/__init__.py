@@ -7,9 +7,8 @@ It assembles the array-API core (:mod:`portable_nn.core`) with the backend selec
 from portable_nn.training._callbacks import Callback, Run
 from portable_nn.training._chance import ChanceLevelWarning, chance_level
 from portable_nn.training._errors import TrainingDivergedError
-from portable_nn.training._export import from_torch
 from portable_nn.training._init import init_params
-from portable_nn.training._model import Costs, Model
+from portable_nn.training._model import Costs, Model, from_torch, host_to_model, load, model_to_host
 from portable_nn.training._options import (
     OPTIONS,
     RECIPES,
@@ -20,7 +19,8 @@ from portable_nn.training._options import (
     TrainOptions,
     numpydoc_parameters,
 )
-from portable_nn.training._persistence import ModelFileError, load
+from portable_nn.training._persistence import ModelFileError
+from portable_nn.training._snapshot import ModelFields, ModelSnapshot
 from portable_nn.training._train import train
 
 __all__ = [
@@ -33,15 +33,19 @@ __all__ = [
     "Costs",
     "EstimatorParam",
     "Model",
+    "ModelFields",
     "ModelFileError",
+    "ModelSnapshot",
     "Option",
     "Run",
     "TrainOptions",
     "TrainingDivergedError",
     "chance_level",
     "from_torch",
+    "host_to_model",
     "init_params",
     "load",
+    "model_to_host",
     "numpydoc_parameters",
     "train",
 ]

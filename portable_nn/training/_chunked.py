@@ -28,7 +28,7 @@ from portable_nn.backend import (
     to_backend,
 )
 from portable_nn.core import chunk_gradients, l2_penalty
-from portable_nn.training import _validate as check
+from portable_nn.training import _check_inputs as check
 from portable_nn.training._step_spec import StepSpec
 
 __all__ = ["auto_chunk_size", "chunked_steps", "is_streamed", "make_chunked_step",

@@ -18,8 +18,8 @@ from portable_nn.core import ACTIVATIONS, OUTPUTS
 from portable_nn.core.optimizers import OPTIMIZERS, state_names
 from portable_nn.training._options import check_recorded
 
-__all__ = ["FieldError", "check_metadata", "decode_metrics", "encode_metrics", "scaling_problem",
-           "state_keys"]
+__all__ = ["FieldError", "check_metadata", "decode_metrics", "encode_metrics", "lifted_config",
+           "scaling_problem", "state_keys"]
 
 MAX_COUNT = 2**62  # iterations, samples, Adam's step: far beyond any run, far below overflow
 
@@ -84,6 +84,68 @@ def _check_config(meta: Mapping[str, Any]) -> None:
             check_recorded(key, value)
         except (TypeError, ValueError) as exc:
             raise FieldError(f"config.{key}", f"is {_short(value)}: {exc}") from None
+
+
+#: What files written before these were fields of their own kept inside ``config``:
+#: ``{config key: (field, key inside the field or None)}``.
+OLDER_CONFIG_KEYS: dict[str, tuple[str, str | None]] = {
+    "classes": ("classes", None),
+    "feature_names": ("feature_names", None),
+    "target_name": ("target_name", None),
+    "backend_choice": ("choices", "backend"),
+    "compile_choice": ("choices", "compile"),
+}
+
+
+def lifted_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(options, fields)``: a recorded ``config`` without what older files kept in it.
+
+    Files written before ``classes``, ``feature_names``, ``target_name`` and ``choices`` were
+    model fields of their own hold them (and ``backend_choice``, ``compile_choice``) inside
+    ``config``; they come out as ``fields``, and ``options`` holds the rest.
+
+    Examples
+    --------
+    >>> lifted_config({"optimizer": "adam", "classes": ["no", "yes"],
+    ...                "backend_choice": "auto chose numpy"})
+    ({'optimizer': 'adam'}, {'classes': ['no', 'yes'], 'choices': {'backend': 'auto chose numpy'}})
+    """
+    options: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    for key, value in config.items():
+        if key not in OLDER_CONFIG_KEYS:
+            options[key] = value
+            continue
+        name, inner = OLDER_CONFIG_KEYS[key]
+        if inner is None:
+            fields[name] = value
+        else:
+            fields.setdefault(name, {})[inner] = value
+    return options, fields
+
+
+def _check_labels(meta: Mapping[str, Any]) -> None:
+    """The optional ``classes``, ``feature_names``, ``target_name`` and ``choices`` fields."""
+    config = meta.get("config")
+    if not isinstance(config, dict):
+        config = {}
+    _, older = lifted_config(config)
+    values = {**older, **{key: meta[key] for key in ("classes", "feature_names", "target_name",
+                                                      "choices") if meta.get(key) is not None}}
+    classes = values.get("classes")
+    _need(classes is None or (isinstance(classes, list) and all(
+        isinstance(c, (str, int, float, bool)) for c in classes)), "classes",
+        f"is {_short(classes)}, not null or a list of labels (str, int, float or bool)")
+    names = values.get("feature_names")
+    _need(names is None or (isinstance(names, list) and all(isinstance(n, str) for n in names)),
+          "feature_names", f"is {_short(names)}, not null or a list of strings")
+    target = values.get("target_name")
+    _need(target is None or isinstance(target, str), "target_name",
+          f"is {_short(target)}, not null or a string")
+    choices = values.get("choices", {})
+    _need(isinstance(choices, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in choices.items()), "choices",
+        f"is {_short(choices)}, not an object of strings")
 
 
 def state_keys(optimizer: str, layer_dims: list[int]) -> tuple[list[str], list[str]]:
@@ -232,7 +294,7 @@ def check_metadata(meta: Mapping[str, Any]) -> None:
     portable_nn.training._file_schema.FieldError: metadata field 'iterations' is -1, not an int >= 0
     """
     for check in (_check_layer_dims, _check_choices, _check_counts, _check_history,
-                  _check_config, _check_optimizer_state, _check_checkpoint):
+                  _check_config, _check_labels, _check_optimizer_state, _check_checkpoint):
         check(meta)
 
 

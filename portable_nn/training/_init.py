@@ -14,11 +14,11 @@ from portable_nn.backend import (
     resolve_backend,
     to_backend,
 )
-from portable_nn.training._validate import check_init_mapping, param_shapes
+from portable_nn.training._check_inputs import check_init_mapping, param_shapes
+from portable_nn.training._options import INITS
 
-__all__ = ["INITS", "init_params"]
+__all__ = ["init_params"]
 
-INITS = ("small", "he", "xavier")
 
 
 def _scale(init: str, n_prev: int) -> float:

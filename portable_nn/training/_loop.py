@@ -12,10 +12,10 @@ import warnings
 from typing import Any
 
 from portable_nn.training._callbacks import Callbacks, Run
+from portable_nn.training._check_inputs import all_finite
 from portable_nn.training._errors import TrainingDivergedError
 from portable_nn.training._feed import Feed
 from portable_nn.training._steps import Steps
-from portable_nn.training._validate import all_finite
 
 __all__ = ["run_loop"]
 

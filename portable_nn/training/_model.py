@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from portable_nn.backend import Backend, resolve_backend, to_backend
+from portable_nn.backend import (
+    Backend,
+    device_name,
+    from_host,
+    resolve_backend,
+    to_backend,
+    to_numpy,
+)
 from portable_nn.core import cost_from_logits, forward
-from portable_nn.training._validate import check_features, check_target_shape
+from portable_nn.training._check_inputs import check_features, check_target_shape
+from portable_nn.training._export import export_onnx, snapshot_from_torch, to_torch
+from portable_nn.training._persistence import ModelFile, read_model, write_model
+from portable_nn.training._snapshot import FIELD_NAMES, ModelFields, ModelSnapshot, map_arrays
+from portable_nn.training._statistics import standardized
 
-__all__ = ["Costs", "Model", "standardized"]
+__all__ = ["Costs", "Model", "from_torch", "host_to_model", "load", "loaded", "model_to_host",
+           "save_model"]
 
 
 class Costs(dict):
@@ -56,20 +69,7 @@ class Costs(dict):
         return list(self.values())
 
 
-def standardized(X: Any, standardization: tuple[Any, Any] | None) -> Any:
-    """``(X - mean) / std`` for ``standardization = (mean, std)``; ``X`` itself for None.
-
-    Computed as ``(X / 2 - mean / 2) / (std / 2)``: the same bits (halving is exact), but the
-    difference cannot overflow when ``X`` and ``mean`` are near the largest float with
-    opposite signs.
-    """
-    if standardization is None:
-        return X
-    mean, std = standardization
-    return (X * 0.5 - mean * 0.5) / (std * 0.5)
-
-
-class Model:
+class Model(ModelFields):
     """A trained fully-connected network on one backend, device and dtype.
 
     Attributes
@@ -95,7 +95,8 @@ class Model:
     interrupted : bool
         True when training was stopped early by Ctrl-C (KeyboardInterrupt).
     config : dict
-        The training options that produced the model (learning rate, optimizer, ...).
+        The training options that produced the model (learning rate, optimizer, ...): the
+        recorded options only (what ``train`` was given or the recipe filled in).
     optimizer_state : dict or None
         The optimizer's state after the last update (momentum/Adam moments), on the device.
     standardization : tuple or None
@@ -117,39 +118,29 @@ class Model:
     best_iteration : int or None
         With ``early_stopping``: the iteration whose parameters the model holds, the one of the
         lowest validation cost (``iterations`` equals it). None otherwise.
+    classes : list or None
+        The class labels of the training data, when it had them (``train(dataset)`` of a
+        :class:`~portable_nn.datasets.Dataset` with classes, the command line's data): output
+        ``j``'s label (softmax), or ``[negative, positive]`` (one sigmoid output). None
+        otherwise.
+    feature_names : list of str or None
+        The names of the input features, when the training data had them.
+    target_name : str or None
+        The name of the target column (the command line's ``--target``), when known.
+    choices : dict
+        How the options left to ``"auto"`` were decided: ``choices["backend"]`` (with
+        ``backend="auto"``) and ``choices["compile"]`` (with ``compile="auto"``) say what was
+        chosen and why. Empty when nothing was chosen.
+
+    Every field but the backend is listed once, in :class:`~portable_nn.training.ModelFields`
+    (which a Model extends); ``Model(params, backend=..., **fields)`` takes them as keywords
+    (``layer_dims``, ``hidden_activation`` and ``output`` are needed). A model pickles as its
+    host copy (:func:`~portable_nn.training.model_to_host`) and unpickles on the backend,
+    device and dtype it was on.
     """
 
-    def __init__(
-        self,
-        params: dict[str, Any],
-        *,
-        layer_dims: tuple[int, ...],
-        hidden_activation: str,
-        output: str,
-        backend: Backend,
-        costs: dict[int, float] | None = None,
-        iterations: int = 0,
-        interrupted: bool = False,
-        config: dict[str, Any] | None = None,
-        optimizer_state: dict[str, Any] | None = None,
-        standardization: tuple[Any, Any] | None = None,
-        target_standardization: tuple[Any, Any] | None = None,
-        metrics: dict[str, dict[int, float]] | None = None,
-        best_iteration: int | None = None,
-    ) -> None:
-        self.params = params
-        self.layer_dims = tuple(layer_dims)
-        self.hidden_activation = hidden_activation
-        self.output = output
-        self.costs = Costs(costs or {})
-        self.iterations = iterations
-        self.interrupted = interrupted
-        self.config = dict(config or {})
-        self.optimizer_state = optimizer_state
-        self.standardization = standardization
-        self.target_standardization = target_standardization
-        self.metrics = {name: dict(values) for name, values in (metrics or {}).items()}
-        self.best_iteration = best_iteration
+    def __init__(self, params: dict[str, Any], *, backend: Backend, **fields: Any) -> None:
+        super().__init__(params, **fields)
         self._backend = backend
 
     @property
@@ -208,7 +199,7 @@ class Model:
     def backend(self) -> str:
         """The backend's name, such as ``"numpy"`` or ``"cupy"``.
 
-        For ``train(..., backend="auto")`` it is what auto chose; ``config["backend_choice"]``
+        For ``train(..., backend="auto")`` it is what auto chose; ``choices["backend"]``
         says why.
         """
         return self._backend.name
@@ -373,8 +364,6 @@ class Model:
         >>> model.save(os.path.join(tempfile.mkdtemp(), "model.npz")).name
         'model.npz'
         """
-        from portable_nn.training._persistence import save_model
-
         return save_model(self, path)
 
     def export_onnx(self, path: str | os.PathLike[str], *,
@@ -414,9 +403,7 @@ class Model:
         >>> model.export_onnx(path).name  # doctest: +SKIP
         'model.onnx'
         """
-        from portable_nn.training._export import export_onnx
-
-        return export_onnx(self, path, classes=classes)
+        return export_onnx(model_to_host(self), path, classes=classes)
 
     def to_torch(self) -> Any:
         """The model as a ``torch.nn.Sequential`` of ``Linear`` and activation modules.
@@ -446,9 +433,7 @@ class Model:
           (3): Sigmoid()
         )
         """
-        from portable_nn.training._export import to_torch
-
-        return to_torch(self)
+        return to_torch(model_to_host(self))
 
     def to(self, backend: str | ModuleType = "numpy", device: Any = None,
            dtype: Any = None) -> Model:
@@ -465,28 +450,233 @@ class Model:
         dtype('float32')
         """
         target = resolve_backend(backend, device, dtype or self._backend.dtype_name)
+        return host_to_model(model_to_host(self), target)
 
-        def copied(key: str, value: Any) -> Any:
-            moved = to_backend(value, target, name=key)
-            # same backend, device and dtype: to_backend hands the array back; copy it instead
-            return target.xp.asarray(moved, copy=True) if moved is value else moved
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the host copy (``model_to_host``); unpickle on the same backend and device."""
+        return _unpickled, (model_to_host(self),)
 
-        params = {key: copied(key, value) for key, value in self.params.items()}
-        scaling = target_scaling = None
-        if self.standardization is not None:
-            scaling = tuple(copied(key, value) for key, value in
-                            zip(("x_mean", "x_std"), self.standardization, strict=True))
-        if self.target_standardization is not None:
-            target_scaling = tuple(copied(key, value) for key, value in
-                                   zip(("y_mean", "y_std"), self.target_standardization,
-                                       strict=True))
-        state = None
-        if self.optimizer_state is not None:  # moments move too; scalars (Adam's t) are kept
-            state = {key: value if getattr(value, "ndim", 0) == 0 else copied(key, value)
-                     for key, value in self.optimizer_state.items()}
-        return Model(params, layer_dims=self.layer_dims, hidden_activation=self.hidden_activation,
-                     output=self.output, backend=target, costs=self.costs,
-                     iterations=self.iterations, interrupted=self.interrupted, config=self.config,
-                     optimizer_state=state, standardization=scaling,
-                     target_standardization=target_scaling, metrics=self.metrics,
-                     best_iteration=self.best_iteration)
+
+def _host_copy(name: str, array: Any) -> Any:
+    """A NumPy copy of ``array``; a 0-d optimizer scalar as a Python int or float."""
+    host = to_numpy(array)
+    if host.ndim == 0:
+        return int(host) if host.dtype.kind in "iub" else float(host)
+    return host.copy()
+
+
+def model_to_host(model: Model) -> ModelSnapshot:
+    """The model on the host: every field, each array a NumPy copy.
+
+    What save, ``Model.to``, pickling, the exports, a resume and the estimators' pickles
+    start from; :func:`~portable_nn.training.host_to_model` is the way back.
+
+    Parameters
+    ----------
+    model : Model
+
+    Returns
+    -------
+    ModelSnapshot
+        Its :class:`~portable_nn.training.ModelFields` with NumPy copies of every array
+        (Adam's step count as a Python int), and the backend, device and dtype it was on.
+
+    Examples
+    --------
+    >>> import portable_nn as pnn
+    >>> from portable_nn.training import host_to_model, model_to_host
+    >>> model = pnn.train(*pnn.datasets.planar(), recipe="lesson", num_iterations=10)
+    >>> snapshot = model_to_host(model)
+    >>> snapshot.backend, snapshot.dtype, type(snapshot.fields.params["W1"]).__name__
+    ('numpy', 'float64', 'ndarray')
+    >>> host_to_model(snapshot, pnn.resolve_backend("numpy", None, "float32")).dtype
+    dtype('float32')
+    """
+    for name in ("standardization", "target_standardization"):
+        pair = getattr(model, name)
+        if pair is not None and (not isinstance(pair, tuple) or len(pair) != 2):
+            raise TypeError(f"model.{name} must be None or a (mean, std) tuple, got "
+                            f"{type(pair).__name__}")
+    fields = {name: map_arrays(getattr(model, name), _host_copy, name) for name in FIELD_NAMES}
+    fields["costs"] = dict(model.costs)
+    be = model.backend_info
+    return ModelSnapshot(ModelFields(**fields), backend=be.name, device=str(be.device),
+                         dtype=be.dtype_name)
+
+
+def host_to_model(snapshot: ModelSnapshot, backend: Backend) -> Model:
+    """A :class:`~portable_nn.Model` on ``backend`` (its device and dtype) from a ``snapshot``.
+
+    The inverse of :func:`~portable_nn.training.model_to_host`: every array is copied to the
+    backend's device in its dtype; every other field is copied as it is.
+
+    Parameters
+    ----------
+    snapshot : ModelSnapshot
+    backend : Backend
+        The resolved backend (``pnn.resolve_backend(name, device, dtype)``).
+
+    Returns
+    -------
+    Model
+    """
+    def moved(name: str, array: Any) -> Any:
+        return from_host(array, backend, name=name)
+
+    fields = {name: map_arrays(getattr(snapshot.fields, name), moved, name)
+              for name in FIELD_NAMES}
+    return Model(fields.pop("params"), backend=backend, **fields)
+
+
+def _unpickled(snapshot: ModelSnapshot) -> Model:
+    """A pickled model back on its backend, device and dtype."""
+    return host_to_model(snapshot, resolve_backend(snapshot.backend, device_name(snapshot.device),
+                                                   snapshot.dtype))
+
+
+def save_model(model: Model, path: str | os.PathLike[str], *,
+               checkpoint: Mapping[str, Any] | None = None,
+               callback_state: Mapping[str, Any] | None = None) -> Path:
+    """Write ``model`` to ``path`` (see :meth:`Model.save` and :func:`._persistence.write_model`).
+
+    ``checkpoint`` and ``callback_state`` are a training checkpoint's extras.
+    """
+    return write_model(model_to_host(model), path, checkpoint=checkpoint,
+                       callback_state=callback_state)
+
+
+def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = None,
+         dtype: Any = None) -> Model:
+    """Load a model saved with :meth:`Model.save` (or a training checkpoint) onto a backend.
+
+    Loading never runs code from the file (nothing is unpickled) and trusts nothing in it:
+    only a regular file is opened (a FIFO, device or socket is refused at once, without
+    blocking); the metadata is read first and every field checked; then only the members the
+    metadata implies are read, each refused from the zip directory and its NPY header (size,
+    dtype, shape) before any data is inflated, so memory stays within a small multiple of the
+    model's real size whatever the file declares. A model trained on any backend loads on any
+    other: values are copied exactly (bit-identical when the dtype is kept).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.npz`` file, or a ``.safetensors`` file (a path ending so) saved by
+        :meth:`Model.save`: the same checks apply (safetensors checks its header itself).
+    backend : str or module
+        Where to put the parameters: ``"numpy"`` (default), ``"torch"``, ``"jax"``, ...
+    device : object, optional
+        A device of that backend; default: its default device.
+    dtype : str or dtype, optional
+        ``"float32"`` or ``"float64"``; default: the dtype the model was saved in. A float64
+        model on a backend without float64 (JAX without its x64 mode) needs
+        ``dtype="float32"`` (the error says so) or, on JAX, ``JAX_ENABLE_X64=1``.
+
+    Returns
+    -------
+    Model
+        With its parameters, costs, iterations, training options and optimizer state.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no file at ``path`` (the message names it).
+    PermissionError
+        When the file may not be read.
+    TypeError, ValueError
+        When ``path`` is not a path (not a str or path-like, empty, a NUL byte).
+    ModelFileError
+        (a :class:`ValueError`) when the file is not a regular file, not a zip archive,
+        truncated or corrupted, not a portable_nn model, has a newer format version, has a
+        metadata field of the wrong type or value (the message names the field), or holds a
+        member of the wrong size, shape or dtype, or one a model does not have.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import portable_nn as pnn
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+    >>> _ = pnn.train(*pnn.datasets.planar(), recipe="lesson", num_iterations=10).save(path)
+    >>> pnn.load(path).layer_dims
+    (2, 4, 1)
+    """
+    return loaded(read_model(path), backend=backend, device=device, dtype=dtype)
+
+
+def loaded(saved: ModelFile, *, backend: Any = "numpy", device: Any = None,
+           dtype: Any = None) -> Model:
+    """The model of a file already read, on ``backend`` (see ``load``)."""
+    snapshot = saved.snapshot
+    try:
+        be = resolve_backend(backend, device, dtype if dtype is not None else snapshot.dtype)
+    except ValueError as exc:
+        if dtype is not None or snapshot.dtype == "float32":
+            raise
+        shown = backend if isinstance(backend, str) else getattr(backend, "__name__", backend)
+        raise ValueError(
+            f"model file {saved.name!r} holds {snapshot.dtype} parameters, which cannot "
+            f"be loaded as they are: {exc} To load them rounded to float32: "
+            f"pnn.load({saved.name!r}, backend={shown!r}, dtype='float32')") from None
+    return host_to_model(snapshot, be)
+
+
+def from_torch(module: Any, *, backend: Any = "numpy", device: Any = None,
+               dtype: Any = None) -> Model:
+    """A :class:`Model` computing what a ``torch.nn.Sequential`` computes.
+
+    The Sequential must be what :meth:`Model.to_torch` returns, or one like it: an optional
+    first ``Standardize`` module (from ``to_torch``), then ``nn.Linear`` layers with one kind
+    of activation module between each pair (``Tanh``, ``ReLU``, ``LeakyReLU(0.01)`` or
+    ``Sigmoid``), then optionally ``Sigmoid`` or ``Softmax(dim=-1)`` as the output (none: a
+    linear output). ``Identity`` and ``Dropout`` modules are skipped. ``Linear.weight`` is
+    ``W[l]`` as it is; a Linear without bias gets ``b[l] = 0``.
+
+    Parameters
+    ----------
+    module : torch.nn.Sequential
+        The network, float32 or float64, on any device.
+    backend : str or module
+        Where to put the parameters (default ``"numpy"``).
+    device : object, optional
+        A device of that backend.
+    dtype : str, optional
+        ``"float32"`` or ``"float64"``; default: the module's.
+
+    Returns
+    -------
+    Model
+        With no training history (``iterations`` 0, no costs).
+
+    Raises
+    ------
+    ImportError
+        When PyTorch is not installed.
+    TypeError
+        When ``module`` is not a ``torch.nn.Sequential``.
+    ValueError
+        Naming the module (index and type) that a portable_nn network cannot express: another
+        layer type, two different hidden activations, a LeakyReLU slope other than 0.01, a
+        Softmax over another axis, mismatched sizes or mixed dtypes.
+
+    Examples
+    --------
+    >>> import torch  # doctest: +SKIP
+    >>> import portable_nn as pnn  # doctest: +SKIP
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(),
+    ...                           torch.nn.Linear(4, 1), torch.nn.Sigmoid())  # doctest: +SKIP
+    >>> pnn.from_torch(net)  # doctest: +SKIP
+    Model(layer_dims=(2, 4, 1), hidden_activation='tanh', output='sigmoid', ...)
+    """
+    snapshot = snapshot_from_torch(module)
+    return host_to_model(snapshot, resolve_backend(backend, device, dtype if dtype is not None
+                                                   else snapshot.dtype))
+
+
+def _signature() -> inspect.Signature:
+    """``Model(params, *, layer_dims, hidden_activation, output, backend, costs=..., ...)``."""
+    fields = list(inspect.signature(ModelFields).parameters.values())
+    keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in fields[1:]]
+    backend = inspect.Parameter("backend", inspect.Parameter.KEYWORD_ONLY, annotation="Backend")
+    return inspect.Signature([fields[0], *keyword[:3], backend, *keyword[3:]])
+
+
+Model.__signature__ = _signature()  # type: ignore[attr-defined]  # help() and the docs

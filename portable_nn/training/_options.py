@@ -23,19 +23,21 @@ from typing import Any
 
 from portable_nn.backend import DTYPE_NAMES
 from portable_nn.core import ACTIVATIONS, OPTIMIZERS, OUTPUTS
-from portable_nn.training import _validate as check
+from portable_nn.training import _check_inputs as check
 from portable_nn.training._callbacks import Callback, check_every
-from portable_nn.training._init import INITS
-from portable_nn.training._validation import (
+from portable_nn.training._check_inputs import (
     check_early_stopping_needs_validation,
     check_patience,
     check_validation,
 )
 
-__all__ = ["OPTIONS", "RECIPES", "TOOL_OPTIONS", "Cli", "EstimatorParam", "Option", "TrainOptions",
-           "check_recorded", "numpydoc_parameters"]
+__all__ = ["INITS", "OPTIONS", "RECIPES", "TOOL_OPTIONS", "Cli", "EstimatorParam", "Option",
+           "TrainOptions", "check_recorded", "numpydoc_parameters"]
 
 Check = Callable[[str, Any], Any]
+
+#: The names of ``init``'s starting weights (see :func:`portable_nn.init_params`).
+INITS = ("small", "he", "xavier")
 
 #: ``print_cost=True`` prints the cost every this many iterations.
 PRINT_EVERY = 1000
@@ -320,7 +322,7 @@ of dropout masks: two runs with the same options and data give the same model.""
 ``"numpy"``, ``"torch"``, ``"jax"``, ``"cupy"``, ``"dask"``, ``"array_api_strict"``, an
 array-API namespace, or ``"auto"``: CuPy when a CUDA device is usable and one iteration costs
 at least :data:`portable_nn.backend.CROSSOVER_FLOPS` floating-point operations (the crossover
-measured on an H200), NumPy otherwise; ``model.config["backend_choice"]`` says why. See
+measured on an H200), NumPy otherwise; ``model.choices["backend"]`` says why. See
 :func:`portable_nn.backend.resolve_backend`.""", record=False,
         cli=Cli("--backend", "array backend: numpy, torch, jax, cupy, dask, "
                 "array_api_strict, or auto (CuPy when a CUDA GPU is usable and the work per "
@@ -402,7 +404,7 @@ results within float tolerance. ``"auto"`` compiles where that is available and 
 see the performance notes) and on PyTorch with a CUDA device (3.8x faster than eager on
 planar and digits on an H200); every other backend runs eagerly, without error.
 ``model.config["compile"]`` records what was used (True or False) and
-``model.config["compile_choice"]`` why. ``False`` always runs eagerly. ``True`` insists:
+``model.choices["compile"]`` why. ``False`` always runs eagerly. ``True`` insists:
 backends that cannot compile (NumPy, array-api-strict, PyTorch on the CPU, CuPy, Dask) raise a
 ``ValueError`` naming the reason.""", check=_compile)
     checkpoint: str | None = option(
@@ -556,7 +558,9 @@ OPTIONS: tuple[Option, ...] = tuple(OPTIONS_BY_NAME.values())
 def check_recorded(name: str, value: Any) -> None:
     """Check an option recorded in a model file's ``config`` with the option's own check.
 
-    Keys that are not recorded options (``backend_choice``, ``classes``, ...) pass; a
+    Keys that are not recorded options pass (files written before ``classes``,
+    ``feature_names``, ``target_name`` and ``choices`` were model fields kept them, and
+    ``backend_choice`` and ``compile_choice``, in ``config``); a
     schedule's ``learning_rate`` is recorded as its text; recorded paths (``checkpoint``,
     ``resume``) are only checked to be text, since the file need not exist where the model
     is loaded. Raises the option's ``TypeError`` or ``ValueError``.

@@ -1,12 +1,17 @@
-"""Saving, loading, checkpointing and resuming models as one portable ``.npz`` file.
+"""A model's host snapshot as one portable ``.npz`` file, written and read back checked.
+
+:func:`write_model` writes a :class:`~._snapshot.ModelSnapshot` (``model_to_host``'s) and
+:func:`read_model` reads one back (``host_to_model`` puts it on a backend): this module knows
+the file, never the Model.
 
 A model file is an uncompressed ``.npz`` archive holding
 
 - every parameter (``W1``, ``b1``, ..., ``WL``, ``bL``) as a plain floating array;
 - the optimizer's state arrays, if any (``opt.vW1``, ``opt.sW1``, ...);
 - one text entry ``__portable_nn__``: JSON metadata with the format version, the package
-  version, ``layer_dims``, ``hidden_activation``, ``output``, ``dtype``, the backend and device
-  the model was trained on, its costs, iterations and training options.
+  version, ``dtype``, the backend and device the model was trained on, and every plain field
+  of :class:`~._snapshot.ModelFields` (``layer_dims``, ``hidden_activation``, ``output``,
+  costs, iterations, training options, ``classes``, ``choices``, ...).
 
 Files are written atomically and read with ``allow_pickle=False``: loading never runs code
 from the file. Every problem with a file raises :class:`ModelFileError` naming the file.
@@ -27,38 +32,31 @@ from typing import Any
 
 from portable_nn._version import __version__
 from portable_nn.backend import (
-    Backend,
     NpzArchive,
     NpzReadError,
     SafetensorsArchive,
-    from_host,
-    interrupts_deferred,
-    resolve_backend,
     write_npz_atomic,
     write_safetensors_atomic,
 )
-from portable_nn.training._callbacks import Callback, Run
-from portable_nn.training._errors import TrainingDivergedError
+from portable_nn.training._check_inputs import check_path as _check_path
+from portable_nn.training._check_inputs import check_writable_target, param_shapes
 from portable_nn.training._file_schema import (
     FieldError,
     check_metadata,
     decode_metrics,
     encode_metrics,
+    lifted_config,
     scaling_problem,
 )
-from portable_nn.training._model import Model
-from portable_nn.training._validate import all_finite, check_writable_target, param_shapes
-from portable_nn.training._validate import check_path as _check_path
+from portable_nn.training._snapshot import ARRAY_FIELDS, FIELD_NAMES, ModelFields, ModelSnapshot
 
 __all__ = [
     "FORMAT_VERSION",
-    "Checkpointer",
+    "ModelFile",
     "ModelFileError",
-    "checkpoint_dtype",
     "expected_members",
-    "load",
-    "resume_into",
-    "save_model",
+    "read_model",
+    "write_model",
 ]
 
 FORMAT = "portable_nn.model"
@@ -144,46 +142,51 @@ def _split_state(state: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[
     return arrays, scalars
 
 
-def _metadata(model: Model, state_arrays: Mapping[str, Any], scalars: Mapping[str, Any],
-              checkpoint: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {
+#: How a plain field is written as JSON (every other plain field is written as it is).
+_ENCODE: dict[str, Any] = {
+    "layer_dims": list,
+    "costs": lambda costs: [[int(i), float(c)] for i, c in costs.items()],
+    "metrics": encode_metrics,  # non-finite values as "nan", "inf", "-inf"
+}
+#: How it is read back (fields absent from older files keep their defaults).
+_DECODE: dict[str, Any] = {
+    "layer_dims": tuple,
+    "costs": lambda pairs: {int(i): float(c) for i, c in pairs},
+    "metrics": decode_metrics,
+}
+
+
+def _metadata(snapshot: ModelSnapshot, state_arrays: Mapping[str, Any],
+              scalars: Mapping[str, Any], checkpoint: Mapping[str, Any] | None
+              ) -> dict[str, Any]:
+    fields = snapshot.fields
+    meta: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "package_version": __version__,
-        "layer_dims": list(model.layer_dims),
-        "hidden_activation": model.hidden_activation,
-        "output": model.output,
-        "dtype": model.backend_info.dtype_name,
-        "backend": model.backend,
-        "device": str(model.device),
-        "costs": [[int(i), float(c)] for i, c in model.costs.items()],
-        "iterations": int(model.iterations),
-        "interrupted": bool(model.interrupted),
-        "config": dict(model.config),
+        "dtype": snapshot.dtype,
+        "backend": snapshot.backend,
+        "device": snapshot.device,
+    }
+    for name in FIELD_NAMES:
+        if name not in ARRAY_FIELDS:
+            meta[name] = _ENCODE.get(name, lambda value: value)(getattr(fields, name))
+    meta.update({
         "optimizer_state": {"arrays": sorted(state_arrays), "scalars": dict(scalars)},
         "checkpoint": None if checkpoint is None else dict(checkpoint),
-        "standardize": getattr(model, "standardization", None) is not None,
-        "standardize_target": getattr(model, "target_standardization", None) is not None,
-        "metrics": encode_metrics(model.metrics),  # non-finite values as "nan", "inf", "-inf"
-        "best_iteration": model.best_iteration,
-    }
+        "standardize": fields.standardization is not None,
+        "standardize_target": fields.target_standardization is not None,
+    })
+    return meta
 
 
-def _standardization_arrays(model: Model) -> dict[str, Any]:
-    """The members ``x_mean``, ``x_std``, ``y_mean``, ``y_std`` of the model's statistics.
-
-    From ``model.standardization`` and ``model.target_standardization``; none for None.
-    """
+def _standardization_arrays(fields: ModelFields) -> dict[str, Any]:
+    """The members ``x_mean``, ``x_std``, ``y_mean``, ``y_std`` of the model's statistics."""
     arrays: dict[str, Any] = {}
-    for attribute, names in (("standardization", STANDARDIZATION),
-                             ("target_standardization", TARGET_STANDARDIZATION)):
-        pair = getattr(model, attribute, None)
-        if pair is None:
-            continue
-        if not isinstance(pair, tuple) or len(pair) != 2:
-            raise TypeError(f"model.{attribute} must be None or a (mean, std) tuple, got "
-                            f"{type(pair).__name__}")
-        arrays.update(zip(names, pair, strict=True))
+    for pair, names in ((fields.standardization, STANDARDIZATION),
+                        (fields.target_standardization, TARGET_STANDARDIZATION)):
+        if pair is not None:
+            arrays.update(zip(names, pair, strict=True))
     return arrays
 
 
@@ -219,17 +222,18 @@ def _early_stopping_entries(saved: Mapping[str, Any] | None
     return meta, arrays
 
 
-def save_model(model: Model, path: str | os.PathLike[str], *,
-               checkpoint: Mapping[str, Any] | None = None,
-               callback_state: Mapping[str, Any] | None = None) -> Path:
-    """Write ``model`` to ``path`` as one ``.npz`` file, atomically (see :meth:`Model.save`).
+def write_model(snapshot: ModelSnapshot, path: str | os.PathLike[str], *,
+                checkpoint: Mapping[str, Any] | None = None,
+                callback_state: Mapping[str, Any] | None = None) -> Path:
+    """Write a model's host ``snapshot`` to ``path`` as one ``.npz`` file, atomically.
 
-    A path ending in ``.safetensors`` is written as a safetensors file instead.
+    See :meth:`Model.save`. A path ending in ``.safetensors`` is written as a safetensors
+    file instead.
 
     Parameters
     ----------
-    model : Model
-        The model to save, on any backend and device.
+    snapshot : ModelSnapshot
+        The model on the host (``model_to_host``).
     path : str or path-like
         The target file (used exactly as given).
     checkpoint : mapping, optional
@@ -244,15 +248,16 @@ def save_model(model: Model, path: str | os.PathLike[str], *,
         The file written.
     """
     path = check_writable_target("path", path)
-    state_arrays, scalars = _split_state(model.optimizer_state)
+    fields = snapshot.fields
+    state_arrays, scalars = _split_state(fields.optimizer_state)
     stopping, best_arrays = _early_stopping_entries((callback_state or {}).get("early_stopping"))
     if stopping is not None:
         checkpoint = {**(checkpoint or {}), "early_stopping": stopping}
-    meta = _metadata(model, state_arrays, scalars, checkpoint)
+    meta = _metadata(snapshot, state_arrays, scalars, checkpoint)
     text = json.dumps(meta, default=str, allow_nan=False)
-    arrays = dict(model.params)
+    arrays = dict(fields.params)
     arrays.update({STATE_PREFIX + key: value for key, value in state_arrays.items()})
-    arrays.update(_standardization_arrays(model))
+    arrays.update(_standardization_arrays(fields))
     arrays.update(best_arrays)
     _check_members(meta, arrays)
     write = write_safetensors_atomic if is_safetensors(path) else write_npz_atomic
@@ -262,8 +267,12 @@ def save_model(model: Model, path: str | os.PathLike[str], *,
 # ---------------------------------------------------------------------------------- loading
 
 
-class _SavedModel:
-    """A model file read and checked on the host: metadata plus its NumPy arrays by member."""
+class ModelFile:
+    """A model file read and checked on the host: its metadata and NumPy arrays by member.
+
+    :attr:`snapshot` is the model it holds; :meth:`callback_state` a checkpoint's early
+    stopping state; :attr:`meta` the checked metadata (``checkpoint`` facts of a run).
+    """
 
     def __init__(self, name: str, meta: dict[str, Any], members: dict[str, Any]) -> None:
         problem = scaling_problem(members)  # x_std of 0, < 0, NaN or inf: refused on load
@@ -278,27 +287,45 @@ class _SavedModel:
         return tuple(self.meta["layer_dims"])
 
     @property
-    def costs(self) -> dict[int, float]:
-        return {int(i): float(c) for i, c in self.meta["costs"]}
+    def snapshot(self) -> ModelSnapshot:
+        """The model the file holds, on the host.
 
-    def optimizer_state(self, backend: Backend) -> dict[str, Any] | None:
+        A file written before ``classes``, ``feature_names``, ``target_name`` and ``choices``
+        were fields of their own holds them inside ``config`` (``backend_choice``,
+        ``compile_choice``): they are taken out of it into their fields.
+        """
+        meta = self.meta
+        values: dict[str, Any] = {}
+        for name in FIELD_NAMES:
+            if name not in ARRAY_FIELDS and meta.get(name) is not None:
+                values[name] = _DECODE.get(name, lambda value: value)(meta[name])
+        values["config"], older = lifted_config(meta.get("config") or {})
+        for name, value in older.items():
+            if name == "choices":
+                values["choices"] = {**value, **values.get("choices", {})}
+            else:
+                values.setdefault(name, value)
+        values["params"] = {key: self.members[key] for key in param_shapes(self.layer_dims)}
+        values["optimizer_state"] = self._optimizer_state()
+        values["standardization"] = self._pair(STANDARDIZATION, "standardize")
+        values["target_standardization"] = self._pair(TARGET_STANDARDIZATION,
+                                                      "standardize_target")
+        values["interrupted"] = bool(values.get("interrupted", False))
+        return ModelSnapshot(ModelFields(**values), backend=str(meta.get("backend", "numpy")),
+                             device=str(meta.get("device", "cpu")), dtype=meta["dtype"])
+
+    def _optimizer_state(self) -> dict[str, Any] | None:
         info = self.meta.get("optimizer_state") or {}
         if not info.get("arrays") and not info.get("scalars"):
             return None  # plain gradient descent, or no state saved: training starts it afresh
-        state: dict[str, Any] = {
-            key: from_host(self.members[STATE_PREFIX + key], backend, name=key)
-            for key in info["arrays"]
-        }
+        state: dict[str, Any] = {key: self.members[STATE_PREFIX + key] for key in info["arrays"]}
         state.update(info.get("scalars", {}))
         return state
 
-    def standardization(self, backend: Backend, *,
-                        target: bool = False) -> tuple[Any, Any] | None:
-        if not self.meta.get("standardize_target" if target else "standardize"):
+    def _pair(self, names: tuple[str, str], flag: str) -> tuple[Any, Any] | None:
+        if not self.meta.get(flag):
             return None
-        mean, std = (from_host(self.members[key], backend, name=key)
-                     for key in (TARGET_STANDARDIZATION if target else STANDARDIZATION))
-        return mean, std
+        return self.members[names[0]], self.members[names[1]]
 
     def callback_state(self) -> dict[str, Any]:
         """The checkpoint's ``run.saved`` (host arrays), ``{}`` when it holds none."""
@@ -317,22 +344,6 @@ class _SavedModel:
             stopping["best_iteration"], "last_iteration": stopping["last_iteration"],
             "waited": stopping["waited"],
             "patience": stopping["patience"], "params": params, "optimizer_state": state}}
-
-    def to_model(self, backend: Backend) -> Model:
-        params = {key: from_host(self.members[key], backend, name=key)
-                  for key in param_shapes(self.layer_dims)}
-        model = Model(params, layer_dims=self.layer_dims,
-                      hidden_activation=self.meta["hidden_activation"],
-                      output=self.meta["output"], backend=backend, costs=self.costs,
-                      iterations=int(self.meta["iterations"]),
-                      interrupted=bool(self.meta.get("interrupted", False)),
-                      config=self.meta.get("config") or {},
-                      optimizer_state=self.optimizer_state(backend),
-                      metrics=decode_metrics(self.meta.get("metrics")),
-                      best_iteration=self.meta.get("best_iteration"))
-        model.standardization = self.standardization(backend)
-        model.target_standardization = self.standardization(backend, target=True)
-        return model
 
 
 def _fail(name: str, problem: str) -> ModelFileError:
@@ -391,7 +402,11 @@ def _shorten(names: list[str]) -> str:
     return repr(names) if len(names) <= 8 else f"{names[:8]!r} (and {len(names) - 8} more)"
 
 
-def _read(path: str | os.PathLike[str]) -> _SavedModel:
+def read_model(path: str | os.PathLike[str]) -> ModelFile:
+    """Read and check the model file at ``path`` (see :func:`portable_nn.load`), once.
+
+    Raises :class:`ModelFileError` (or ``FileNotFoundError``, ``PermissionError``) naming it.
+    """
     name = _check_path("path", path)
     try:
         opened = SafetensorsArchive if is_safetensors(name) else NpzArchive
@@ -400,198 +415,6 @@ def _read(path: str | os.PathLike[str]) -> _SavedModel:
                 raise _fail(name, f"not a portable_nn model: it has no {META_KEY!r} metadata "
                                   f"entry (its entries are {_shorten(sorted(archive.names))})")
             meta = _parse_metadata(name, archive.read_text(META_KEY, max_bytes=MAX_METADATA))
-            return _SavedModel(name, meta, _read_members(name, archive, meta))
+            return ModelFile(name, meta, _read_members(name, archive, meta))
     except NpzReadError as exc:
         raise ModelFileError(f"model file {exc}") from exc
-
-
-def load(path: str | os.PathLike[str], *, backend: Any = "numpy", device: Any = None,
-         dtype: Any = None) -> Model:
-    """Load a model saved with :meth:`Model.save` (or a training checkpoint) onto a backend.
-
-    Loading never runs code from the file (nothing is unpickled) and trusts nothing in it:
-    only a regular file is opened (a FIFO, device or socket is refused at once, without
-    blocking); the metadata is read first and every field checked; then only the members the
-    metadata implies are read, each refused from the zip directory and its NPY header (size,
-    dtype, shape) before any data is inflated, so memory stays within a small multiple of the
-    model's real size whatever the file declares. A model trained on any backend loads on any
-    other: values are copied exactly (bit-identical when the dtype is kept).
-
-    Parameters
-    ----------
-    path : str or path-like
-        The ``.npz`` file, or a ``.safetensors`` file (a path ending so) saved by
-        :meth:`Model.save`: the same checks apply (safetensors checks its header itself).
-    backend : str or module
-        Where to put the parameters: ``"numpy"`` (default), ``"torch"``, ``"jax"``, ...
-    device : object, optional
-        A device of that backend; default: its default device.
-    dtype : str or dtype, optional
-        ``"float32"`` or ``"float64"``; default: the dtype the model was saved in. A float64
-        model on a backend without float64 (JAX without its x64 mode) needs
-        ``dtype="float32"`` (the error says so) or, on JAX, ``JAX_ENABLE_X64=1``.
-
-    Returns
-    -------
-    Model
-        With its parameters, costs, iterations, training options and optimizer state.
-
-    Raises
-    ------
-    FileNotFoundError
-        When there is no file at ``path`` (the message names it).
-    PermissionError
-        When the file may not be read.
-    TypeError, ValueError
-        When ``path`` is not a path (not a str or path-like, empty, a NUL byte).
-    ModelFileError
-        (a :class:`ValueError`) when the file is not a regular file, not a zip archive,
-        truncated or corrupted, not a portable_nn model, has a newer format version, has a
-        metadata field of the wrong type or value (the message names the field), or holds a
-        member of the wrong size, shape or dtype, or one a model does not have.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> import portable_nn as pnn
-    >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
-    >>> _ = pnn.train(*pnn.datasets.planar(), recipe="lesson", num_iterations=10).save(path)
-    >>> pnn.load(path).layer_dims
-    (2, 4, 1)
-    """
-    saved = _read(path)
-    try:
-        be = resolve_backend(backend, device, dtype if dtype is not None else saved.meta["dtype"])
-    except ValueError as exc:
-        if dtype is not None or saved.meta["dtype"] == "float32":
-            raise
-        shown = backend if isinstance(backend, str) else getattr(backend, "__name__", backend)
-        raise ValueError(
-            f"model file {saved.name!r} holds {saved.meta['dtype']} parameters, which cannot "
-            f"be loaded as they are: {exc} To load them rounded to float32: "
-            f"pnn.load({saved.name!r}, backend={shown!r}, dtype='float32')") from None
-    return saved.to_model(be)
-
-
-# ------------------------------------------------------------------- checkpoints and resume
-
-
-class Checkpointer(Callback):
-    """A callback saving a run's model every ``every`` iterations, and when the run ends.
-
-    Saves at the record points ``i % every == 0`` (the model after ``i`` updates, whose cost
-    was just found finite) and in ``on_end`` (the end of the run, an early stop or a Ctrl-C),
-    never after a divergence: the last good checkpoint is kept.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The checkpoint file (rewritten atomically each time).
-    every : int or None
-        Save when the iteration count reaches a multiple of ``every``; ``None``: only at the end.
-    m : int
-        The number of training samples (recorded, and checked on resume).
-    total : int
-        ``num_iterations`` of the run (recorded).
-    """
-
-    def __init__(self, path: str | os.PathLike[str], every: int | None, m: int,
-                 total: int) -> None:
-        self.path, self.m, self.total = path, m, total
-        self.every = every
-        self.saved_at: int | None = None
-        self.started_at: int | None = None
-
-    def on_start(self, run: Run) -> None:
-        """Note where the run starts: that state (initial, or resumed) is not saved again."""
-        self.started_at = run.model.iterations
-
-    def on_record(self, run: Run) -> None:
-        """Save at every multiple of ``every`` (called there; nothing without ``every``)."""
-        if self.every is not None and run.iteration != self.started_at:
-            self.save(run.model, run.last_finite, run.learning_rate, run.saved)
-
-    def on_end(self, run: Run) -> None:
-        """Save what the run reached, unless it diverged or failed before this one started."""
-        if run.outcome != "diverged" and self.started_at is not None:
-            self.save(run.model, run.last_finite, run.learning_rate, run.saved)
-
-    def save(self, model: Model, last_finite: float | None, learning_rate: Any,
-             callback_state: Mapping[str, Any] | None = None) -> None:
-        """Save ``model`` (params, optimizer state, costs, iterations) unless already saved.
-
-        ``callback_state`` is the run's ``run.saved`` (early stopping's state), kept with it.
-
-        Raises
-        ------
-        TrainingDivergedError
-            When a parameter is NaN or infinite: the last good checkpoint is kept.
-        """
-        if self.saved_at == model.iterations:
-            return
-        xp = model.xp
-        with interrupts_deferred():  # a second Ctrl-C waits until the checkpoint is written
-            if not all_finite(model.params.values(), xp):
-                raise TrainingDivergedError(model.iterations, last_finite, learning_rate)
-            save_model(model, self.path, checkpoint={"m": self.m, "num_iterations": self.total},
-                       callback_state=callback_state)
-            self.saved_at = model.iterations
-
-
-def checkpoint_dtype(path: str | os.PathLike[str]) -> str:
-    """The dtype name a checkpoint was saved in (to resume in the same dtype by default)."""
-    return _read(path).meta["dtype"]
-
-
-def resume_into(model: Model, path: str | os.PathLike[str], *, m: int, options: Any) -> None:
-    """Replace ``model``'s state with the checkpoint at ``path``, after checking it fits the run.
-
-    ``model`` is the freshly initialised model of the run (its backend, dtype, layer sizes and
-    options); the checkpoint must have the same ``layer_dims``, activations, output and
-    optimizer, the same number of samples ``m`` (when recorded), and at most
-    ``num_iterations`` iterations.
-
-    Raises
-    ------
-    ValueError
-        Naming ``resume`` and what does not match.
-    """
-    saved = _read(path)
-    name = saved.name
-    meta = saved.meta
-    if saved.layer_dims != model.layer_dims:
-        raise ValueError(
-            f"resume={name!r} holds a model with layer_dims {saved.layer_dims}, but X, hidden "
-            f"and Y of this run give {model.layer_dims}"
-        )
-    for key in ("hidden_activation", "output"):
-        if meta[key] != getattr(model, key):
-            raise ValueError(f"resume={name!r} was trained with {key}={meta[key]!r}, but this "
-                             f"run has {key}={getattr(model, key)!r}")
-    optimizer = (meta.get("config") or {}).get("optimizer", "gd")
-    if optimizer != options.optimizer:
-        raise ValueError(f"resume={name!r} was trained with optimizer={optimizer!r}, but this "
-                         f"run has optimizer={options.optimizer!r}")
-    recorded_m = (meta.get("checkpoint") or {}).get("m")
-    if recorded_m is not None and recorded_m != m:
-        raise ValueError(
-            f"resume={name!r} was trained on {recorded_m} samples, but X has {m} columns; to "
-            f"start a new run from its weights use init=pnn.load({name!r}).params"
-        )
-    if meta["iterations"] > options.num_iterations:
-        raise ValueError(
-            f"resume={name!r} has already done {meta['iterations']} iterations, more than "
-            f"num_iterations={options.num_iterations}"
-        )
-    restored = saved.to_model(model.backend_info)
-    model.params = restored.params
-    model.costs = restored.costs
-    model.metrics = restored.metrics  # validation scores so far: the history goes on
-    model.iterations = restored.iterations
-    model.optimizer_state = restored.optimizer_state
-    if restored.standardization is not None:  # the checkpoint's (mean, std) of the run's X
-        model.standardization = restored.standardization
-    if restored.target_standardization is not None:  # and of its Y (a linear output)
-        model.target_standardization = restored.target_standardization
-    # early stopping's best point and patience count: Run takes it as run.restored
-    vars(model)["_restored_callback_state"] = saved.callback_state()

@@ -19,7 +19,7 @@ import math
 from types import ModuleType
 from typing import Any
 
-__all__ = ["CHUNK_BYTES", "feature_statistics"]
+__all__ = ["CHUNK_BYTES", "feature_statistics", "standardized"]
 
 CHUNK_BYTES = 8 * 2**20
 
@@ -88,3 +88,16 @@ def feature_statistics(X: Any, xp: ModuleType, *,
     # constant features, and spreads that underflow to 0 (a feature of subnormal values)
     flat = (high == low) | (std == 0)
     return mean, xp.where(flat, xp.ones_like(std), std)
+
+
+def standardized(X: Any, standardization: tuple[Any, Any] | None) -> Any:
+    """``(X - mean) / std`` for ``standardization = (mean, std)``; ``X`` itself for None.
+
+    Computed as ``(X / 2 - mean / 2) / (std / 2)``: the same bits (halving is exact), but the
+    difference cannot overflow when ``X`` and ``mean`` are near the largest float with
+    opposite signs.
+    """
+    if standardization is None:
+        return X
+    mean, std = standardization
+    return (X * 0.5 - mean * 0.5) / (std * 0.5)

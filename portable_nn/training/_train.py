@@ -27,18 +27,18 @@ from portable_nn.backend import (
     to_numpy,
 )
 from portable_nn.core import init_optimizer_state
-from portable_nn.training import _chunked, _persistence
+from portable_nn.training import _checkpoints, _chunked
 from portable_nn.training._callbacks import Callback, Callbacks, Run
 from portable_nn.training._chance import warn_at_chance_level
+from portable_nn.training._early_stopping import ConvergenceStop, validation_callbacks
 from portable_nn.training._feed import Feed
 from portable_nn.training._init import init_params
 from portable_nn.training._loop import run_loop
-from portable_nn.training._model import Model, standardized
+from portable_nn.training._model import Model
 from portable_nn.training._options import OPTIONS, TrainOptions, numpydoc_parameters
 from portable_nn.training._reporting import CostPrinter, ProgressBar
-from portable_nn.training._statistics import feature_statistics
+from portable_nn.training._statistics import feature_statistics, standardized
 from portable_nn.training._steps import build_steps
-from portable_nn.training._validation import ConvergenceStop, validation_callbacks
 
 __all__ = ["train"]
 
@@ -127,19 +127,20 @@ def train(
     X, Y, output, labels = _data_arguments(X, Y, output)
     options = TrainOptions.from_arguments(locals())
     options = options.resolved(options.output or _infer_output(Y, options.chunk_size))
-    be, choice = _run_backend(X, Y, options)
+    resumed = None if options.resume is None else _checkpoints.read_model(options.resume)
+    be, choice = _run_backend(X, Y, options, resumed)
     X, Y = _chunked.prepare_data(X, Y, be, output=options.output,  # Dask arrays stay Dask
                                  chunk_size=None if be.name == "dask" else options.chunk_size)
     options, compile_choice = _resolve_compile(options, be, X)
     model = _start_model(X, Y, options, be, choice)
-    model.config.update(labels)
+    model.classes, model.feature_names = labels.get("classes"), labels.get("feature_names")
     if compile_choice is not None:
-        model.config["compile_choice"] = compile_choice
+        model.choices["compile"] = compile_choice
     raw_X, raw_Y = X, Y
     X = model._scaled(X)  # training sees X as the model will: standardised when asked
     Y = standardized(Y, model.target_standardization)  # and a linear output's Y too
-    if options.resume is not None:
-        _persistence.resume_into(model, options.resume, m=X.shape[1], options=options)
+    if resumed is not None:  # the checkpoint, read once above
+        _checkpoints.resume_into(model, resumed, m=X.shape[1], options=options)
     if model.optimizer_state is None:  # a fresh run, or a checkpoint of plain gd
         model.optimizer_state = init_optimizer_state(options.optimizer, model.params, xp=be.xp)
     steps = build_steps(be, X, Y, options, model.layer_dims)
@@ -164,7 +165,7 @@ def _data_arguments(X: Any, Y: Any, output: str | None) -> tuple[Any, Any, Any, 
 
     A :class:`~portable_nn.datasets.Dataset` (anything with ``X``, ``Y``, ``output`` and
     ``classes``) gives its arrays, its output (unless ``output`` is given) and ``labels``, the
-    ``classes`` and ``feature_names`` to record in ``model.config``.
+    ``classes`` and ``feature_names`` to record in the model's fields of those names.
     """
     if all(hasattr(X, name) for name in ("X", "Y", "output", "classes")):
         if Y is not None:
@@ -197,11 +198,12 @@ def _infer_output(Y: Any, chunk_size: Any) -> str:
     return output
 
 
-def _run_backend(X: Any, Y: Any, options: TrainOptions) -> tuple[Backend, str | None]:
-    """The run's backend (``"auto"`` chosen by the work; ``resume`` gives the dtype)."""
+def _run_backend(X: Any, Y: Any, options: TrainOptions,
+                 resumed: _checkpoints.ModelFile | None) -> tuple[Backend, str | None]:
+    """The run's backend (``"auto"`` chosen by the work; a ``resume`` file gives the dtype)."""
     dtype = options.dtype
-    if options.resume is not None and dtype is None:
-        dtype = _persistence.checkpoint_dtype(options.resume)
+    if resumed is not None and dtype is None:
+        dtype = resumed.meta["dtype"]
     backend, choice = options.backend, None
     if isinstance(backend, str) and backend == "auto":
         backend, choice = _choose_auto(X, Y, options)
@@ -260,15 +262,14 @@ def _start_model(X: Any, Y: Any, options: TrainOptions, be: Backend,
         raise ValueError(f"output='softmax' needs one-hot Y with at least 2 rows, got {Y.shape}")
     params = init_params(layer_dims, init=options.init, seed=options.seed, backend=be)
     config = options.to_config()
-    if choice is not None:
-        config["backend_choice"] = choice
+    choices = {} if choice is None else {"backend": choice}
     scaling = _standardization(X, be.xp) if options.standardize else None
     # a linear output learns standardised targets too; the model undoes it in predict
     target_scaling = _standardization(Y, be.xp) if options.standardize and \
         options.output == "linear" else None
     return Model(params, layer_dims=layer_dims, hidden_activation=options.hidden_activation,
                  output=options.output, backend=be, config=config, standardization=scaling,
-                 target_standardization=target_scaling)
+                 target_standardization=target_scaling, choices=choices)
 
 
 def _standardization(X: Any, xp: ModuleType) -> tuple[Any, Any]:
@@ -290,7 +291,7 @@ def _callbacks(options: TrainOptions, m: int) -> list[Callback]:
     if options.progress:
         callbacks.append(ProgressBar())
     if options.checkpoint is not None:
-        callbacks.append(_persistence.Checkpointer(options.checkpoint, options.checkpoint_every,
+        callbacks.append(_checkpoints.Checkpointer(options.checkpoint, options.checkpoint_every,
                                                    m, options.num_iterations))
     return callbacks
 

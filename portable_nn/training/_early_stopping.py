@@ -22,95 +22,25 @@ from typing import Any
 from portable_nn.backend import to_backend, to_numpy
 from portable_nn.core import cost_from_logits, forward
 from portable_nn.training._callbacks import Callback, Run
-from portable_nn.training._model import standardized
-from portable_nn.training._validate import (
+from portable_nn.training._check_inputs import (
+    check_early_stopping_needs_validation,
     check_features,
     check_int,
     check_target_shape,
     check_values,
 )
+from portable_nn.training._statistics import standardized
 
 __all__ = [
     "ConvergenceStop",
     "EarlyStopping",
     "ValidationScore",
-    "check_early_stopping_needs_validation",
-    "check_patience",
-    "check_validation",
     "validation_callbacks",
 ]
 
 VALIDATION_COST = "validation_cost"
 VALIDATION_ACCURACY = "validation_accuracy"
 STATE_KEY = "early_stopping"  # its entry of run.saved / run.restored (checkpoints)
-
-
-# ------------------------------------------------------------------------ option checks
-
-
-def check_validation(name: str, value: Any) -> tuple[Any, Any] | None:
-    """Return ``None`` or the pair ``(X_val, Y_val)``; refuse anything else, naming ``name``.
-
-    A tuple, a list or any other iterable of exactly two items (a ``datasets.Dataset``
-    unpacks so) is a pair. An array is refused, not unpacked row by row. The shapes and values
-    are checked against the model when training starts (:meth:`ValidationScore.on_start`).
-
-    Examples
-    --------
-    >>> check_validation("validation", None) is None
-    True
-    >>> check_validation("validation", [[[0.0]], [[1.0]]])
-    ([[0.0]], [[1.0]])
-    >>> check_validation("validation", "data.csv")
-    Traceback (most recent call last):
-    ...
-    TypeError: validation must be a pair (X_val, Y_val), got str: 'data.csv'
-    """
-    if value is None:
-        return None
-    wanted = f"{name} must be a pair (X_val, Y_val), got {type(value).__name__}"
-    if hasattr(value, "shape") or isinstance(value, (str, bytes, Mapping)):
-        raise TypeError(f"{wanted}: {_short(value)}")
-    try:
-        items = tuple(value)
-    except TypeError as exc:
-        raise TypeError(f"{wanted}: {_short(value)}") from exc
-    if len(items) != 2:
-        raise ValueError(f"{name} must be a pair (X_val, Y_val), got {len(items)} item(s)")
-    for part, item in zip(("X_val", "Y_val"), items, strict=True):
-        if item is None:
-            raise TypeError(f"{name}=(X_val, Y_val): {part} is None; give an array")
-    return items[0], items[1]
-
-
-def check_patience(name: str, value: Any) -> int | None:
-    """Return ``None`` or ``value`` as an int ``>= 1`` (record points without improvement).
-
-    Examples
-    --------
-    >>> check_patience("early_stopping", 5)
-    5
-    >>> check_patience("early_stopping", 0)
-    Traceback (most recent call last):
-    ...
-    ValueError: early_stopping must be >= 1, got 0
-    """
-    return None if value is None else check_int(name, value, minimum=1)
-
-
-def check_early_stopping_needs_validation(validation: Any, early_stopping: Any) -> None:
-    """Refuse ``early_stopping`` without ``validation`` (it watches the validation cost).
-
-    Examples
-    --------
-    >>> check_early_stopping_needs_validation(None, 5)
-    Traceback (most recent call last):
-    ...
-    ValueError: early_stopping=5 needs validation=(X_val, Y_val): it stops on the validation cost
-    """
-    if early_stopping is not None and validation is None:
-        raise ValueError(f"early_stopping={early_stopping!r} needs validation=(X_val, Y_val): "
-                         "it stops on the validation cost")
 
 
 def validation_callbacks(validation: tuple[Any, Any] | None,
@@ -127,11 +57,6 @@ def validation_callbacks(validation: tuple[Any, Any] | None,
     if early_stopping is not None:
         callbacks.append(EarlyStopping(early_stopping))
     return callbacks
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # ---------------------------------------------------------------------- validation score
