@@ -901,7 +901,7 @@ def _devices(name: str) -> list[str]:
             devices = xp.__array_namespace_info__().devices()
     except Exception:  # a usable backend without the inspection API still gets listed
         return []
-    return [pnn.backend.device_name(d) for d in devices if d is not None and str(d) != "meta"]
+    return [pnn.Backend.device_name(d) for d in devices if d is not None and str(d) != "meta"]
 
 
 def backend_report() -> dict[str, dict[str, Any]]:

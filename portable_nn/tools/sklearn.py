@@ -294,7 +294,7 @@ def _model_from_host(saved: dict[str, Any], self_device: Any) -> pnn.Model:
                       standardization=saved.get("standardization"),
                       target_standardization=saved.get("target_standardization"),
                       metrics=saved.get("metrics"), best_iteration=saved.get("best_iteration"))
-    if saved["backend"] == "numpy":
+    if saved["backend"] == host.name:
         return model
     return model.to(saved["backend"], self_device, saved["dtype"])
 

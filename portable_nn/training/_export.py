@@ -22,14 +22,13 @@ from typing import Any
 from portable_nn._version import __version__
 from portable_nn.backend import (
     from_host,
-    onnx_namespace,
     resolve_backend,
     sequential_layers,
     to_numpy,
     torch_sequential,
-    write_onnx,
 )
 from portable_nn.core import forward
+from portable_nn.files import onnx_namespace, write_onnx
 from portable_nn.training._model import Model, standardized
 from portable_nn.training._validate import check_writable_target, param_shapes
 

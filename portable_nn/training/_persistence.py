@@ -26,14 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from portable_nn._version import __version__
-from portable_nn.backend import (
-    Backend,
+from portable_nn.backend import Backend, from_host, resolve_backend
+from portable_nn.files import (
     NpzArchive,
     NpzReadError,
     SafetensorsArchive,
-    from_host,
     interrupts_deferred,
-    resolve_backend,
     write_npz_atomic,
     write_safetensors_atomic,
 )
