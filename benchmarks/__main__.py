@@ -24,7 +24,7 @@ from benchmarks._cases import COST_EVERY, Case, cases
 from benchmarks._competitors import Competitor, Unavailable, competitors
 from benchmarks._measure import choose_n, median, peak_memory, per_iteration
 from benchmarks._targets import check_targets
-from portable_nn.backend import keep_freed_memory_in_process
+from portable_nn.backend._host_memory import keep_freed_memory_in_process
 
 REFERENCE = "raw numpy (reference)"
 FLOOR = "floor: 5 matmuls (numpy)"

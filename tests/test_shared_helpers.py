@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 import portable_nn as pnn
-from portable_nn.backend import DTYPE_NAMES, NpzReadError, device_name, read_npz
+from portable_nn.backend import DTYPE_NAMES, Backend
+from portable_nn.files import NpzReadError, read_npz
 from portable_nn.tools import cli
 from portable_nn.training import _init
 
@@ -165,18 +166,18 @@ class TestDtypeNames:
 
 
 class TestDeviceName:
-    """``backend.device_name``: array-api-strict's quoted names, everything else as ``str``."""
+    """``Backend.device_name``: array-api-strict's quoted names, everything else as ``str``."""
 
     def test_strict_devices(self):
         strict = pytest.importorskip("array_api_strict")
         for device in strict.__array_namespace_info__().devices():
-            name = device_name(device)
+            name = Backend.device_name(device)
             assert "Device(" not in name
             assert pnn.resolve_backend("array_api_strict", device=name).device == device
 
     def test_other_devices_are_their_str(self):
-        assert device_name("cuda:0") == "cuda:0"
-        assert device_name(0) == "0"
+        assert Backend.device_name("cuda:0") == "cuda:0"
+        assert Backend.device_name(0) == "0"
 
     def test_cli_info_lists_bare_strict_names(self):
         pytest.importorskip("array_api_strict")

@@ -91,7 +91,7 @@ class Ops:
         """``device=`` in a form of this library's own, resolved; None for the standard forms."""
         return None
 
-    def dtype_hint(self, wanted: str) -> str:
+    def dtype_hint(self, wanted: str | None) -> str:
         """What to do when the dtype ``wanted`` is not supported (appended to the error)."""
         return ""
 
@@ -342,7 +342,7 @@ class JaxOps(Ops):
             return _jax_devices.replicated_sharding(device)
         return None
 
-    def dtype_hint(self, wanted: str) -> str:
+    def dtype_hint(self, wanted: str | None) -> str:
         if wanted != "float64":
             return ""
         return (" JAX needs its x64 mode for float64: set the environment variable "
