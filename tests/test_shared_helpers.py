@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import portable_nn as pnn
+from portable_nn import files
 from portable_nn.backend import DTYPE_NAMES, Backend
 from portable_nn.files import NpzReadError, read_npz
 from portable_nn.tools import cli
@@ -88,7 +89,7 @@ class TestReadNpz:
 
 
 class TestCliReadsNpzThroughTheBackend:
-    """``cli`` reads ``.npz`` data with ``read_npz`` and keeps its own messages."""
+    """``cli`` reads ``.npz`` data with ``files.read_npz`` and keeps its own messages."""
 
     def _status(self, capsys, *args):
         status = cli.main(list(args))
@@ -123,7 +124,7 @@ class TestCliReadsNpzThroughTheBackend:
             calls.append(path)
             return read_npz(path, **kwargs)
 
-        monkeypatch.setattr(pnn.backend, "read_npz", spy)
+        monkeypatch.setattr(files, "read_npz", spy)
         path = tmp_path / "data.npz"
         np.savez(path, X=np.ones((2, 3)))
         X, labels = cli.load_prediction_data(str(path), 2)

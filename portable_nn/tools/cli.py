@@ -22,7 +22,7 @@ from typing import Any, NamedTuple, NoReturn, TextIO
 import numpy as np
 
 import portable_nn as pnn
-from portable_nn.files import read_npz
+from portable_nn import files
 from portable_nn.training import (
     OPTIONS,
     RECIPES,
@@ -425,7 +425,7 @@ def _add_export(commands: Any) -> None:
 
 def _read_npz(path: Path, *, need_y: bool) -> tuple[np.ndarray, np.ndarray | None]:
     try:
-        arrays = read_npz(path)
+        arrays = files.read_npz(path)
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path}: not a readable .npz file ({exc})") from None
     if "X" not in arrays or (need_y and "Y" not in arrays):
