@@ -12,9 +12,9 @@ namespace with array-api-compat's ``is_*_namespace``; training reaches it throug
 
 The other packages of portable_nn use the names exported here and nothing of the private
 modules: the selector and its error, the conversions in and out, out-of-core columns
-(:class:`ColumnReader`), the targets' output layer, ``backend="auto"``'s choice, PyTorch
+(``ColumnReader``), the targets' output layer, ``backend="auto"``'s choice, PyTorch
 modules in and out, Dask's lost-workers error and where warnings point. Files (``.npz``,
-``.safetensors``, ONNX) are read and written by :mod:`portable_nn.files`, a floor above.
+``.safetensors``, ONNX) are read and written by ``portable_nn.files``, a floor above.
 """
 
 from portable_nn.backend._auto import choose_auto_backend
