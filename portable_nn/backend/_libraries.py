@@ -83,7 +83,11 @@ class Ops:
         return False
 
     def copy_on_side_stream(self, host: np.ndarray, backend: Any) -> Any:
-        """Copy ``host`` to the GPU from a read-ahead thread (see ``_columns.ColumnReader``)."""
+        """Copy ``host`` to the GPU from a read-ahead thread (see ``_columns.ColumnReader``).
+
+        Finished before the array is returned. Written without a GPU at hand:
+        tests/test_chunked_gpu.py covers the CuPy and PyTorch versions.
+        """
         raise NotImplementedError(f"{self!r} has no GPU")
 
     # -- devices and precision ---------------------------------------------------------------
