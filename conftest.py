@@ -23,7 +23,7 @@ collect_ignore = [path for path, library in OPTIONAL_MODULES.items()
 
 #: package modules whose examples need an optional library without importing it themselves
 #: (the module imports it on first use)
-DOCTESTS_NEED = {"portable_nn.backend._safetensors": "safetensors"}
+DOCTESTS_NEED = {"portable_nn.files._safetensors": "safetensors"}
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -24,7 +24,7 @@ from benchmarks._cases import COST_EVERY, Case, cases
 from benchmarks._competitors import Competitor, Unavailable, competitors
 from benchmarks._measure import choose_n, median, peak_memory, per_iteration
 from benchmarks._targets import check_targets
-from portable_nn.backend import keep_freed_memory_in_process
+from portable_nn.backend import Backend
 
 REFERENCE = "raw numpy (reference)"
 FLOOR = "floor: 5 matmuls (numpy)"
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     # the same malloc state for every competitor, whichever runs first: portable_nn's train
     # raises glibc's thresholds once per process, which every later competitor would inherit
-    keep_freed_memory_in_process()
+    Backend.keep_freed_memory()
     entries = competitors(gpu=info["gpu"] is not None)
     if args.gpu_only:  # eager JAX on a GPU: about 2 ms per step at every size, 15 s warm-ups;
         # GPU rows are judged against the cuBLAS floor, so the NumPy floor is left out too
@@ -278,7 +278,7 @@ def _scale_report(args: argparse.Namespace, rounds: int, budget: float, log: cal
     from benchmarks import _scale_dask
     from benchmarks._scale import ScaleOptions, run_scale
 
-    keep_freed_memory_in_process()
+    Backend.keep_freed_memory()
     deadline = started + args.deadline if args.deadline is not None else math.inf
     limits = contextlib.nullcontext()
     if args.blas_threads is not None:

@@ -26,6 +26,7 @@ LIBRARIES = {"numpy", "cupy", "torch", "jax", "dask", "array_api_strict", "dask.
 
 
 def modules(package: Path) -> dict[str, Path]:
+    """The module names of ``package``, each with its file."""
     found = {}
     for path in package.rglob("*.py"):
         parts = path.relative_to(package.parent).with_suffix("").parts
@@ -35,6 +36,7 @@ def modules(package: Path) -> dict[str, Path]:
 
 
 def imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
+    """The modules of ``known`` that module ``name`` imports, anywhere in its file."""
     tree = ast.parse(path.read_text())
     is_package = path.name == "__init__.py"
     found: set[str] = set()
@@ -57,6 +59,7 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
 
 
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -94,6 +97,7 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def depth(graph: dict[str, set[str]], prefix: str) -> tuple[int, list[str]]:
+    """The longest import chain among the modules under ``prefix``, and its modules."""
     inside = {n: {m for m in deps if m.startswith(prefix) and m != prefix.rstrip(".")}
               for n, deps in graph.items() if n.startswith(prefix)}
     memo: dict[str, list[str]] = {}
@@ -120,6 +124,7 @@ def depth(graph: dict[str, set[str]], prefix: str) -> tuple[int, list[str]]:
 
 
 def string_tests(package: Path) -> dict[str, int]:
+    """Per module, the comparisons with a string literal naming an array library."""
     counts: dict[str, int] = {}
     for path in package.rglob("*.py"):
         tree = ast.parse(path.read_text())
@@ -141,6 +146,7 @@ def string_tests(package: Path) -> dict[str, int]:
 
 
 def backend_names(package: Path) -> list[str]:
+    """``portable_nn.backend.__all__``, read from its ``__init__``."""
     tree = ast.parse((package / "backend" / "__init__.py").read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
@@ -150,6 +156,7 @@ def backend_names(package: Path) -> list[str]:
 
 
 def main() -> None:
+    """Print the figures for the checkout given (default: this one)."""
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1]
     package = root / "portable_nn"
     known = modules(package)

@@ -293,7 +293,7 @@ SECOND_INTERRUPT = """
     import os, signal, sys, time
     import numpy as np
     import portable_nn as pnn
-    from portable_nn.backend import _io
+    from portable_nn.files import _io
 
     real = _io._write_npz
 

@@ -11,8 +11,7 @@ import pytest
 from array_api_compat import array_namespace
 
 import portable_nn as pnn
-from portable_nn.backend import KNOWN_BACKENDS
-from portable_nn.backend._registry import BackendSpec
+from portable_nn.backend._registry import KNOWN_BACKENDS, BackendSpec
 
 BACKEND_NAMES = ["numpy", "array_api_strict", "torch", "jax", "cupy"]
 

@@ -8,6 +8,7 @@ import pytest
 from helpers import assert_runs_close
 
 import portable_nn as pnn
+from portable_nn.backend import _libraries
 from portable_nn.backend._compile import compile_steps
 
 RUN = dict(hidden=4, num_iterations=25, cost_every=10, learning_rate=1.2, seed=3)
@@ -80,7 +81,9 @@ class TestCompileRefused:
         ("cupy", "refused by CuPy itself"),
     ])
     def test_reason_is_given(self, backend, reason):
-        be = pnn.Backend(name=backend, xp=np, device="cpu", dtype=np.float64)
+        ops = {"numpy": _libraries.NUMPY, "array_api_strict": _libraries.STRICT,
+               "torch": _libraries.TORCH, "dask": _libraries.DASK, "cupy": _libraries.CUPY}
+        be = pnn.Backend(name=backend, xp=np, device="cpu", dtype=np.float64, ops=ops[backend])
         with pytest.raises(ValueError, match=reason):
             compile_steps(be, lambda *a, **k: None)
 

@@ -68,7 +68,7 @@ class TestUnknownChunkSizes:
                           dict(rtol=1e-12, atol=1e-14))
 
     def test_rechunk_columns(self, data):
-        from portable_nn.backend import rechunk_columns
+        from portable_nn.backend._dask_steps import rechunk_columns
 
         X, Y = data
         with pytest.raises(ValueError, match=r"X has unknown \(nan\).*compute_chunk_sizes"):

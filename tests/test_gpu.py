@@ -16,6 +16,7 @@ from array_api_compat import device as device_of
 from helpers import on
 
 import portable_nn as pnn
+from portable_nn.backend import _selector
 from portable_nn.core import backward, forward
 
 pytestmark = pytest.mark.gpu
@@ -89,7 +90,7 @@ class TestStaysOnDevice:
                                      if hasattr(v, "shape")}}
         for key, value in arrays.items():
             assert str(device_of(value)) == str(be.device), key
-            assert pnn.backend.dtype_name(be.xp, value.dtype) == dtype, key
+            assert _selector.dtype_name(be.xp, value.dtype) == dtype, key
         assert str(device_of(model.predict(X))) == str(be.device)
         assert all(isinstance(c, float) for c in model.costs.values())
         assert list(model.costs) == [0, 50, 100]

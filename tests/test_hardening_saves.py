@@ -70,7 +70,7 @@ class TestStaleTemporaries:
         import os, sys, time
         import numpy as np
         import portable_nn as pnn
-        from portable_nn.backend import _io
+        from portable_nn.files import _io
 
         def stuck(handle, arrays):  # the save is killed while it writes
             handle.write(b"partial")
@@ -112,7 +112,7 @@ class TestStaleTemporaries:
 
     def test_live_writer_and_other_targets_kept(self, model, tmp_path):
         """Only dead processes' temporaries of the same target are removed."""
-        from portable_nn.backend._io import TEMP_PREFIX, TEMP_SUFFIX
+        from portable_nn.files._io import TEMP_PREFIX, TEMP_SUFFIX
 
         target = tmp_path / "model.npz"
         model.save(target)
@@ -121,7 +121,7 @@ class TestStaleTemporaries:
         other = tmp_path / f"{TEMP_PREFIX}0123456789ab-xxxxxx-1-abc{TEMP_SUFFIX}"
         other.write_bytes(b"not ours")
         mine = next(tmp_path.glob("model.npz"))
-        from portable_nn.backend._io import _host_tag, _temp_prefix
+        from portable_nn.files._io import _host_tag, _temp_prefix
 
         ours_live = tmp_path / f"{_temp_prefix(mine)}{_host_tag()}-{os.getppid()}-x{TEMP_SUFFIX}"
         ours_live.write_bytes(b"a live writer's")
@@ -191,7 +191,7 @@ class TestSecondInterrupt:
         assert os.listdir(tmp_path) == ["run.npz"]
 
     def test_deferred_block(self):
-        from portable_nn.backend._io import interrupts_deferred
+        from portable_nn.files._io import interrupts_deferred
 
         finished = []
         before = signal.getsignal(signal.SIGINT)

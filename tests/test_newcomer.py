@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import portable_nn as pnn
-from portable_nn.backend import CROSSOVER_FLOPS, _auto, choose_auto_backend, flops_per_iteration
+from portable_nn.backend import _auto
+from portable_nn.backend._auto import CROSSOVER_FLOPS, choose_by_work, flops_per_iteration
 from portable_nn.tools import cli
 
 
@@ -87,7 +88,7 @@ class TestAutoBackend:
         assert flops_per_iteration((64, 64, 10), 1797) == _auto.MEASURED[1][1]
 
     def test_small_work_is_numpy(self):
-        name, why = choose_auto_backend(28_800)
+        name, why = choose_by_work(28_800)
         assert name == "numpy"
         assert "below the GPU crossover" in why
 
@@ -97,7 +98,7 @@ class TestAutoBackend:
                 raise pnn.BackendUnavailableError("no CUDA")
 
         monkeypatch.setitem(_auto.KNOWN_BACKENDS, "cupy", NoCuda())
-        name, why = choose_auto_backend(10**9)
+        name, why = choose_by_work(10**9)
         assert name == "numpy"
         assert "no usable CUDA device" in why
 
@@ -111,7 +112,7 @@ class TestAutoBackend:
 
     def test_batch_size_is_the_work(self, planar_data, monkeypatch):
         seen = []
-        monkeypatch.setattr("portable_nn.training._train.choose_auto_backend",
+        monkeypatch.setattr("portable_nn.backend._auto.choose_by_work",
                             lambda flops: seen.append(flops) or ("numpy", "why"))
         pnn.train(*planar_data, backend="auto", batch_size=100, num_iterations=1, recipe="lesson")
         assert seen == [flops_per_iteration((2, 4, 1), 100)]

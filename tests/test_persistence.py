@@ -11,7 +11,7 @@ import pytest
 from helpers import assert_params_equal, host, on
 
 import portable_nn as pnn
-from portable_nn.backend import _io
+from portable_nn.files import _io
 from portable_nn.training._persistence import FORMAT_VERSION, META_KEY
 
 

@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 
 import portable_nn as pnn
-from portable_nn.backend import DTYPE_NAMES, NpzReadError, device_name, read_npz
+from portable_nn import files
+from portable_nn.backend import DTYPE_NAMES, Backend
+from portable_nn.files import NpzReadError, read_npz
 from portable_nn.tools import cli
 from portable_nn.training import _init
 
@@ -87,7 +89,7 @@ class TestReadNpz:
 
 
 class TestCliReadsNpzThroughTheBackend:
-    """``cli`` reads ``.npz`` data with ``read_npz`` and keeps its own messages."""
+    """``cli`` reads ``.npz`` data with ``files.read_npz`` and keeps its own messages."""
 
     def _status(self, capsys, *args):
         status = cli.main(list(args))
@@ -122,7 +124,7 @@ class TestCliReadsNpzThroughTheBackend:
             calls.append(path)
             return read_npz(path, **kwargs)
 
-        monkeypatch.setattr(pnn.backend, "read_npz", spy)
+        monkeypatch.setattr(files, "read_npz", spy)
         path = tmp_path / "data.npz"
         np.savez(path, X=np.ones((2, 3)))
         X, labels = cli.load_prediction_data(str(path), 2)
@@ -165,18 +167,18 @@ class TestDtypeNames:
 
 
 class TestDeviceName:
-    """``backend.device_name``: array-api-strict's quoted names, everything else as ``str``."""
+    """``Backend.device_name``: array-api-strict's quoted names, everything else as ``str``."""
 
     def test_strict_devices(self):
         strict = pytest.importorskip("array_api_strict")
         for device in strict.__array_namespace_info__().devices():
-            name = device_name(device)
+            name = Backend.device_name(device)
             assert "Device(" not in name
             assert pnn.resolve_backend("array_api_strict", device=name).device == device
 
     def test_other_devices_are_their_str(self):
-        assert device_name("cuda:0") == "cuda:0"
-        assert device_name(0) == "0"
+        assert Backend.device_name("cuda:0") == "cuda:0"
+        assert Backend.device_name(0) == "0"
 
     def test_cli_info_lists_bare_strict_names(self):
         pytest.importorskip("array_api_strict")

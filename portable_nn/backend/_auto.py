@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from portable_nn.backend._dask_steps import check_known_chunks
 from portable_nn.backend._registry import KNOWN_BACKENDS, BackendUnavailableError
 
-__all__ = ["CROSSOVER_FLOPS", "MEASURED", "choose_auto_backend", "flops_per_iteration",
-           "shape_of"]
+__all__ = ["CROSSOVER_FLOPS", "MEASURED", "choose_auto_backend", "choose_by_work",
+           "flops_per_iteration", "shape_of"]
 
 #: Where :data:`MEASURED` comes from.
 SOURCE = "docs/gpu/h200-2026-11-26-run2/bench-gpu.json (NVIDIA H200, 16-core Xeon host)"
@@ -63,7 +64,7 @@ def flops_per_iteration(layer_dims: Sequence[int], m: int) -> int:
     return 6 * int(m) * sum(int(a) * int(b) for a, b in pairs)
 
 
-def choose_auto_backend(flops: int) -> tuple[str, str]:
+def choose_by_work(flops: int) -> tuple[str, str]:
     """Pick the backend for ``backend="auto"`` by the size of the work: ``(name, why)``.
 
     CuPy when the work per iteration is at least :data:`CROSSOVER_FLOPS` and a CUDA device
@@ -71,7 +72,7 @@ def choose_auto_backend(flops: int) -> tuple[str, str]:
 
     Examples
     --------
-    >>> choose_auto_backend(28_800)[0]
+    >>> choose_by_work(28_800)[0]
     'numpy'
     """
     if flops < CROSSOVER_FLOPS:
@@ -113,3 +114,34 @@ def shape_of(array: object, name: str = "array") -> tuple[int, ...] | None:
         return tuple(int(n) for n in shape)
     except (ValueError, TypeError):  # ragged lists (NumPy's "inhomogeneous shape"), None sizes
         return None
+
+
+def choose_auto_backend(X: Any, Y: Any, *, hidden: Sequence[int],
+                        batch_size: int | None = None) -> tuple[str, str]:
+    """The backend ``train(backend="auto")`` runs on, and why: ``(name, why)``.
+
+    CuPy when the work of one iteration (a forward and backward pass over a batch of the
+    network with ``hidden`` layers between ``X``'s and ``Y``'s rows) is at least the crossover
+    measured on an H200 (about 1.7e7 floating-point operations) and a CUDA device is usable;
+    NumPy otherwise, and when the data's shape is not a 2-D array's (the conversion's checks
+    then say what is wrong). The shapes are read without converting the data.
+
+    Raises
+    ------
+    ValueError
+        For a Dask array of unknown (``nan``) chunk sizes, naming it.
+
+    Examples
+    --------
+    >>> choose_auto_backend([[0.0, 1.0]], [[1.0, 0.0]], hidden=(4,))[0]
+    'numpy'
+    """
+    shapes = []
+    for array, name in ((X, "X"), (Y, "Y")):  # X first: an unknown Dask size raises for X
+        shape = shape_of(array, name)
+        if shape is None or len(shape) != 2:
+            return "numpy", "auto chose numpy: the data's shape is not a 2-D array's"
+        shapes.append(shape)
+    x_shape, y_shape = shapes
+    m = x_shape[1] if batch_size is None else min(batch_size, x_shape[1])
+    return choose_by_work(flops_per_iteration((x_shape[0], *hidden, y_shape[0]), m))

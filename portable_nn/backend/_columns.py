@@ -101,12 +101,41 @@ class ColumnReader:
                              "__getitem__ returns short slices")
         if not chunk.flags.writeable:  # a read-only mapping's view: never alias the file
             chunk = chunk.copy()
-        if _on_cuda(self.backend):
+        ops = self.backend.ops
+        if ops.on_gpu(self.backend.device):  # CuPy, PyTorch on CUDA: copied on a side stream
             if chunk.dtype.kind not in "fiub":
                 return from_host(chunk, self.backend, name=self.name)  # raises naming it
             host = np.ascontiguousarray(chunk, dtype=np.dtype(self.backend.dtype_name))
-            return _copy_on_side_stream(host, self.backend)
+            return ops.copy_on_side_stream(host, self.backend)
         return from_host(chunk, self.backend, name=self.name)
+
+    @staticmethod
+    def accepts(array: Any) -> bool:
+        """Whether ``array`` is out of core: read by column ranges, never whole.
+
+        True for a NumPy ``memmap`` and for any object with a 2-D ``shape``, a ``dtype`` and
+        ``__getitem__`` that is not an array of an array-API library (h5py datasets, zarr
+        arrays, user wrappers).
+        """
+        return is_out_of_core(array)
+
+    @staticmethod
+    def read_whole(array: Any, backend: Backend, *, name: str) -> Any:
+        """An out-of-core ``array`` as one array of ``backend`` (runs without ``chunk_size``).
+
+        A memmap is converted after its file is found to hold the whole mapping; an
+        array-like without ``__array__`` is read as ``array[:, 0:m]``, its shape checked.
+        """
+        return read_whole(array, backend, name=name)
+
+    @staticmethod
+    def chunks(arrays: Sequence[Any], size: int) -> Iterator[tuple[Any, ...]]:
+        """The columns of every array of ``arrays``, ``size`` at a time.
+
+        Arrays of the backend are sliced (views); with a :class:`ColumnReader` among them,
+        chunk ``k + 1`` is read and moved on a background thread while chunk ``k`` is used.
+        """
+        return column_chunks(arrays, size)
 
 
 def read_whole(array: Any, backend: Backend, *, name: str) -> Any:
@@ -157,42 +186,6 @@ def _check_mapped_file(array: Any, where: str) -> None:
     if problem is not None:
         raise ValueError(f"{where}: not read, {problem}; reading it would crash the process "
                          "(SIGBUS)")
-
-
-def _on_cuda(backend: Backend) -> bool:
-    if backend.name == "cupy":
-        return True
-    return backend.name == "torch" and getattr(backend.device, "type", None) == "cuda"
-
-
-def _copy_on_side_stream(host: np.ndarray, backend: Backend) -> Any:
-    """Copy ``host`` to the GPU (CuPy, PyTorch CUDA) from the read-ahead thread.
-
-    PyTorch: from pinned memory on a side stream, so the copy of chunk ``k + 1`` overlaps the
-    kernels of chunk ``k``; ``record_stream`` keeps the allocator from reusing the block while
-    the default stream may still read it. CuPy (whose pools have no ``record_stream``): on a
-    *blocking* stream, ordered after the kernels already queued, so a block the main thread
-    just freed is never overwritten early; there the file read and host staging overlap the
-    compute, the copy itself does not. Either way the copy is finished before the array is
-    returned. Written without a GPU at hand: tests/test_chunked_gpu.py covers it.
-    """
-    if backend.name == "cupy":
-        import cupy
-
-        with cupy.cuda.Device(getattr(backend.device, "id", backend.device)):
-            stream = cupy.cuda.Stream(non_blocking=False)
-            with stream:
-                out = cupy.asarray(host)
-            stream.synchronize()
-        return out
-    import torch
-
-    stream = torch.cuda.Stream(device=backend.device)
-    with torch.cuda.stream(stream):
-        out = torch.from_numpy(host).pin_memory().to(backend.device, non_blocking=True)
-    out.record_stream(torch.cuda.default_stream(backend.device))
-    stream.synchronize()
-    return out
 
 
 def column_bounds(m: int, size: int) -> list[tuple[int, int]]:

@@ -26,26 +26,14 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from portable_nn.backend._graphs import GraphBlocks, capture_for, divisor_block
-from portable_nn.backend._selector import Backend
+from portable_nn.backend._graphs import Capture, GraphBlocks
 
-__all__ = ["CompiledSteps", "compile_steps", "compiler_of", "jax_chunk_loop"]
+__all__ = ["CompiledSteps", "capture_for", "compile_steps", "compiler_of", "jax_chunk_loop"]
 
 Step = Callable[..., tuple[Any, Any, Any]]
 
 _CACHE_SIZE = 32
 _CACHE: dict[Hashable, CompiledSteps] = {}
-
-_REASONS = {
-    "torch": "torch.compile is not offered on the CPU: its first compilation of the step took "
-             "53 s on a 2-core CPU and the compiled step ran slower than the eager one; on a "
-             "CUDA device (device='cuda:0') compile=True captures CUDA graphs",
-    "cupy": "CUDA-graph capture is refused by CuPy itself: CuPy 14.2 raises 'calling cuBLAS "
-            "API during stream capture is currently unsupported' at the step's first matrix "
-            "product; use compile=False (the eager CuPy loop keeps every array on the GPU), or "
-            "backend='torch' with device='cuda:0' and compile=True",
-}
-
 
 class CompiledSteps:
     """A compiled ``step`` and, where possible, a compiled ``block`` of cost-free steps.
@@ -60,7 +48,7 @@ class CompiledSteps:
         self.block = block
 
 
-def compiler_of(backend: Backend) -> str | None:
+def compiler_of(backend: Any) -> str | None:
     """How ``compile_steps`` compiles on ``backend``, in words; None where it cannot.
 
     Examples
@@ -69,14 +57,10 @@ def compiler_of(backend: Backend) -> str | None:
     >>> compiler_of(resolve_backend("numpy")) is None
     True
     """
-    if capture_for(backend) is not None:
-        return "CUDA graphs of the iterations between two record points"
-    if backend.name == "jax":
-        return "jax.jit of the step and lax.scan over the iterations between two record points"
-    return None
+    return backend.ops.compiler(backend.device)
 
 
-def compile_steps(backend: Backend, step: Step, *, key: Hashable | None = None) -> CompiledSteps:
+def compile_steps(backend: Any, step: Step, *, key: Hashable | None = None) -> CompiledSteps:
     """Compile ``step`` for ``backend``.
 
     Parameters
@@ -103,9 +87,8 @@ def compile_steps(backend: Backend, step: Step, *, key: Hashable | None = None) 
     capture = capture_for(backend)
     if capture is not None:  # CUDA graphs: per run (static buffers), never cached
         return CompiledSteps(step, GraphBlocks(backend, step, capture))
-    if backend.name != "jax":
-        reason = _REASONS.get(
-            backend.name, f"backend={backend.name!r} has no compiler; use compile=False")
+    if backend.ops.compiler(backend.device) is None:
+        reason = backend.ops.no_compiler(backend.name)
         raise ValueError(
             f"compile=True is not available for backend={backend.name!r}: {reason}. "
             "backend='jax' (jax.jit + lax.scan) and backend='torch' on a CUDA device (CUDA "
@@ -122,28 +105,13 @@ def compile_steps(backend: Backend, step: Step, *, key: Hashable | None = None) 
     return compiled
 
 
-def _jax_steps(backend: Backend, step: Step) -> CompiledSteps:
-    import jax
+def _jax_steps(backend: Any, step: Step) -> CompiledSteps:
+    return CompiledSteps(*backend.ops.jit_steps(backend, step))
 
-    jitted = jax.jit(step, static_argnames=("with_cost",))
 
-    def run_block(params: Any, state: Any, X: Any, Y: Any, lrs: Any) -> tuple[Any, Any]:
-        def body(carry: tuple[Any, Any], lr: Any) -> tuple[tuple[Any, Any], None]:
-            new_params, new_state, _ = step(carry[0], carry[1], X, Y, lr, None, with_cost=False)
-            return (new_params, new_state), None
-
-        # unrolling lets XLA fuse across iterations: 10 us instead of 20 us per planar step
-        unroll = divisor_block(lrs.shape[0])
-        (params, state), _ = jax.lax.scan(body, (params, state), lrs, unroll=unroll)
-        return params, state
-
-    compiled_block = jax.jit(run_block)
-
-    def block(params: Any, state: Any, X: Any, Y: Any, lrs: list[float]) -> tuple[Any, Any]:
-        rates = backend.xp.asarray(lrs, dtype=backend.dtype, device=backend.device)
-        return compiled_block(params, state, X, Y, rates)
-
-    return CompiledSteps(jitted, block)
+def capture_for(backend: Any) -> Capture | None:
+    """The CUDA-graph capture of ``backend`` (PyTorch on a CUDA device); else None."""
+    return backend.ops.graph_capture(backend)
 
 
 def jax_chunk_loop(body: Callable[..., tuple[dict, Any]], X: Any, Y: Any,

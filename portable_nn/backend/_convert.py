@@ -8,6 +8,7 @@ import numpy as np
 from array_api_compat import is_array_api_obj, to_device
 
 from portable_nn.backend._dask_steps import check_known_chunks
+from portable_nn.backend._libraries import host_copy, ops_of_array
 from portable_nn.backend._selector import DTYPE_NAMES, Backend, dtype_name
 
 __all__ = ["check_input", "from_host", "to_backend", "to_numpy"]
@@ -37,20 +38,7 @@ def to_numpy(array: Any) -> np.ndarray:
     if isinstance(array, np.ndarray):
         return array
     check_input(array, "array")
-    module = type(array).__module__.split(".")[0]
-    if module == "torch":
-        return array.detach().cpu().numpy()
-    if module == "cupy":
-        return array.get()
-    if module == "array_api_strict":
-        import array_api_strict
-
-        if str(array.device) != "CPU_DEVICE":
-            array = array_api_strict.asarray(array, device=array_api_strict.Device("CPU_DEVICE"))
-        return np.from_dlpack(array)
-    if module == "dask":
-        return np.asarray(array.compute())
-    return np.asarray(array)
+    return host_copy(array)
 
 
 def _kind_error(name: str, arr_dtype: Any) -> None:
@@ -86,12 +74,7 @@ def sparse_library(array: Any) -> str | None:
     module = type(array).__module__
     if "sparse" in module.split("."):
         return module.split(".")[0]
-    if module.split(".")[0] == "torch":
-        import torch
-
-        if isinstance(array, torch.Tensor) and array.layout != torch.strided:
-            return f"torch ({array.layout})"
-    return None
+    return ops_of_array(array).sparse_layout(array)
 
 
 def check_input(array: Any, name: str) -> None:
@@ -133,11 +116,8 @@ def from_host(array: np.ndarray, backend: Backend, *, name: str = "array") -> An
     and object arrays raise :class:`TypeError` naming ``name``.
     """
     _check_host_dtype(name, array.dtype)
-    xp = backend.xp
     host = np.asarray(array, dtype=np.dtype(backend.dtype_name), order="C")  # keeps 0-d as 0-d
-    if backend.name == "numpy":
-        return host
-    return xp.asarray(host, dtype=backend.dtype, device=backend.device)
+    return backend.ops.from_host(host, backend)
 
 
 def to_backend(array: Any, backend: Backend, *, name: str = "array") -> Any:

@@ -66,6 +66,7 @@ WORKER_LOSS_TIMEOUT = 60.0
 _POLL = 1.0  # seconds between two looks at the scheduler while an iteration runs
 
 ChunkFn = Callable[..., dict[str, Any]]
+ToHost = Callable[[Any], np.ndarray]
 
 
 class WorkersLostError(RuntimeError):
@@ -314,8 +315,11 @@ def _wait(client: Any, futures: list[Any], what: str) -> None:
 
 
 def _chunk_task(fn: ChunkFn, params: dict[str, np.ndarray], X: Any, Y: Any,
-                chunk: int) -> dict[str, np.ndarray]:
-    """``fn`` on one chunk, in the chunk's own array library; the result as NumPy arrays."""
+                chunk: int, to_host: ToHost) -> dict[str, np.ndarray]:
+    """``fn`` on one chunk, in the chunk's own array library; the result as NumPy arrays.
+
+    ``to_host`` brings a result of another library (CuPy chunks) to NumPy.
+    """
     from array_api_compat import array_namespace, is_numpy_array
 
     _keep_freed_memory_on_worker()
@@ -325,9 +329,7 @@ def _chunk_task(fn: ChunkFn, params: dict[str, np.ndarray], X: Any, Y: Any,
     out = fn(params, X, Y, chunk, xp=xp)
     if is_numpy_array(X):
         return out
-    from portable_nn.backend._convert import to_numpy
-
-    return {k: to_numpy(v) for k, v in out.items()}
+    return {k: to_host(v) for k, v in out.items()}
 
 
 _worker_memory_kept = False
@@ -435,7 +437,8 @@ def _params_task(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _sum_on_client(client: Any, fn: ChunkFn, pairs: list[tuple[Any, Any]],
-                   params: dict[str, np.ndarray], token: str, fan_in: int) -> dict:
+                   params: dict[str, np.ndarray], token: str, fan_in: int,
+                   to_host: ToHost) -> dict:
     """The distributed tree sum, the last level on the client.
 
     Sums run on the workers until at most ``fan_in`` partial sums are left, which come back to
@@ -448,7 +451,7 @@ def _sum_on_client(client: Any, fn: ChunkFn, pairs: list[tuple[Any, Any]],
     shared: Any = params
     if sum(v.nbytes for v in params.values()) > INLINE_PARAMS:
         shared = client.submit(_params_task, params, key=f"pnn-params-{token}")
-    parts = [client.submit(_chunk_task, fn, shared, x, y, j, key=f"pnn-chunk-{token}-{j}")
+    parts = [client.submit(_chunk_task, fn, shared, x, y, j, to_host, key=f"pnn-chunk-{token}-{j}")
              for j, (x, y) in enumerate(pairs)]
     level = 0
     while len(parts) > fan_in:
@@ -460,7 +463,8 @@ def _sum_on_client(client: Any, fn: ChunkFn, pairs: list[tuple[Any, Any]],
 
 
 def sum_over_chunks(fn: ChunkFn, X: Any, Y: Any, params: dict[str, np.ndarray], *,
-                    blocks: _Blocks | None = None, fan_in: int = FAN_IN) -> dict[str, np.ndarray]:
+                    blocks: _Blocks | None = None, fan_in: int = FAN_IN,
+                    to_host: ToHost = np.asarray) -> dict[str, np.ndarray]:
     """Sum ``fn(params, X_chunk, Y_chunk, chunk_index, xp=xp)`` over the column chunks.
 
     Parameters
@@ -478,6 +482,9 @@ def sum_over_chunks(fn: ChunkFn, X: Any, Y: Any, params: dict[str, np.ndarray], 
         ``Y`` are the same arrays.
     fan_in : int
         How many partial sums one task of the tree adds.
+    to_host : callable
+        Brings a chunk's result of another library than NumPy (CuPy chunks on GPU workers) to
+        NumPy; picklable (the backend's ``ops.sum_over_chunks`` passes its own).
 
     Returns
     -------
@@ -498,12 +505,12 @@ def sum_over_chunks(fn: ChunkFn, X: Any, Y: Any, params: dict[str, np.ndarray], 
     token = uuid.uuid4().hex
     client = blocks.client
     if client is not None:  # futures: submitted straight to the scheduler, one round trip
-        return _sum_on_client(client, fn, pairs, params, token, fan_in)
+        return _sum_on_client(client, fn, pairs, params, token, fan_in, to_host)
     import dask
 
     shared = dask.delayed(params, name=f"pnn-params-{token}", pure=False, traverse=False)
     task = dask.delayed(_chunk_task, pure=False)
-    parts = [task(fn, shared, x, y, j, dask_key_name=f"pnn-chunk-{token}-{j}")
+    parts = [task(fn, shared, x, y, j, to_host, dask_key_name=f"pnn-chunk-{token}-{j}")
              for j, (x, y) in enumerate(pairs)]
     add = dask.delayed(_sum_parts, pure=False)
     total = _tree(parts, lambda group, level, k: add(

@@ -4,7 +4,7 @@ The step captured is the same array-API step the eager loop runs. A captured gra
 ``length`` full-batch iterations with one launch instead of some thirty kernel launches per
 iteration, which is what a small network on a GPU spends its time on.
 
-How it works (only :class:`_TorchCapture` names the library; :class:`GraphBlocks` needs only
+How it works (only :class:`TorchCapture` names the library; :class:`GraphBlocks` needs only
 the small :class:`Capture` protocol, which the tests also implement on the host):
 
 - *static buffers*: the parameters and optimizer state live in arrays allocated once; a graph
@@ -33,9 +33,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from portable_nn.backend._selector import Backend
-
-__all__ = ["Capture", "GraphBlocks", "capture_for", "divisor_block"]
+__all__ = ["Capture", "GraphBlocks", "TorchCapture", "divisor_block"]
 
 _MAX_UNROLL = 16
 
@@ -79,7 +77,7 @@ class Capture(Protocol):
 class GraphBlocks:
     """``block(params, state, X, Y, lrs)`` for one training run, by replaying captured graphs."""
 
-    def __init__(self, backend: Backend, step: Callable[..., tuple[Any, Any, Any]],
+    def __init__(self, backend: Any, step: Callable[..., tuple[Any, Any, Any]],
                  capture: Capture) -> None:
         self.backend, self.step, self.api = backend, step, capture
         self.params: dict[str, Any] = {}
@@ -158,10 +156,10 @@ class GraphBlocks:
         return self.api.capture(body, warmup), rates, [None]
 
 
-class _TorchCapture:
+class TorchCapture:
     """PyTorch on CUDA: ``torch.cuda.CUDAGraph`` with one private pool for the run's graphs."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Any) -> None:
         import torch
 
         self.torch = torch
@@ -194,9 +192,3 @@ class _TorchCapture:
         self.graphs.append(graph)
         return graph.replay
 
-
-def capture_for(backend: Backend) -> Capture | None:
-    """The CUDA-graph capture of ``backend``: PyTorch on a CUDA device; else None."""
-    if backend.name == "torch" and getattr(backend.device, "type", None) == "cuda":
-        return _TorchCapture(backend)
-    return None

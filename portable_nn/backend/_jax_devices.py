@@ -16,15 +16,14 @@ __all__ = ["is_device_group", "replicated_sharding", "shard_samples"]
 _DEFAULT_AXIS = "samples"
 
 
-def _from_jax(value: Any) -> bool:
-    return type(value).__module__.split(".")[0] in ("jax", "jaxlib")
-
-
 def is_device_group(device: Any) -> bool:
     """Whether ``device`` is a ``jax.sharding.Mesh`` or a list/tuple of JAX devices."""
+    import jax
+    from jax.sharding import Mesh
+
     if isinstance(device, (list, tuple)):
-        return len(device) > 0 and all(_from_jax(d) and hasattr(d, "platform") for d in device)
-    return _from_jax(device) and type(device).__name__ == "Mesh"
+        return len(device) > 0 and all(isinstance(d, jax.Device) for d in device)
+    return isinstance(device, Mesh)
 
 
 def replicated_sharding(device: Any) -> Any:
@@ -43,18 +42,20 @@ def replicated_sharding(device: Any) -> Any:
 def shard_samples(array: Any, backend: Any, *, name: str = "array") -> Any:
     """Split ``array``'s columns (samples) across the devices of a multi-device JAX run.
 
-    Returns ``array`` unchanged on any other backend or device.
+    Returns ``array`` unchanged on a single device (the backend's ``ops`` call it for JAX
+    only).
 
     Raises
     ------
     ValueError
         When the number of columns does not divide evenly among the devices.
     """
-    sharding = backend.device
-    if backend.name != "jax" or type(sharding).__name__ != "NamedSharding":
-        return array
     import jax
     from jax.sharding import NamedSharding, PartitionSpec
+
+    sharding = backend.device
+    if not isinstance(sharding, NamedSharding):
+        return array
 
     mesh = sharding.mesh
     if mesh.size == 1:

@@ -2,7 +2,8 @@
 
 Initial weights and mini-batch orders are drawn on the host with NumPy from ``seed`` and moved
 to the backend, so the same seed gives the same run on every backend. Dropout masks are drawn
-on the backend's own device every iteration (one small path per backend), so a GPU run never
+on the backend's own device every iteration (one small path per library: its ``ops``'
+``uniform_source``), so a GPU run never
 ships masks from the host; they are derived from ``(seed, iteration)`` (CuPy: from ``seed``), so
 a resumed run draws what the uninterrupted one would have.
 """
@@ -13,8 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-from portable_nn.backend._selector import Backend
 
 __all__ = ["chunk_mask_sampler", "chunk_masks", "epoch_permutation", "host_standard_normal",
            "mask_sampler"]
@@ -30,19 +29,19 @@ def host_standard_normal(seed: int, shapes: list[tuple[int, int]]) -> list[np.nd
     return [rng.standard_normal(shape) for shape in shapes]
 
 
-def epoch_permutation(seed: int, epoch: int, m: int, backend: Backend) -> Any:
+def epoch_permutation(seed: int, epoch: int, m: int, backend: Any) -> Any:
     """The sample order of mini-batch epoch ``epoch``: a permutation of ``range(m)`` on device.
 
     Derived from ``(seed, epoch)`` alone, so a resumed run reshuffles exactly as the original.
     """
     order = np.random.default_rng([seed, epoch]).permutation(m)
-    if backend.name in ("numpy", "dask"):  # Dask: host indices keep the batches' chunks known
+    if backend.ops.host_indices:  # NumPy; Dask: host indices keep the batches' chunks known
         return order
     return backend.xp.asarray(order, device=backend.device)
 
 
 def mask_sampler(
-    backend: Backend, seed: int
+    backend: Any, seed: int
 ) -> Callable[[int, list[tuple[int, int]], float], list[Any]]:
     """Return ``sample(iteration, shapes, keep_prob) -> masks`` drawing on ``backend``'s device.
 
@@ -53,7 +52,7 @@ def mask_sampler(
     from ``seed`` (one per run), so there a resumed dropout run is valid but not identical.
     """
     xp, dtype = backend.xp, backend.dtype
-    uniforms = _uniform_source(backend, seed)
+    uniforms = backend.ops.uniform_source(backend, seed)
 
     def sample(iteration: int, shapes: list[tuple[int, int]], keep_prob: float) -> list[Any]:
         return [xp.astype(u < keep_prob, dtype) * (1.0 / keep_prob)
@@ -63,7 +62,7 @@ def mask_sampler(
 
 
 def chunk_mask_sampler(
-    backend: Backend, seed: int
+    backend: Any, seed: int
 ) -> Callable[[Any, Any, list[tuple[int, int]], float], list[Any]]:
     """Return ``sample(iteration, chunk, shapes, keep_prob) -> masks`` for sample chunks.
 
@@ -73,7 +72,7 @@ def chunk_mask_sampler(
     integers (masks drawn inside a compiled step).
     """
     xp, dtype = backend.xp, backend.dtype
-    uniforms = _uniform_source(backend, seed)
+    uniforms = backend.ops.uniform_source(backend, seed)
 
     def sample(iteration: Any, chunk: Any, shapes: list[tuple[int, int]],
                keep_prob: float) -> list[Any]:
@@ -84,66 +83,19 @@ def chunk_mask_sampler(
 
 
 _MASKS = 0x6D61736B  # a third seed word, so mask streams never equal epoch_permutation's
-_CHUNKS = 0x63686E6B  # JAX: folded in with the chunk index, apart from the layer indices
+CHUNKS = 0x63686E6B  # JAX: folded in with the chunk index, apart from the layer indices
 
 
-def _seed_words(seed: int, i: Any) -> list[int]:
+def seed_words(seed: int, i: Any) -> list[int]:
     """``[seed, iteration, _MASKS]``, or ``[seed, iteration, _MASKS, chunk]`` for a chunk."""
     if isinstance(i, tuple):
         return [seed, int(i[0]), _MASKS, int(i[1])]
     return [seed, i, _MASKS]
 
 
-def _iteration_seed(seed: int, iteration: Any) -> int:
+def iteration_seed(seed: int, iteration: Any) -> int:
     """A 32-bit seed for iteration ``iteration`` (or ``(iteration, chunk)``) of the run."""
-    return int(np.random.SeedSequence(_seed_words(seed, iteration)).generate_state(1)[0])
-
-
-def _uniform_source(
-    backend: Backend, seed: int
-) -> Callable[[Any, list[tuple[int, int]]], list[Any]]:  # i: an int or (iteration, chunk)
-    name, dtype, device = backend.name, backend.dtype, backend.device
-    if name == "torch":
-        import torch
-
-        gen = torch.Generator(device=device)
-
-        def torch_draws(i: int, shapes: list[tuple[int, int]]) -> list[Any]:
-            gen.manual_seed(_iteration_seed(seed, i))
-            return [torch.rand(s, generator=gen, device=device, dtype=dtype) for s in shapes]
-
-        return torch_draws
-    if name == "cupy":
-        import cupy
-
-        with cupy.cuda.Device(getattr(device, "id", device)):
-            gen = cupy.random.default_rng(seed)
-        return lambda _i, shapes: [gen.random(s, dtype=dtype) for s in shapes]
-    if name == "jax":
-        import jax
-
-        key = jax.random.key(seed)
-
-        def jax_draws(i: Any, shapes: list[tuple[int, int]]) -> list[Any]:
-            if isinstance(i, tuple):  # (iteration, chunk), possibly traced in a compiled step
-                step_key = jax.random.fold_in(jax.random.fold_in(key, i[0]), _CHUNKS + i[1])
-            else:
-                step_key = jax.random.fold_in(key, i)
-            return [jax.random.uniform(jax.random.fold_in(step_key, layer), s, dtype)
-                    for layer, s in enumerate(shapes)]
-
-        return jax_draws
-    host_dtype = np.dtype(backend.dtype_name)
-
-    def host_draws(i: int, shapes: list[tuple[int, int]]) -> list[np.ndarray]:
-        rng = np.random.default_rng(_seed_words(seed, i))
-        return [rng.random(s, dtype=host_dtype) for s in shapes]
-
-    if name == "numpy":
-        return host_draws
-    # array_api_strict, dask and other namespaces have no random module in the standard:
-    # their arrays live on the host, so a host draw costs no device transfer.
-    return lambda i, shapes: [backend.xp.asarray(u, device=device) for u in host_draws(i, shapes)]
+    return int(np.random.SeedSequence(seed_words(seed, iteration)).generate_state(1)[0])
 
 
 def chunk_masks(seed: int, iteration: int, chunk: int, shapes: list[tuple[int, int]],
@@ -155,7 +107,7 @@ def chunk_masks(seed: int, iteration: int, chunk: int, shapes: list[tuple[int, i
     and moved to ``xp`` (CuPy chunks: to their GPU), so a Dask run's masks equal the NumPy
     backend's with the same ``chunk_size``, whichever worker computes a chunk.
     """
-    rng = np.random.default_rng(_seed_words(seed, (iteration, chunk)))
+    rng = np.random.default_rng(seed_words(seed, (iteration, chunk)))
     host_dtype = np.dtype(str(dtype))
     return [xp.astype(xp.asarray(rng.random(s, dtype=host_dtype) < keep_prob), dtype)
             * (1.0 / keep_prob) for s in shapes]

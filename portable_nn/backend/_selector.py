@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import re
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from portable_nn.backend._jax_devices import is_device_group, replicated_sharding
+from portable_nn.backend import _compile, _host_memory, _random
+from portable_nn.backend._libraries import Ops, ops_for
 from portable_nn.backend._registry import KNOWN_BACKENDS, BackendUnavailableError
 
 __all__ = ["DTYPE_NAMES", "Backend", "device_name", "dtype_name", "resolve_backend"]
@@ -21,7 +22,12 @@ DTYPE_NAMES = ("float32", "float64")
 
 @dataclass(frozen=True)
 class Backend:
-    """A resolved backend: an array-API namespace, a device and a floating dtype.
+    """A resolved backend: an array-API namespace, a device, a floating dtype, its library's ops.
+
+    Training computes with ``xp`` alone; what its library does its own way (moving arrays to
+    and from the host, compiling a step, drawing dropout uniforms on the device, sharding
+    samples, Dask's chunk sums) is asked of ``ops``, the one object of that library, or of
+    the methods below, which go through it.
 
     Attributes
     ----------
@@ -33,17 +39,88 @@ class Backend:
         The device every array of the run lives on.
     dtype : object
         The real floating dtype every array of the run has.
+    ops : object
+        What the namespace's library does its own way (picked from ``xp`` when not given).
     """
 
     name: str
     xp: ModuleType
     device: Any
     dtype: Any
+    ops: Ops = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.ops is None:
+            object.__setattr__(self, "ops", ops_for(self.xp))
 
     @property
     def dtype_name(self) -> str:
         """The dtype as a plain string, such as ``"float32"``."""
         return dtype_name(self.xp, self.dtype)
+
+    @property
+    def compiler(self) -> str | None:
+        """How :meth:`compile_steps` compiles here, in words; None where it cannot.
+
+        Examples
+        --------
+        >>> from portable_nn.backend import resolve_backend
+        >>> resolve_backend("numpy").compiler is None
+        True
+        """
+        return _compile.compiler_of(self)
+
+    def compile_steps(self, step: Callable[..., Any], *, key: Hashable | None = None) -> Any:
+        """The training ``step`` compiled here: ``.step``, and ``.block`` (or None).
+
+        JAX: ``jax.jit`` and ``lax.scan`` (cached by ``key``); PyTorch on a CUDA device: CUDA
+        graphs. Raises :class:`ValueError` naming the reason on every other backend.
+        """
+        return _compile.compile_steps(self, step, key=key)
+
+    def epoch_permutation(self, seed: int, epoch: int, m: int) -> Any:
+        """The sample order of mini-batch epoch ``epoch``, from ``(seed, epoch)`` alone."""
+        return _random.epoch_permutation(seed, epoch, m, self)
+
+    def mask_sampler(self, seed: int) -> Callable[..., list[Any]]:
+        """``sample(iteration, shapes, keep_prob) -> masks``: dropout masks on the device."""
+        return _random.mask_sampler(self, seed)
+
+    def chunk_mask_sampler(self, seed: int) -> Callable[..., list[Any]]:
+        """``sample(iteration, chunk, shapes, keep_prob) -> masks`` for sample chunks."""
+        return _random.chunk_mask_sampler(self, seed)
+
+    def shard_samples(self, array: Any, *, name: str = "array") -> Any:
+        """``array`` split by columns across a multi-device JAX run's devices; else unchanged.
+
+        Raises :class:`ValueError` when the samples do not split evenly over the devices.
+        """
+        return self.ops.shard_samples(array, self, name=name)
+
+    @staticmethod
+    def host_standard_normal(seed: int, shapes: list[tuple[int, int]]) -> list[Any]:
+        """N(0, 1) float64 host arrays of ``shapes`` from NumPy's legacy ``seed`` stream.
+
+        The lesson's stream (``np.random.seed(seed); np.random.randn(...)``): the same seed
+        gives the same initial weights on every backend.
+        """
+        return _random.host_standard_normal(seed, shapes)
+
+    @staticmethod
+    def keep_freed_memory() -> None:
+        """Keep the host's freed temporaries in the process (glibc), once per process."""
+        _host_memory.keep_freed_memory_in_process()
+
+    @staticmethod
+    def device_name(device: Any) -> str:
+        """A device's name as a user writes it in ``device=``.
+
+        Examples
+        --------
+        >>> Backend.device_name("cuda:0")
+        'cuda:0'
+        """
+        return device_name(device)
 
     def full_precision(self) -> contextlib.AbstractContextManager[Any]:
         """A context in which matrix products keep the dtype's full precision.
@@ -53,11 +130,7 @@ class Backend:
         other backend already does (PyTorch keeps ``allow_tf32`` off by default, CuPy needs
         ``CUPY_TF32=1``): a no-op for them.
         """
-        if self.name == "jax":
-            import jax
-
-            return jax.default_matmul_precision("highest")
-        return contextlib.nullcontext()
+        return self.ops.full_precision()
 
     def float_warnings_silenced(self) -> contextlib.AbstractContextManager[Any]:
         """A context in which floating-point warnings of the array library are not shown.
@@ -141,8 +214,6 @@ def _load_namespace(backend: str | ModuleType) -> tuple[str, ModuleType]:
 
 
 def _resolve_device(name: str, xp: ModuleType, device: Any) -> Any:
-    if name == "jax" and is_device_group(device):  # several devices: samples sharded
-        return replicated_sharding(device)
     info = xp.__array_namespace_info__()
     if device is None:
         default = info.default_device()
@@ -151,21 +222,9 @@ def _resolve_device(name: str, xp: ModuleType, device: Any) -> Any:
 
             default = device_of(xp.empty((0,)))
         return default
-    if name == "torch" and isinstance(device, (str, int)):
-        import torch
-
-        try:
-            device = torch.device(device)
-        except (RuntimeError, TypeError) as exc:
-            raise ValueError(f"device={device!r} is not a PyTorch device: {exc}") from exc
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"device={str(device)!r} was asked of backend='torch', but PyTorch sees no CUDA "
-                "device here (torch.cuda.is_available() is False)"
-            )
-        if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-            raise ValueError(f"device={str(device)!r} does not exist for backend='torch'")
-        return _check_torch_device(device)
+    special = ops_for(xp).special_device(device)  # JAX device groups, PyTorch strings
+    if special is not None:
+        return special
     devices = [d for d in info.devices() if d is not None]
     for candidate in devices:
         if device == candidate or str(device) == str(candidate) or _cuda_index(candidate) == device:
@@ -180,29 +239,6 @@ def _resolve_device(name: str, xp: ModuleType, device: Any) -> Any:
         f"device={device!r} is not a device of backend={name!r}; "
         f"its devices here are {[str(d) for d in devices]}"
     )
-
-
-def _check_torch_device(device: Any) -> Any:
-    """Refuse a PyTorch device that cannot hold data or is not present.
-
-    ``meta`` holds no data; ``mps`` needs MPS; any other non-CPU, non-CUDA device (``xpu``,
-    ...) must run a tiny computation.
-    """
-    import torch
-
-    if device.type == "meta":
-        raise ValueError("device='meta' holds no data (PyTorch's shape-only device): it cannot "
-                         "train; use 'cpu' or 'cuda'")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device={str(device)!r} was asked of backend='torch', but MPS is not "
-                         "available here (torch.backends.mps.is_available() is False)")
-    if device.type not in ("cpu", "cuda"):
-        try:
-            float(torch.ones(1, device=device).sum())
-        except Exception as exc:
-            raise ValueError(f"device={str(device)!r} is not usable by backend='torch' here: "
-                             f"{type(exc).__name__}: {exc}") from exc
-    return device
 
 
 def device_name(device: Any) -> str:
@@ -255,13 +291,7 @@ def _resolve_dtype(name: str, xp: ModuleType, device: Any, dtype: Any) -> Any:
             )
         wanted = wanted or dtype_name(xp, dtype)
     if wanted not in supported:
-        hint = ""
-        if name == "jax" and wanted == "float64":
-            hint = (
-                " JAX needs its x64 mode for float64: set the environment variable "
-                "JAX_ENABLE_X64=1 before JAX is imported (or call "
-                "jax.config.update('jax_enable_x64', True) first), or use dtype='float32'."
-            )
+        hint = ops_for(xp).dtype_hint(wanted)
         raise ValueError(
             f"dtype={wanted!r} is not supported by backend={name!r} on device={str(device)!r}; "
             f"it supports {sorted(supported)}.{hint}"

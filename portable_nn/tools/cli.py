@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, NoReturn, TextIO
 import numpy as np
 
 import portable_nn as pnn
+from portable_nn import files
 from portable_nn.training import (
     OPTIONS,
     RECIPES,
@@ -424,7 +425,7 @@ def _add_export(commands: Any) -> None:
 
 def _read_npz(path: Path, *, need_y: bool) -> tuple[np.ndarray, np.ndarray | None]:
     try:
-        arrays = pnn.backend.read_npz(path)
+        arrays = files.read_npz(path)
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path}: not a readable .npz file ({exc})") from None
     if "X" not in arrays or (need_y and "Y" not in arrays):
@@ -901,7 +902,7 @@ def _devices(name: str) -> list[str]:
             devices = xp.__array_namespace_info__().devices()
     except Exception:  # a usable backend without the inspection API still gets listed
         return []
-    return [pnn.backend.device_name(d) for d in devices if d is not None and str(d) != "meta"]
+    return [pnn.Backend.device_name(d) for d in devices if d is not None and str(d) != "meta"]
 
 
 def backend_report() -> dict[str, dict[str, Any]]:

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from portable_nn.backend import interrupts_deferred
+from portable_nn.files import interrupts_deferred
 from portable_nn.training._callbacks import Callback, Run
 from portable_nn.training._check_inputs import all_finite
 from portable_nn.training._errors import TrainingDivergedError

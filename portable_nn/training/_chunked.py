@@ -16,17 +16,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from portable_nn.backend import (
-    ColumnReader,
-    chunk_mask_sampler,
-    column_chunks,
-    compile_steps,
-    is_out_of_core,
-    jax_chunk_loop,
-    read_whole,
-    shard_samples,
-    to_backend,
-)
+from portable_nn.backend import ColumnReader, to_backend
 from portable_nn.core import chunk_gradients, l2_penalty
 from portable_nn.training import _check_inputs as check
 from portable_nn.training._step_spec import StepSpec
@@ -81,9 +71,9 @@ def prepare_data(X: Any, Y: Any, backend: Any, *, output: str, chunk_size: Any) 
     lazy = chunk_size is not None
 
     def converted(array: Any, name: str) -> Any:
-        if not is_out_of_core(array):
+        if not ColumnReader.accepts(array):
             return to_backend(array, backend, name=name)
-        return ColumnReader(array, backend, name=name) if lazy else read_whole(
+        return ColumnReader(array, backend, name=name) if lazy else ColumnReader.read_whole(
             array, backend, name=name)  # without chunk_size: read whole (memmaps checked)
 
     X, Y = converted(X, "X"), converted(Y, "Y")
@@ -94,10 +84,10 @@ def prepare_data(X: Any, Y: Any, backend: Any, *, output: str, chunk_size: Any) 
         # the checking pass reads chunk_size columns at a time ("auto": 8 MiB of X and Y)
         size = chunk_size if isinstance(chunk_size, int) else max(
             1, CHECK_BYTES // (8 * (X.shape[0] + Y.shape[0])))
-        for Xc, Yc in column_chunks((X, Y), size):
+        for Xc, Yc in ColumnReader.chunks((X, Y), size):
             check.check_values(Xc, Yc, output=output, xp=backend.xp)
     # JAX over several devices: in-memory samples split across them (else unchanged)
-    return tuple(a if isinstance(a, ColumnReader) else shard_samples(a, backend, name=name)
+    return tuple(a if isinstance(a, ColumnReader) else backend.shard_samples(a, name=name)
                  for a, name in ((X, "X"), (Y, "Y")))
 
 
@@ -125,11 +115,11 @@ def chunked_steps(
                          "array) trains full-batch, chunk by chunk")
     size = auto_chunk_size(spec.layer_dims, _itemsize(backend), batch_m) if (
         chunk_size == "auto") else int(chunk_size)
-    loop = jax_chunk_loop if compile and backend.name == "jax" else None
+    loop = backend.ops.chunk_loop if compile else None
     step = make_chunked_step(backend.xp, spec, size=size, backend=backend, loop=loop)
     if not compile:
         return step, None
-    compiled = compile_steps(backend, step, key=(spec, size))
+    compiled = backend.compile_steps(step, key=(spec, size))
     return compiled.step, compiled.block
 
 
@@ -160,7 +150,7 @@ def make_chunked_step(
         if backend is None:
             raise ValueError("make_chunked_step: a spec with dropout needs the backend= the "
                              "masks are drawn on")
-        sample = chunk_mask_sampler(backend, spec.dropout_seed)
+        sample = backend.chunk_mask_sampler(spec.dropout_seed)
     loop = sum_over_chunks if loop is None else loop
     activation, output, l2 = spec.hidden_activation, spec.output, spec.l2
     update = spec.make_optimizer().update
@@ -207,7 +197,7 @@ def sum_over_chunks(body: Callable[..., tuple[dict, Any]], X: Any, Y: Any,
                     size: int) -> tuple[dict[str, Any], Any]:
     """``sum_k body(X[:, chunk k], Y[:, chunk k], k)`` in chunk order, one chunk at a time."""
     total, cost = None, None
-    for k, (Xc, Yc) in enumerate(column_chunks((X, Y), size)):
+    for k, (Xc, Yc) in enumerate(ColumnReader.chunks((X, Y), size)):
         grads, share = body(Xc, Yc, k)
         del Xc, Yc
         if total is None:  # the first chunk's gradients are fresh arrays: accumulate into them

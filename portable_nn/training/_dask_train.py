@@ -9,18 +9,11 @@ stay on the workers (persisted once) and are never gathered to the client.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from portable_nn.backend import (
-    Backend,
-    chunk_masks,
-    dask_sum_over_chunks,
-    rechunk_columns,
-    resolve_backend,
-    to_numpy,
-    warn_if_small,
-)
+from portable_nn.backend import Backend, resolve_backend, to_numpy
 from portable_nn.core import chunk_gradients
 from portable_nn.training._chunked import auto_chunk_size, update_from_sums
 from portable_nn.training._chunked import sum_over_chunks as in_pieces
@@ -46,13 +39,14 @@ class _ChunkGradients:
     dropout_seed: int | None
     iteration: int
     with_cost: bool
+    masks: Callable[..., list[Any]]  # the backend's ops.chunk_masks
 
     def __call__(self, params: dict, X: Any, Y: Any, chunk: int, *, xp: Any) -> dict:
         masks = None
         if self.dropout_seed is not None:
             shapes = [(n, X.shape[1]) for n in self.hidden]
-            drawn = chunk_masks(self.dropout_seed, self.iteration, chunk, shapes, self.keep_prob,
-                                xp=xp, dtype=X.dtype)
+            drawn = self.masks(self.dropout_seed, self.iteration, chunk, shapes,
+                               self.keep_prob, xp=xp, dtype=X.dtype)
             masks = dict(enumerate(drawn, start=1))
         layers = (X.shape[0], *self.hidden, Y.shape[0])
         size = auto_chunk_size(layers, X.dtype.itemsize, X.shape[1])
@@ -82,16 +76,17 @@ class DaskSteps:
         # chunk_size="auto" (or None) on Dask: X's own column chunks, else 8 (see _dask_steps)
         size = chunk_size
         self.chunk_size = size if isinstance(size, int) else None
-        self.X, self.Y, _ = rechunk_columns(X, Y, chunk_size=self.chunk_size)
+        self.ops = cast(Any, be.ops)  # Dask: rechunking, chunk sums, masks, small-work warning
+        self.X, self.Y, _ = self.ops.rechunk_columns(X, Y, chunk_size=self.chunk_size)
         self.width = self.X.chunks[1][0]
         self.host_backend = resolve_backend("numpy", None, be.dtype_name)
         self.host = self.host_backend.xp
         self.spec, self.be = spec, be
         self.update = spec.make_optimizer().update
-        self.blocks = dask_sum_over_chunks.blocks()  # type: ignore[attr-defined]
+        self.blocks = self.ops.chunk_blocks()
         layers = spec.layer_dims
         macs = sum(a * b for a, b in zip(layers[1:], layers[:-1], strict=False))
-        warn_if_small(3.0 * X.shape[1] * macs)
+        self.ops.warn_if_small(3.0 * X.shape[1] * macs)
 
     def to_host(self, arrays: dict[str, Any] | None) -> dict[str, Any] | None:
         """NumPy copies of a model's parameters or optimizer state (Adam's ``t`` kept)."""
@@ -108,7 +103,7 @@ class DaskSteps:
 
     def batch(self, Xb: Any, Yb: Any) -> tuple[Any, Any]:
         """A mini-batch split into the run's column width (not persisted: used once)."""
-        Xb, Yb, _ = rechunk_columns(Xb, Yb, chunk_size=self.width, persist=False)
+        Xb, Yb, _ = self.ops.rechunk_columns(Xb, Yb, chunk_size=self.width, persist=False)
         return Xb, Yb
 
     def step(self, params: dict, state: dict, X: Any, Y: Any, lr: float, iteration: int,
@@ -118,8 +113,9 @@ class DaskSteps:
         if X is not self.X:
             X, Y = self.batch(X, Y)
         fn = _ChunkGradients(m, spec.hidden_activation, spec.output, spec.hidden,
-                             spec.keep_prob, spec.dropout_seed, iteration, with_cost)
-        grads = dask_sum_over_chunks(fn, X, Y, params, blocks=self.blocks)
+                             spec.keep_prob, spec.dropout_seed, iteration, with_cost,
+                             self.ops.chunk_masks)
+        grads = self.ops.sum_over_chunks(fn, X, Y, params, blocks=self.blocks)
         cost = grads.pop("cost", None)
         return update_from_sums(params, state, grads, cost, lr, m=m, with_cost=with_cost,
                                 l2=spec.l2, update=self.update, xp=self.host)

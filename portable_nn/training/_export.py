@@ -23,12 +23,11 @@ from typing import Any
 
 from portable_nn._version import __version__
 from portable_nn.backend import (
-    onnx_namespace,
     sequential_layers,
     torch_sequential,
-    write_onnx,
 )
 from portable_nn.core import forward
+from portable_nn.files import onnx_namespace, write_onnx
 from portable_nn.training._check_inputs import check_writable_target, param_shapes
 from portable_nn.training._snapshot import ModelFields, ModelSnapshot
 from portable_nn.training._statistics import standardized

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from portable_nn.backend import Backend, epoch_permutation, mask_sampler
+from portable_nn.backend import Backend
 from portable_nn.training._options import TrainOptions
 
 __all__ = ["Batches", "Feed"]
@@ -25,7 +25,7 @@ class Batches:
         epoch, k = divmod(iteration, self.per_epoch)
         if epoch != self._epoch:
             self._epoch = epoch
-            self._order = epoch_permutation(self.seed, epoch, self.m, self.backend)
+            self._order = self.backend.epoch_permutation(self.seed, epoch, self.m)
         idx = self._order[k * self.size : min((k + 1) * self.size, self.m)]
         xp = self.backend.xp
         return xp.take(self.X, idx, axis=1), xp.take(self.Y, idx, axis=1)
@@ -48,7 +48,7 @@ class Feed:
             size is not None and size < X.shape[1]) else None
         dropout = options.keep_prob < 1.0 and len(hidden_sizes) > 0
         self.keep_prob, self.hidden_sizes = options.keep_prob, hidden_sizes
-        self.sample = mask_sampler(backend, options.seed) if (
+        self.sample = backend.mask_sampler(options.seed) if (
             dropout and not masks_from_iteration) else None
         self.masks_from_iteration = masks_from_iteration
         self.fixed = self.batches is None and not dropout

@@ -7,13 +7,7 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from portable_nn.backend import (
-    Backend,
-    from_host,
-    host_standard_normal,
-    resolve_backend,
-    to_backend,
-)
+from portable_nn.backend import Backend, from_host, resolve_backend, to_backend
 from portable_nn.training._check_inputs import check_init_mapping, param_shapes
 from portable_nn.training._options import INITS
 
@@ -102,7 +96,7 @@ def init_params(
         raise TypeError(f"init must be a name {list(INITS)} or a mapping, got {init!r}")
     scales = [_scale(init, n_prev) for n_prev in dims[:-1]]
     shapes = [(dims[i], dims[i - 1]) for i in range(1, len(dims))]
-    draws = host_standard_normal(seed, shapes)
+    draws = be.host_standard_normal(seed, shapes)
     params = {}
     for layer, (weights, scale) in enumerate(zip(draws, scales, strict=True), start=1):
         params[f"W{layer}"] = from_host(weights * scale, be, name=f"W{layer}")

@@ -11,7 +11,6 @@ from typing import Any
 
 from portable_nn.backend import (
     Backend,
-    device_name,
     from_host,
     resolve_backend,
     to_backend,
@@ -530,8 +529,8 @@ def host_to_model(snapshot: ModelSnapshot, backend: Backend) -> Model:
 
 def _unpickled(snapshot: ModelSnapshot) -> Model:
     """A pickled model back on its backend, device and dtype."""
-    return host_to_model(snapshot, resolve_backend(snapshot.backend, device_name(snapshot.device),
-                                                   snapshot.dtype))
+    device = Backend.device_name(snapshot.device)
+    return host_to_model(snapshot, resolve_backend(snapshot.backend, device, snapshot.dtype))
 
 
 def save_model(model: Model, path: str | os.PathLike[str], *,

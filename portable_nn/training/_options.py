@@ -321,8 +321,9 @@ of dropout masks: two runs with the same options and data give the same model.""
         "numpy", "str or module", """
 ``"numpy"``, ``"torch"``, ``"jax"``, ``"cupy"``, ``"dask"``, ``"array_api_strict"``, an
 array-API namespace, or ``"auto"``: CuPy when a CUDA device is usable and one iteration costs
-at least :data:`portable_nn.backend.CROSSOVER_FLOPS` floating-point operations (the crossover
-measured on an H200), NumPy otherwise; ``model.choices["backend"]`` says why. See
+at least the crossover of floating-point operations measured on an H200
+(:func:`portable_nn.backend.choose_auto_backend`), NumPy otherwise;
+``model.choices["backend"]`` says why. See
 :func:`portable_nn.backend.resolve_backend`.""", record=False,
         cli=Cli("--backend", "array backend: numpy, torch, jax, cupy, dask, "
                 "array_api_strict, or auto (CuPy when a CUDA GPU is usable and the work per "

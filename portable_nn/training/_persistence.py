@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from portable_nn._version import __version__
-from portable_nn.backend import (
+from portable_nn.files import (
     NpzArchive,
     NpzReadError,
     SafetensorsArchive,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from portable_nn.backend import Backend, compile_steps
+from portable_nn.backend import Backend
 from portable_nn.core import backward_layers, cost_from_logits, forward_layers, l2_penalty
 from portable_nn.training import _chunked
 from portable_nn.training._dask_train import DaskSteps
@@ -111,9 +111,9 @@ def build_steps(backend: Backend, X: Any, Y: Any, options: TrainOptions,
     is also the compiled step's cache key; ``options`` give only how it is executed.
     """
     spec = StepSpec.from_options(options, layer_dims)
-    if backend.name == "dask":  # one task per column chunk, a tree sum on the workers
+    if backend.ops.lazy:  # Dask: one task per column chunk, a tree sum on the workers
         if options.compile:
-            compile_steps(backend, make_step(backend.xp, spec))  # raises
+            backend.compile_steps(make_step(backend.xp, spec))  # raises
         dask = DaskSteps(backend, X, Y, spec, chunk_size=options.chunk_size)
         return Steps(dask.step, None, True, dask.X, dask.Y, dask.host_backend, dask)
     if options.chunk_size is not None:  # gradients summed over sample chunks
@@ -124,5 +124,5 @@ def build_steps(backend: Backend, X: Any, Y: Any, options: TrainOptions,
     step = make_step(backend.xp, spec)
     if not options.compile:
         return Steps(step, None, False, X, Y, backend)
-    compiled = compile_steps(backend, step, key=spec)
+    compiled = backend.compile_steps(step, key=spec)
     return Steps(compiled.step, compiled.block, False, X, Y, backend)

@@ -18,12 +18,8 @@ from typing import Any
 from portable_nn.backend import (
     Backend,
     choose_auto_backend,
-    compiler_of,
-    flops_per_iteration,
     infer_output,
-    keep_freed_memory_in_process,
     resolve_backend,
-    shape_of,
     to_numpy,
 )
 from portable_nn.core import init_optimizer_state
@@ -130,7 +126,7 @@ def train(
     resumed = None if options.resume is None else _checkpoints.read_model(options.resume)
     be, choice = _run_backend(X, Y, options, resumed)
     X, Y = _chunked.prepare_data(X, Y, be, output=options.output,  # Dask arrays stay Dask
-                                 chunk_size=None if be.name == "dask" else options.chunk_size)
+                                 chunk_size=None if be.ops.lazy else options.chunk_size)
     options, compile_choice = _resolve_compile(options, be, X)
     model = _start_model(X, Y, options, be, choice)
     model.classes, model.feature_names = labels.get("classes"), labels.get("feature_names")
@@ -148,7 +144,7 @@ def train(
                 steps.masks_from_iteration)
     run = Run(model, total=options.num_iterations, cost_every=options.cost_every,
               backend=steps.backend, learning_rate=options.learning_rate)
-    keep_freed_memory_in_process()  # no page faults on each iteration's fresh temporaries
+    be.keep_freed_memory()  # no page faults on each iteration's fresh temporaries
     with be.full_precision(), be.float_warnings_silenced():
         run_loop(run, steps, feed, Callbacks(_callbacks(options, X.shape[1]), options.cost_every))
     if not model.interrupted and not _chunked.is_streamed(raw_X):  # learned nothing: say so
@@ -212,17 +208,7 @@ def _run_backend(X: Any, Y: Any, options: TrainOptions,
 
 def _choose_auto(X: Any, Y: Any, options: TrainOptions) -> tuple[str, str]:
     """``backend="auto"``: the backend for this much work per iteration, and why."""
-    shapes = []
-    for array, name in ((X, "X"), (Y, "Y")):  # X first, as the checks below (nan sizes raise)
-        shape = shape_of(array, name)
-        if shape is None or len(shape) != 2:
-            # the conversion's named checks (ragged lists, 1-D data, ...) will say why
-            return "numpy", "auto chose numpy: the data's shape is not a 2-D array's"
-        shapes.append(shape)
-    x_shape, y_shape = shapes
-    m = x_shape[1] if options.batch_size is None else min(options.batch_size, x_shape[1])
-    flops = flops_per_iteration((x_shape[0], *options.hidden, y_shape[0]), m)
-    return choose_auto_backend(flops)
+    return choose_auto_backend(X, Y, hidden=options.hidden, batch_size=options.batch_size)
 
 
 def _resolve_compile(options: TrainOptions, be: Backend,
@@ -234,7 +220,7 @@ def _resolve_compile(options: TrainOptions, be: Backend,
     """
     if options.compile != "auto":
         return options, None
-    how = compiler_of(be)
+    how = be.compiler
     if how is None:
         use, why = False, (f"eager: nothing compiles on backend={be.name!r}, device "
                            f"{be.device} (JAX and PyTorch on a CUDA device do)")

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from portable_nn.backend._convert import to_numpy
-from portable_nn.backend._io import write_atomic
+from portable_nn.backend import to_numpy
+from portable_nn.files._io import write_atomic
 
 __all__ = ["ONNX_INSTALL_HINT", "onnx_namespace", "onnx_opset", "write_onnx"]
 

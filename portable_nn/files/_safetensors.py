@@ -7,11 +7,11 @@ the raw little-endian data. The model's JSON metadata is one string of ``__metad
 parameters, optimizer state and standardisation are tensors, named as in an ``.npz`` file.
 
 :class:`SafetensorsArchive` reads such a file with the interface of
-:class:`~portable_nn.backend.NpzArchive` (``names``, ``read_text``, ``read_array``), so the
+:class:`~portable_nn.files.NpzArchive` (``names``, ``read_text``, ``read_array``), so the
 loader's checks (which members a model needs, their shapes and dtypes) are written once for
 both formats. The safetensors library validates the header when the file is opened (its
 length, its JSON, every byte range inside the data and the data fully covered); every
-failure is an :class:`~portable_nn.backend.NpzReadError` naming the file.
+failure is an :class:`~portable_nn.files.NpzReadError` naming the file.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from portable_nn.backend._convert import to_numpy
-from portable_nn.backend._io import NpzReadError, open_regular_file, write_atomic
+from portable_nn.backend import to_numpy
+from portable_nn.files._io import NpzReadError, open_regular_file, write_atomic
 
 __all__ = ["SafetensorsArchive", "write_safetensors_atomic"]
 
@@ -60,7 +60,7 @@ def write_safetensors_atomic(path: str | os.PathLike[str], arrays: Mapping[str, 
     Returns
     -------
     pathlib.Path
-        The path written (see :func:`~portable_nn.backend.write_atomic` for the guarantees).
+        The path written (see :func:`~portable_nn.files.write_atomic` for the guarantees).
 
     Examples
     --------
@@ -82,7 +82,7 @@ def write_safetensors_atomic(path: str | os.PathLike[str], arrays: Mapping[str, 
 class SafetensorsArchive:
     """A safetensors model file opened for checked reads (the interface of ``NpzArchive``).
 
-    The file must be a regular file (see :func:`~portable_nn.backend.open_regular_file`);
+    The file must be a regular file (see :func:`~portable_nn.files.open_regular_file`);
     the safetensors library then checks its header. Each tensor's dtype and shape are read
     from the header and compared with what the model needs before its data is read.
 

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from portable_nn.backend._convert import to_numpy
+from portable_nn.backend import to_numpy
 
 __all__ = [
     "NpzArchive",
