@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 
 from benchmarks._cases import COST_EVERY, Case
 from benchmarks._competitors import numpy_floor
@@ -34,7 +35,8 @@ def measure(case: Case, threads: int, rounds: int, n: int) -> dict[str, float]:
     """Median seconds per iteration of the floor, the unchunked run and auto at ``threads``."""
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=threads, user_api="blas"):
+    with threadpool_limits(limits=threads, user_api="blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # random data: the chance-level warning of every run
         runs = [numpy_floor(case), chunked(None)(case), chunked("auto")(case)]
         for run in runs:  # warm-up
             run(case.n0 + 1)

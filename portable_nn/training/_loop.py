@@ -36,22 +36,7 @@ def run_loop(run: Run, strategy: Strategy, feed: Feed, callbacks: Callbacks) -> 
     """
     model = run.model
     model.params, model.optimizer_state = strategy.start(model.params, model.optimizer_state)
-    error: BaseException | None = None
-    try:
-        callbacks.on_start(run)
-        _iterate(run, strategy, feed, callbacks)
-        run.outcome = "finished" if run.stop_reason is None else "stopped"
-        if run.outcome == "finished" and model.iterations > run.iteration:
-            _check_final_cost(run, strategy, feed)
-    except KeyboardInterrupt:
-        run.outcome = "interrupted"
-        model.interrupted = True
-        warnings.warn(f"training interrupted at iteration {model.iterations} of {run.total}: "
-                      "returning the model reached so far", RuntimeWarning, stacklevel=3)
-    except TrainingDivergedError as exc:
-        run.outcome, error = "diverged", exc
-    except BaseException as exc:  # a callback's or the step's error: on_end sees "failed"
-        run.outcome, error = "failed", exc
+    error = _train(run, strategy, feed, callbacks)
     try:
         end_error = callbacks.on_end(run)
     finally:
@@ -65,6 +50,31 @@ def run_loop(run: Run, strategy: Strategy, feed: Feed, callbacks: Callbacks) -> 
         raise end_error
     if not all_finite(model.params.values(), model.xp):
         raise TrainingDivergedError(model.iterations, run.last_finite, run.learning_rate)
+
+
+def _train(run: Run, strategy: Strategy, feed: Feed,
+           callbacks: Callbacks) -> BaseException | None:
+    """``on_start`` and the iterations; sets ``run.outcome`` and returns the error to raise."""
+    model = run.model
+    try:
+        callbacks.on_start(run)
+        _iterate(run, strategy, feed, callbacks)
+        run.outcome = "finished" if run.stop_reason is None else "stopped"
+        if run.outcome == "finished" and model.iterations > run.iteration:
+            _check_final_cost(run, strategy, feed)
+    except KeyboardInterrupt:
+        run.outcome = "interrupted"
+        model.interrupted = True
+        # the user's call of train: _train <- run_loop <- train <- the caller
+        warnings.warn(f"training interrupted at iteration {model.iterations} of {run.total}: "
+                      "returning the model reached so far", RuntimeWarning, stacklevel=4)
+    except TrainingDivergedError as exc:
+        run.outcome = "diverged"
+        return exc
+    except BaseException as exc:  # a callback's or the step's error: on_end sees "failed"
+        run.outcome = "failed"
+        return exc
+    return None
 
 
 def _note(error: BaseException, note: str) -> None:

@@ -40,6 +40,7 @@ from portable_nn.training._reporting import CostPrinter, ProgressBar
 from portable_nn.training._statistics import feature_statistics
 from portable_nn.training._step_spec import StepSpec
 from portable_nn.training._strategies import build_strategy, prepare_data
+from portable_nn.training._strategy import Strategy
 from portable_nn.training._validation import ConvergenceStop, validation_callbacks
 
 __all__ = ["train"]
@@ -143,13 +144,7 @@ def train(
         _persistence.resume_into(model, options.resume, m=X.shape[1], options=options)
     if model.optimizer_state is None:  # a fresh run, or a checkpoint of plain gd
         model.optimizer_state = init_optimizer_state(options.optimizer, model.params, xp=be.xp)
-    strategy = build_strategy(be, X, Y, StepSpec.from_options(options, model.layer_dims),
-                              compile=options.compile is True, chunk_size=options.chunk_size,
-                              batch_size=options.batch_size)
-    feed = Feed(strategy.X, strategy.Y, batch_size=options.batch_size, seed=options.seed,
-                learning_rate=options.learning_rate, backend=strategy.backend)
-    run = Run(model, total=options.num_iterations, cost_every=options.cost_every,
-              backend=strategy.backend, learning_rate=options.learning_rate)
+    strategy, feed, run = _run_parts(model, X, Y, options, be)
     keep_freed_memory_in_process()  # no page faults on each iteration's fresh temporaries
     with be.full_precision(), be.float_warnings_silenced():
         run_loop(run, strategy, feed,
@@ -281,6 +276,19 @@ def _standardization(X: Any, xp: ModuleType) -> tuple[Any, Any]:
     Finite for any finite ``X`` (no square that overflows; see :mod:`._statistics`).
     """
     return feature_statistics(X, xp)
+
+
+def _run_parts(model: Model, X: Any, Y: Any, options: TrainOptions,
+               be: Backend) -> tuple[Strategy, Feed, Run]:
+    """The run's execution strategy, its feed and what its callbacks see of it."""
+    strategy = build_strategy(be, X, Y, StepSpec.from_options(options, model.layer_dims),
+                              compile=options.compile is True, chunk_size=options.chunk_size,
+                              batch_size=options.batch_size)
+    feed = Feed(strategy.X, strategy.Y, batch_size=options.batch_size, seed=options.seed,
+                learning_rate=options.learning_rate, backend=strategy.backend)
+    run = Run(model, total=options.num_iterations, cost_every=options.cost_every,
+              backend=strategy.backend, learning_rate=options.learning_rate)
+    return strategy, feed, run
 
 
 def _callbacks(options: TrainOptions, m: int) -> list[Callback]:
