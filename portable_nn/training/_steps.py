@@ -91,7 +91,7 @@ class EagerStrategy(Strategy):
 
     def step(self, params: dict, state: Any, X: Any, Y: Any, rate: Any, iteration: int,
              with_cost: bool = False) -> tuple[dict, Any, Any]:
-        masks = self.masks(X.shape[1], iteration)
+        masks = None if self.sample is None else self.masks(X.shape[1], iteration)
         if with_cost:
             return self._step(params, state, X, Y, rate, masks, with_cost=True)
         return self._step(params, state, X, Y, rate, masks)
