@@ -57,13 +57,13 @@ def auto_width(case: Case, threads: int) -> int:
 def table(case: Case, results: dict[int, dict[str, float]]) -> list[str]:
     """The report's lines: per thread count, each competitor's time and ratios, the target."""
     lines = [f"{case.label}, seconds per iteration (median), cost every {COST_EVERY}",
-             f"{'BLAS threads':>12} {'competitor':<26} {'s/iter':>9} {'x floor':>8} "
+             f"{'BLAS threads':>12} {'competitor':<28} {'s/iter':>9} {'x floor':>8} "
              f"{'x unchunked':>12}"]
     for threads, times in results.items():
         floor, unchunked = times[NAMES[0]], times[NAMES[1]]
         for name in NAMES:
             label = name if name != NAMES[2] else f"{name} (= {auto_width(case, threads)})"
-            lines.append(f"{threads:>12} {label:<26} {times[name]:>9.4f} "
+            lines.append(f"{threads:>12} {label:<28} {times[name]:>9.4f} "
                          f"{times[name] / floor:>8.2f} {times[name] / unchunked:>12.3f}")
     for threads, times in results.items():
         ratio = times[NAMES[2]] / times[NAMES[1]]
