@@ -194,3 +194,31 @@ class TestReal:
         assert "warned 1/2: UserWarning: chance" in text
         assert "0.925" in text  # the MLP row's mean score
         assert "   1.00  " in text  # the failing row's ratio: 2 s over the MLP's 2 s
+
+
+class TestChunkAuto:
+    """``python -m benchmarks.chunk_auto``: auto against unchunked at each BLAS thread count."""
+
+    def test_table_ratios_and_target(self):
+        from benchmarks.chunk_auto import NAMES, large_case, table
+
+        case = large_case(quick=False)
+        results = {1: dict(zip(NAMES, (0.57, 0.75, 0.60), strict=True)),
+                   2: dict(zip(NAMES, (0.40, 0.42, 0.45), strict=True))}
+        lines = table(case, results)
+        assert "784-256-10 m=60,000 float32" in lines[0]
+        assert any('chunk_size="auto" (= 1280)' in line for line in lines)
+        assert any('chunk_size="auto" (= 60000)' in line for line in lines)
+        assert lines[-2].endswith("at 1 BLAS thread(s): 0.800x (met)")
+        assert lines[-1].endswith("at 2 BLAS thread(s): 1.071x (MISS)")
+
+    def test_quick_run_prints_every_thread_count(self, capsys):
+        pytest.importorskip("threadpoolctl")
+        from benchmarks.chunk_auto import main
+
+        assert main(["--quick", "--rounds", "1", "--threads", "1,2"]) == 0
+        text = capsys.readouterr().out
+        assert "m=6,000 float32" in text
+        for threads in (1, 2):
+            assert f"at {threads} BLAS thread(s):" in text
+        assert text.count("floor: 5 matmuls") == 2

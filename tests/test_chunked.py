@@ -246,6 +246,27 @@ class TestAutoChunkSize:
         assert auto_chunk_size((2, 4, 1), 8, 400) == 400
         assert auto_chunk_size((10_000, 4096, 1), 8, 10**6) == 256  # never narrower
 
+    def test_several_blas_threads_keep_the_batch_whole(self):
+        """Narrow products lose to the threads' synchronisation (benchmarks/chunk_auto.py)."""
+        from portable_nn.training._chunked import auto_chunk_size
+
+        assert auto_chunk_size((784, 256, 10), 4, 60_000, threads=1) == 1280
+        assert auto_chunk_size((784, 256, 10), 4, 60_000, threads=2) == 60_000
+        assert auto_chunk_size((784, 256, 10), 4, 500, threads=4) == 500
+
+    @pytest.mark.parametrize(("threads", "width"), [(1, 1280), (2, 3000)])
+    def test_the_strategy_reads_the_blas_thread_count(self, threads, width):
+        threadpoolctl = pytest.importorskip("threadpoolctl")
+        from portable_nn.training._chunked import ChunkedStrategy
+        from portable_nn.training._step_spec import StepSpec
+
+        be = pnn.resolve_backend("numpy", None, "float32")
+        X, Y = np.zeros((784, 3000), np.float32), np.zeros((10, 3000), np.float32)
+        spec = StepSpec((784, 256, 10), "relu", "softmax", 0.0, 1.0, None, "gd", ())
+        with threadpoolctl.threadpool_limits(limits=threads, user_api="blas"):
+            strategy = ChunkedStrategy(be, X, Y, spec, compile=False, chunk_size="auto")
+        assert strategy.size == width
+
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 class TestJaxCompiledChunks:

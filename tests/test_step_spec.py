@@ -22,7 +22,15 @@ from helpers import assert_runs_close
 
 import portable_nn as pnn
 from portable_nn.core.optimizers import OPTIMIZERS, hyperparams_of
-from portable_nn.training import TrainOptions, _chunked, _dask_train, _steps
+from portable_nn.training import (
+    TrainOptions,
+    _chunk_sums,
+    _chunked,
+    _dask_train,
+    _steps,
+    _strategies,
+    _strategy,
+)
 from portable_nn.training._step_spec import NOT_READ_BY_STEP, StepSpec
 
 ROOT = Path(__file__).resolve().parent.parent / "portable_nn" / "training"
@@ -114,9 +122,11 @@ def test_spec_without_dropout_ignores_the_seed():
 
 # ------------------------------------------------------------------------ the builders' inputs
 
-BUILDERS = [_steps.make_step, _chunked.chunked_steps, _chunked.make_chunked_step,
-            _chunked.update_from_sums, _dask_train.DaskSteps.__init__,
-            _dask_train.DaskSteps.step]
+BUILDERS = [_steps.make_step, _steps.EagerStrategy.__init__, _steps.CompiledStrategy.__init__,
+            _chunked.ChunkedStrategy.__init__, _chunked.make_chunked_step,
+            _chunk_sums.update_from_sums, _dask_train.DaskStrategy.__init__,
+            _dask_train.DaskStrategy.step, _strategies.build_strategy,
+            _strategy.Strategy.__init__]
 
 
 @pytest.mark.parametrize("builder", BUILDERS, ids=lambda b: b.__qualname__)
@@ -126,9 +136,10 @@ def test_builders_take_the_spec_not_the_options(builder):
     assert all("TrainOptions" not in str(p.annotation) for p in params.values())
 
 
-@pytest.mark.parametrize("module", ["_chunked.py", "_dask_train.py"])
+@pytest.mark.parametrize("module", ["_steps.py", "_chunked.py", "_dask_train.py",
+                                    "_chunk_sums.py", "_strategy.py", "_strategies.py"])
 def test_step_modules_never_see_the_options(module):
-    """The chunked and Dask step modules name neither ``TrainOptions`` nor ``options``."""
+    """The strategies' modules name neither ``TrainOptions`` nor ``options``."""
     tree = ast.parse((ROOT / module).read_text())
     names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     names |= {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}

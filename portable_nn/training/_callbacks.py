@@ -39,8 +39,10 @@ class Run:
     cost_every : int
         The run's ``cost_every``.
     backend : Backend
-        Where the parameters live during the run: the model's backend, except NumPy on the host
-        for ``backend="dask"`` (whose parameters are sent to the workers each iteration).
+        Where the parameters live during the run (the run's execution strategy keeps them
+        there), in ``on_start``, ``on_record`` and ``on_end`` alike: the model's backend, except
+        NumPy on the host for ``backend="dask"`` (whose parameters are sent to the workers each
+        iteration, and handed back as Dask arrays after every ``on_end``).
     outcome : str or None
         In ``on_end``, always one of ``Run.OUTCOMES``: ``"finished"``, ``"stopped"`` (by a
         callback), ``"interrupted"`` (Ctrl-C), ``"diverged"`` (a

@@ -1,4 +1,4 @@
-"""Training with ``chunk_size``: each step's gradient summed over sample chunks.
+"""The chunked strategy (``chunk_size``): each step's gradient summed over sample chunks.
 
 A step splits its batch (all of ``X``, or one mini-batch) into chunks of ``chunk_size``
 columns, runs :func:`portable_nn.core.chunk_gradients` on each and sums the shares, then adds
@@ -7,7 +7,9 @@ activations exist at a time. Dropout masks are drawn per chunk from ``(seed, ite
 chunk)``, so a chunked run is deterministic (and resumes bit-identically) for a given chunking.
 
 ``chunk_size="auto"`` picks the number of columns whose activations (and backprop
-temporaries) fill :data:`AUTO_BUDGET_BYTES` (8 MiB): see :func:`auto_chunk_size`.
+temporaries) fill :data:`AUTO_BUDGET_BYTES` (8 MiB) with one BLAS thread, the whole batch with
+more: see :func:`auto_chunk_size`. The data of a chunked run are checked chunk by chunk, and
+out-of-core arrays read chunk by chunk (:func:`prepare_data`).
 """
 
 from __future__ import annotations
@@ -17,44 +19,24 @@ from types import ModuleType
 from typing import Any
 
 from portable_nn.backend import ColumnReader, to_backend
-from portable_nn.core import chunk_gradients, l2_penalty
+from portable_nn.core import chunk_gradients
 from portable_nn.training import _check_inputs as check
+from portable_nn.training._chunk_sums import (
+    AUTO_BUDGET_BYTES,
+    auto_chunk_size,
+    blas_threads,
+    sum_over_chunks,
+    update_from_sums,
+)
 from portable_nn.training._step_spec import StepSpec
+from portable_nn.training._strategy import Strategy
 
-__all__ = ["auto_chunk_size", "chunked_steps", "is_streamed", "make_chunked_step",
-           "prepare_data", "update_from_sums"]
+__all__ = ["AUTO_BUDGET_BYTES", "ChunkedStrategy", "auto_chunk_size", "is_streamed",
+           "make_chunked_step", "prepare_data"]
 
-# a chunk's activations and backprop temporaries: 8 MiB stay in a CPU's last-level cache (32 MiB
-# shared on the 2-core EPYC here, 8-64 MiB on most) while the next layer reads them, and leave
-# the matrix products hundreds of columns wide, where BLAS runs near its peak
-AUTO_BUDGET_BYTES = 8 * 2**20
-AUTO_MIN, AUTO_MULTIPLE = 256, 64
 CHECK_BYTES = 8 * 2**20
 
 Loop = Callable[..., tuple[dict[str, Any], Any]]
-
-
-def auto_chunk_size(layer_dims: tuple[int, ...], itemsize: int, m: int) -> int:
-    """The columns per chunk ``chunk_size="auto"`` picks for a batch of ``m`` samples.
-
-    Per column a chunk holds its input (a copy when read out of core), every layer's
-    activation, the output's pre-activation, and in backprop two ``(n_l,)`` temporaries of the
-    widest layer: ``(n_0 + n_1 + ... + 2 n_L + 2 max(n_l)) * itemsize`` bytes. The chunk is the
-    number of columns that fits :data:`AUTO_BUDGET_BYTES` (8 MiB), rounded down to a multiple
-    of 64, at least 256 (narrower products waste BLAS time), at most ``m``.
-
-    Examples
-    --------
-    >>> auto_chunk_size((784, 256, 10), 8, 60_000)
-    640
-    >>> auto_chunk_size((784, 256, 10), 4, 60_000)
-    1280
-    >>> auto_chunk_size((2, 4, 1), 8, 400)
-    400
-    """
-    per_column = (sum(layer_dims) + layer_dims[-1] + 2 * max(layer_dims[1:])) * itemsize
-    size = AUTO_BUDGET_BYTES // per_column // AUTO_MULTIPLE * AUTO_MULTIPLE
-    return max(1, min(m, max(AUTO_MIN, size)))
 
 
 def prepare_data(X: Any, Y: Any, backend: Any, *, output: str, chunk_size: Any) -> tuple:
@@ -96,31 +78,46 @@ def is_streamed(array: Any) -> bool:
     return isinstance(array, ColumnReader)
 
 
-def chunked_steps(
-    backend: Any, X: Any, spec: StepSpec, *, chunk_size: int | str, compile: bool, batch_m: int,
-) -> tuple[Callable[..., tuple[Any, Any, Any]], Any]:
-    """The chunked step of a ``train`` run and its compiled block: ``(step, block)``.
+class ChunkedStrategy(Strategy):
+    """The chunked step, eager or compiled (cached by the spec and the chunk width).
 
-    ``step`` is compiled when ``compile`` (cached by the spec and the chunk width), ``block``
-    runs cost-free iterations compiled (``None`` unless compiled). Raises a ``ValueError`` for
-    what a chunked run cannot do: compile or mini-batches over out-of-core data (compiled
-    steps take device arrays; shuffled batches would gather rows from the file).
+    ``chunk_size`` is a width or ``"auto"`` (:func:`auto_chunk_size` for a batch of
+    ``batch_size`` samples, or all of ``X``, at the BLAS thread count; cache-sized for data
+    read out of core). Dropout masks come per chunk from ``(seed, iteration, chunk)``. Raises a
+    ``ValueError`` for what a chunked run cannot do: compile or mini-batches over out-of-core
+    data (compiled steps take device arrays; shuffled batches would gather rows from the file).
     """
-    out_of_core = isinstance(X, ColumnReader)
-    if out_of_core and compile:
-        raise ValueError("compile=True needs X in memory: with out-of-core X (a memmap, h5py or "
-                         "zarr array) use compile=False, which streams its chunks")
-    if out_of_core and batch_m < X.shape[1]:
-        raise ValueError("batch_size needs X in memory: out-of-core X (a memmap, h5py or zarr "
-                         "array) trains full-batch, chunk by chunk")
-    size = auto_chunk_size(spec.layer_dims, _itemsize(backend), batch_m) if (
-        chunk_size == "auto") else int(chunk_size)
-    loop = backend.ops.chunk_loop if compile else None
-    step = make_chunked_step(backend.xp, spec, size=size, backend=backend, loop=loop)
-    if not compile:
-        return step, None
-    compiled = backend.compile_steps(step, key=(spec, size))
-    return compiled.step, compiled.block
+
+    reads_in_chunks = True
+
+    def __init__(self, backend: Any, X: Any, Y: Any, spec: StepSpec, *, compile: bool,
+                 chunk_size: int | str, batch_size: int | None = None) -> None:
+        out_of_core = isinstance(X, ColumnReader)
+        batch_m = min(X.shape[1], batch_size or X.shape[1])
+        if out_of_core and compile:
+            raise ValueError("compile=True needs X in memory: with out-of-core X (a memmap, "
+                             "h5py or zarr array) use compile=False, which streams its chunks")
+        if out_of_core and batch_m < X.shape[1]:
+            raise ValueError("batch_size needs X in memory: out-of-core X (a memmap, h5py or "
+                             "zarr array) trains full-batch, chunk by chunk")
+        # out of core, chunks bound the memory: cache-sized whatever the threads
+        threads = 1 if out_of_core or chunk_size != "auto" else blas_threads()
+        self.size = auto_chunk_size(spec.layer_dims, _itemsize(backend), batch_m,
+                                    threads=threads) if chunk_size == "auto" else int(chunk_size)
+        loop = backend.ops.chunk_loop if compile else None
+        step = make_chunked_step(backend.xp, spec, size=self.size, backend=backend, loop=loop)
+        self.X, self.Y, self.backend = X, Y, backend
+        self._step = step
+        if compile:
+            compiled = backend.compile_steps(step, key=(spec, self.size))
+            self._step = compiled.step
+            self.block = compiled.block if spec.dropout_seed is None else None
+
+    def step(self, params: dict, state: Any, X: Any, Y: Any, rate: Any, iteration: int,
+             with_cost: bool = False) -> tuple[dict, Any, Any]:
+        if with_cost:
+            return self._step(params, state, X, Y, rate, iteration, with_cost=True)
+        return self._step(params, state, X, Y, rate, iteration)
 
 
 def _itemsize(backend: Any) -> int:
@@ -173,41 +170,3 @@ def make_chunked_step(
                                 l2=l2, update=update, xp=xp)
 
     return step
-
-
-def update_from_sums(params: dict, state: dict, grads: dict, cost: Any, lr: Any, *, m: int,
-                     with_cost: bool, l2: float, update: Callable[..., tuple[dict, dict]],
-                     xp: ModuleType) -> tuple[dict, dict, Any]:
-    """The end of a chunked step: L2 once on the summed chunk gradients, then the update.
-
-    ``grads`` and ``cost`` are sums of ``chunk_gradients`` shares over all ``m`` samples (no
-    L2 term); ``update`` is the spec's optimizer's (``StepSpec.make_optimizer().update``).
-    Returns ``(new_params, new_state, cost)``, the cost with its L2 penalty when ``with_cost``.
-    """
-    if l2:
-        grads = {k: g + (l2 / m) * params[k[1:]] if k[1] == "W" else g
-                 for k, g in grads.items()}
-        if with_cost:
-            cost = cost + l2_penalty(params, l2, m, xp=xp)
-    new_params, new_state = update(params, grads, state, lr, xp=xp)
-    return new_params, new_state, cost
-
-
-def sum_over_chunks(body: Callable[..., tuple[dict, Any]], X: Any, Y: Any,
-                    size: int) -> tuple[dict[str, Any], Any]:
-    """``sum_k body(X[:, chunk k], Y[:, chunk k], k)`` in chunk order, one chunk at a time."""
-    total, cost = None, None
-    for k, (Xc, Yc) in enumerate(ColumnReader.chunks((X, Y), size)):
-        grads, share = body(Xc, Yc, k)
-        del Xc, Yc
-        if total is None:  # the first chunk's gradients are fresh arrays: accumulate into them
-            total, cost = grads, share
-            continue
-        for key, g in grads.items():
-            total[key] += g
-        if share is not None:
-            cost = cost + share
-    if total is None:
-        raise ValueError("sum_over_chunks: X has no columns")
-    return total, cost
-

@@ -1,10 +1,11 @@
-"""Training on ``backend="dask"``: gradients summed over the column chunks where the data live.
+"""The Dask strategy (``backend="dask"``): gradients summed over the data's column chunks.
 
 Each iteration sends the (small, NumPy) parameters to the workers, runs the core's
 ``chunk_gradients`` as one task per column chunk of ``(X, Y)`` (forward and backward on the
 chunk's own array library, in cache-sized pieces), adds the chunks' gradients in a tree, and
 makes the update on the client with the same optimizer code as every other backend. The data
-stay on the workers (persisted once) and are never gathered to the client.
+stay on the workers (persisted once) and are never gathered to the client; the parameters stay
+on the client during the run (:meth:`DaskStrategy.start`, :meth:`~DaskStrategy.finish`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any, cast
 
 from portable_nn.backend import Backend, resolve_backend, to_numpy
 from portable_nn.core import chunk_gradients
-from portable_nn.training._chunked import auto_chunk_size, update_from_sums
-from portable_nn.training._chunked import sum_over_chunks as in_pieces
+from portable_nn.training._chunk_sums import auto_chunk_size, update_from_sums
+from portable_nn.training._chunk_sums import sum_over_chunks as in_pieces
 from portable_nn.training._step_spec import StepSpec
+from portable_nn.training._strategy import Strategy
 
-__all__ = ["DaskSteps"]
+__all__ = ["DaskStrategy"]
 
 
 @dataclass(frozen=True)
@@ -64,29 +66,40 @@ class _ChunkGradients:
         return grads if cost is None else {**grads, "cost": cost}
 
 
-class DaskSteps:
+class DaskStrategy(Strategy):
     """The training step of a Dask run: ``step(params, state, X, Y, lr, iteration, with_cost)``.
 
-    Parameters and optimizer state are NumPy arrays on the client (:meth:`to_host` moves a
-    model's there, :meth:`back` returns them to Dask arrays at the end).
+    Parameters and optimizer state are NumPy arrays on the client during the run
+    (:meth:`start` moves a model's there, :meth:`finish` returns them to Dask arrays). The
+    data are converted and checked whole (lazily, by Dask), then rechunked here.
     """
 
-    def __init__(self, be: Backend, X: Any, Y: Any, spec: StepSpec, *,
-                 chunk_size: int | str | None) -> None:
+    def __init__(self, be: Backend, X: Any, Y: Any, spec: StepSpec, *, compile: bool = False,
+                 chunk_size: int | str | None = None, batch_size: int | None = None) -> None:
+        if compile:
+            be.compile_steps(self.step)  # raises: nothing compiles on Dask, and says so
         # chunk_size="auto" (or None) on Dask: X's own column chunks, else 8 (see _dask_steps)
         size = chunk_size
         self.chunk_size = size if isinstance(size, int) else None
         self.ops = cast(Any, be.ops)  # Dask: rechunking, chunk sums, masks, small-work warning
         self.X, self.Y, _ = self.ops.rechunk_columns(X, Y, chunk_size=self.chunk_size)
         self.width = self.X.chunks[1][0]
-        self.host_backend = resolve_backend("numpy", None, be.dtype_name)
-        self.host = self.host_backend.xp
+        self.backend = resolve_backend("numpy", None, be.dtype_name)
+        self.host = self.backend.xp
         self.spec, self.be = spec, be
         self.update = spec.make_optimizer().update
         self.blocks = self.ops.chunk_blocks()
         layers = spec.layer_dims
         macs = sum(a * b for a, b in zip(layers[1:], layers[:-1], strict=False))
         self.ops.warn_if_small(3.0 * X.shape[1] * macs)
+
+    def start(self, params: dict, state: Any) -> tuple[dict, Any]:
+        """NumPy copies of the model's parameters and optimizer state, on the client."""
+        return self.to_host(params), self.to_host(state)  # type: ignore[return-value]
+
+    def finish(self, params: dict, state: Any) -> tuple[dict, Any]:
+        """The run's parameters and state as Dask arrays of the model's backend again."""
+        return self.back(params), self.back(state)  # type: ignore[return-value]
 
     def to_host(self, arrays: dict[str, Any] | None) -> dict[str, Any] | None:
         """NumPy copies of a model's parameters or optimizer state (Adam's ``t`` kept)."""

@@ -237,8 +237,8 @@ class EarlyStopping(Callback):
             return
         model = run.model
         params, state = self.best
-        model.params = _moved(params, model.backend_info)
-        model.optimizer_state = _moved(state, model.backend_info)
+        model.params = _moved(params, run.backend)
+        model.optimizer_state = _moved(state, run.backend)
         model.iterations = model.best_iteration = self.best_iteration
         # the final checkpoint holds the best point: a run resumed from it goes on from there
         # as this one did after it (nothing waited yet, the best point counted)
@@ -247,10 +247,9 @@ class EarlyStopping(Callback):
 
 
 def _moved(arrays: Mapping[str, Any] | None, backend: Any) -> dict[str, Any] | None:
-    """The copies, kept on ``run.backend``, back on the model's own backend when it differs.
+    """The arrays on ``backend`` (a checkpoint's host arrays onto ``run.backend``).
 
-    On Dask the run keeps host NumPy copies and the model is given Dask arrays again before
-    ``on_end``; elsewhere this hands every array back as it is. Scalars (Adam's ``t``) stay.
+    Arrays already there are handed back as they are; scalars (Adam's ``t``) stay.
     """
     if arrays is None:
         return None

@@ -1,4 +1,7 @@
-"""What each iteration trains on: its samples, its dropout masks and its learning rate."""
+"""What each iteration trains on: its samples and its learning rate.
+
+Dropout masks are the strategy's (drawn in its step from ``(seed, iteration)``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from portable_nn.backend import Backend
-from portable_nn.training._options import TrainOptions
 
 __all__ = ["Batches", "Feed"]
 
@@ -32,38 +34,25 @@ class Batches:
 
 
 class Feed:
-    """``feed(i) -> (X_i, Y_i, masks_i)`` and ``feed.rate(i)`` for iteration ``i``.
+    """``feed(i) -> (X_i, Y_i)`` and ``feed.rate(i)`` for iteration ``i``.
 
-    ``fixed`` is True when every iteration sees the same samples and no dropout (full batch):
-    only then may a compiled block run several iterations at once. With
-    ``masks_from_iteration`` (chunked and Dask steps draw their own masks per chunk) the masks
-    are the iteration number.
+    ``fixed`` is True when every iteration sees the same samples (full batch): only then may
+    a compiled block run several iterations at once. ``learning_rate`` is a float or a
+    schedule ``i -> float``.
     """
 
-    def __init__(self, X: Any, Y: Any, options: TrainOptions, backend: Backend,
-                 hidden_sizes: tuple[int, ...], masks_from_iteration: bool) -> None:
+    def __init__(self, X: Any, Y: Any, *, batch_size: int | None, seed: int,
+                 learning_rate: Any, backend: Backend) -> None:
         self.X, self.Y = X, Y
-        size = options.batch_size
-        self.batches = Batches(X, Y, size, options.seed, backend) if (
-            size is not None and size < X.shape[1]) else None
-        dropout = options.keep_prob < 1.0 and len(hidden_sizes) > 0
-        self.keep_prob, self.hidden_sizes = options.keep_prob, hidden_sizes
-        self.sample = backend.mask_sampler(options.seed) if (
-            dropout and not masks_from_iteration) else None
-        self.masks_from_iteration = masks_from_iteration
-        self.fixed = self.batches is None and not dropout
-        self.learning_rate: Any = options.learning_rate  # a float or a schedule
+        self.batches = Batches(X, Y, batch_size, seed, backend) if (
+            batch_size is not None and batch_size < X.shape[1]) else None
+        self.fixed = self.batches is None
+        self.learning_rate: Any = learning_rate  # a float or a schedule
         self.rate: Callable[[int], Any] = self._schedule if callable(
-            options.learning_rate) else self._constant
+            learning_rate) else self._constant
 
-    def __call__(self, i: int) -> tuple[Any, Any, Any]:
-        X, Y = (self.X, self.Y) if self.batches is None else self.batches(i)
-        if self.masks_from_iteration:
-            return X, Y, i
-        if self.sample is None:
-            return X, Y, None
-        drawn = self.sample(i, [(n, X.shape[1]) for n in self.hidden_sizes], self.keep_prob)
-        return X, Y, dict(enumerate(drawn, start=1))
+    def __call__(self, i: int) -> tuple[Any, Any]:
+        return (self.X, self.Y) if self.batches is None else self.batches(i)
 
     def rates(self, start: int, stop: int) -> list[float]:
         """The learning rates of iterations ``start .. stop - 1``."""

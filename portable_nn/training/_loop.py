@@ -2,7 +2,9 @@
 
 Everything a run does besides stepping is a callback (:mod:`._callbacks`): costs are computed
 only at record points, where the callbacks run; between them a compiled block may run many
-iterations at once.
+iterations at once. How the step is executed (eager, compiled, chunked, Dask) is the run's
+:class:`~._strategy.Strategy`; the loop hands it the feed's samples, the rate and the
+iteration number, and nothing here depends on the mode.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from portable_nn.training._callbacks import Callbacks, Run
 from portable_nn.training._check_inputs import all_finite
 from portable_nn.training._errors import TrainingDivergedError
 from portable_nn.training._feed import Feed
-from portable_nn.training._steps import Steps
+from portable_nn.training._strategy import Strategy
 
 __all__ = ["run_loop"]
 
 
-def run_loop(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks) -> None:
+def run_loop(run: Run, strategy: Strategy, feed: Feed, callbacks: Callbacks) -> None:
     """Train ``run.model`` in place from its ``iterations`` up to ``run.total``.
 
     Ends with ``run.outcome`` set (always one of ``OUTCOMES``) and every callback's ``on_end``
@@ -28,29 +30,18 @@ def run_loop(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks) -> None:
     warning says so); a non-finite cost raises :class:`TrainingDivergedError` after ``on_end``;
     any other error (of a callback or of the step) ends the run as ``"failed"`` and is raised
     after ``on_end``. When the run went well and an ``on_end`` raised, that error is raised.
+    From ``strategy.start`` to after ``on_end``, the model's parameters are where the strategy
+    keeps them (``run.backend``); ``strategy.finish`` then hands them back to the model's
+    backend.
     """
     model = run.model
-    steps.start(model)
-    error: BaseException | None = None
+    model.params, model.optimizer_state = strategy.start(model.params, model.optimizer_state)
+    error = _train(run, strategy, feed, callbacks)
     try:
-        callbacks.on_start(run)
-        _iterate(run, steps, feed, callbacks)
-        run.outcome = "finished" if run.stop_reason is None else "stopped"
-        if run.outcome == "finished" and model.iterations > run.iteration:
-            _check_final_cost(run, steps, feed)
-    except KeyboardInterrupt:
-        run.outcome = "interrupted"
-        model.interrupted = True
-        warnings.warn(f"training interrupted at iteration {model.iterations} of {run.total}: "
-                      "returning the model reached so far", RuntimeWarning, stacklevel=3)
-    except TrainingDivergedError as exc:
-        run.outcome, error = "diverged", exc
-    except BaseException as exc:  # a callback's or the step's error: on_end sees "failed"
-        run.outcome, error = "failed", exc
-    try:
-        steps.finish(model)
-    finally:
         end_error = callbacks.on_end(run)
+    finally:
+        model.params, model.optimizer_state = strategy.finish(model.params,
+                                                              model.optimizer_state)
     if error is not None:
         if end_error is not None:
             _note(error, f"then {type(end_error).__name__} in a callback's on_end: {end_error}")
@@ -61,29 +52,54 @@ def run_loop(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks) -> None:
         raise TrainingDivergedError(model.iterations, run.last_finite, run.learning_rate)
 
 
+def _train(run: Run, strategy: Strategy, feed: Feed,
+           callbacks: Callbacks) -> BaseException | None:
+    """``on_start`` and the iterations; sets ``run.outcome`` and returns the error to raise."""
+    model = run.model
+    try:
+        callbacks.on_start(run)
+        _iterate(run, strategy, feed, callbacks)
+        run.outcome = "finished" if run.stop_reason is None else "stopped"
+        if run.outcome == "finished" and model.iterations > run.iteration:
+            _check_final_cost(run, strategy, feed)
+    except KeyboardInterrupt:
+        run.outcome = "interrupted"
+        model.interrupted = True
+        # the user's call of train: _train <- run_loop <- train <- the caller
+        warnings.warn(f"training interrupted at iteration {model.iterations} of {run.total}: "
+                      "returning the model reached so far", RuntimeWarning, stacklevel=4)
+    except TrainingDivergedError as exc:
+        run.outcome = "diverged"
+        return exc
+    except BaseException as exc:  # a callback's or the step's error: on_end sees "failed"
+        run.outcome = "failed"
+        return exc
+    return None
+
+
 def _note(error: BaseException, note: str) -> None:
     add = getattr(error, "add_note", None)  # Python >= 3.11
     if add is not None:
         add(note)
 
 
-def _iterate(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks) -> None:
+def _iterate(run: Run, strategy: Strategy, feed: Feed, callbacks: Callbacks) -> None:
     """Step from ``model.iterations`` to ``run.total``, or until a callback stops the run."""
     model = run.model
     params, state, i = model.params, model.optimizer_state, model.iterations
-    step, block = steps.step, (steps.block if feed.fixed else None)
+    step, block = strategy.step, (strategy.block if feed.fixed else None)
     record_at = i if callbacks.due(i) else callbacks.next_due(i)
     while i < run.total and run.stop_reason is None:
         if i == record_at:
-            params, state, i = _record_point(run, steps, feed, callbacks, i)
+            params, state, i = _record_point(run, strategy, feed, callbacks, i)
             record_at = callbacks.next_due(record_at)
         elif block is not None:
             stop = min(run.total, record_at)
             params, state = block(params, state, feed.X, feed.Y, feed.rates(i, stop))
             i = stop
         else:
-            Xb, Yb, masks = feed(i)
-            params, state, _ = step(params, state, Xb, Yb, feed.rate(i), masks)
+            Xb, Yb = feed(i)
+            params, state, _ = step(params, state, Xb, Yb, feed.rate(i), i)
             i += 1
         # a compiled JAX step hands dicts back with sorted keys: keep the model's own order
         model.params = _in_order(params, model.params)
@@ -98,7 +114,7 @@ def _in_order(new: Any, old: Any) -> Any:
     return new
 
 
-def _record_point(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks,
+def _record_point(run: Run, strategy: Strategy, feed: Feed, callbacks: Callbacks,
                   i: int) -> tuple[Any, Any, int]:
     """Iteration ``i`` with its cost: record it, call the callbacks, then apply the update.
 
@@ -108,10 +124,10 @@ def _record_point(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks,
     array), the update is made again from the edited values.
     """
     model = run.model
-    Xb, Yb, masks = feed(i)
+    Xb, Yb = feed(i)
     before = _Snapshot(model, run.backend.xp) if callbacks.may_edit else None
-    params, state, cost = steps.step(model.params, model.optimizer_state, Xb, Yb, feed.rate(i),
-                                     masks, with_cost=True)
+    params, state, cost = strategy.step(model.params, model.optimizer_state, Xb, Yb,
+                                        feed.rate(i), i, with_cost=True)
     value = float(cost)
     if not math.isfinite(value):
         raise TrainingDivergedError(i, run.last_finite, run.learning_rate)
@@ -125,8 +141,8 @@ def _record_point(run: Run, steps: Steps, feed: Feed, callbacks: Callbacks,
     if run.stop_reason is not None:
         return model.params, model.optimizer_state, i
     if edited:  # the update from what the callbacks left (the cost recorded was before it)
-        params, state, _ = steps.step(model.params, model.optimizer_state, Xb, Yb,
-                                      feed.rate(i), masks)
+        params, state, _ = strategy.step(model.params, model.optimizer_state, Xb, Yb,
+                                         feed.rate(i), i)
     return params, state, i + 1
 
 
@@ -185,18 +201,17 @@ def _arrays(prefix: str, arrays: Any) -> dict[str, Any]:
             if hasattr(value, "shape")}
 
 
-def _check_final_cost(run: Run, steps: Steps, feed: Feed) -> None:
+def _check_final_cost(run: Run, strategy: Strategy, feed: Feed) -> None:
     """Raise when the cost of the final parameters is not finite (computed once, at the end).
 
     Recorded costs are those of each iteration's forward pass, before its update: the final
     parameters' cost is never among them, and finite (if huge) parameters can give a NaN cost.
-    The run's own step computes it (chunked, on Dask or compiled, as the run's costs were);
-    its update is discarded, so its rate is any positive number (a schedule is not called
-    again). One fetch (``bool``).
+    The run's own step computes it (chunked, on Dask or compiled, as the run's costs were, with
+    the dropout masks of iteration ``model.iterations``); its update is discarded, so its rate
+    is any positive number (a schedule is not called again). One fetch (``bool``).
     """
     model = run.model
-    masks = model.iterations if steps.masks_from_iteration else None
-    _, _, cost = steps.step(model.params, model.optimizer_state, feed.X, feed.Y, 1.0, masks,
-                            with_cost=True)
+    _, _, cost = strategy.step(model.params, model.optimizer_state, feed.X, feed.Y, 1.0,
+                               model.iterations, with_cost=True)
     if not bool((cost == cost) & (abs(cost) < math.inf)):  # not NaN, not infinite
         raise TrainingDivergedError(model.iterations, run.last_finite, run.learning_rate)

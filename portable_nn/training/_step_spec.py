@@ -10,9 +10,9 @@ spec to read. :data:`NOT_READ_BY_STEP` lists the options that are not in it, and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from portable_nn.core.optimizers import Optimizer, hyperparams_of, make_optimizer
-from portable_nn.training._options import TrainOptions
 
 __all__ = ["NOT_READ_BY_STEP", "StepSpec"]
 
@@ -65,8 +65,13 @@ class StepSpec:
     hyperparams: tuple[tuple[str, float], ...]
 
     @classmethod
-    def from_options(cls, options: TrainOptions, layer_dims: tuple[int, ...]) -> StepSpec:
-        """The spec of a run with ``options`` and layer sizes ``layer_dims``."""
+    def from_options(cls, options: Any, layer_dims: tuple[int, ...]) -> StepSpec:
+        """The spec of a run with ``options`` (its resolved ``TrainOptions``) and ``layer_dims``.
+
+        ``options`` is read by attribute (``hidden_activation``, ``output``, ``l2``,
+        ``keep_prob``, ``seed``, ``optimizer`` and the optimizer's hyperparameters): the spec
+        imports nothing of training/, so every execution strategy sits one floor above it.
+        """
         layer_dims = tuple(int(n) for n in layer_dims)
         dropout = options.keep_prob < 1.0 and len(layer_dims) > 2
         hyper = tuple((name, getattr(options, name)) for name in hyperparams_of(options.optimizer))

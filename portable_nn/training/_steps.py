@@ -1,27 +1,23 @@
-"""The training step of a run, and the compiled block of steps that may go with it.
+"""The eager and the compiled strategies, and the one training step every backend runs.
 
-:func:`make_step` builds the one step every backend runs: forward, the cost where asked,
-backprop and the optimizer's update. :func:`build_steps` chooses how the run executes it:
-eagerly, compiled (``compile=True``), summed over sample chunks (``chunk_size``), or as one
-task per column chunk on Dask workers. Each of those lives in its own module; this one only
-composes them.
+:func:`make_step` builds the step: forward, the cost where asked, backprop and the optimizer's
+update. :class:`EagerStrategy` calls it once per iteration; :class:`CompiledStrategy` calls
+it compiled (``compile=True``), with a compiled block of cost-free iterations. Both draw the
+dropout masks of iteration ``i`` from ``(seed, i)`` on the run's backend.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from portable_nn.backend import Backend
 from portable_nn.core import backward_layers, cost_from_logits, forward_layers, l2_penalty
-from portable_nn.training import _chunked
-from portable_nn.training._dask_train import DaskSteps
-from portable_nn.training._options import TrainOptions
 from portable_nn.training._step_spec import StepSpec
+from portable_nn.training._strategy import Strategy
 
-__all__ = ["Steps", "build_steps", "make_step"]
+__all__ = ["CompiledStrategy", "EagerStrategy", "make_step"]
 
 Step = Callable[..., tuple[Any, Any, Any]]
 
@@ -71,58 +67,42 @@ def _cost(params: dict, ZL: Any, Y: Any, output: str, l2: float, xp: ModuleType)
     return cost + l2_penalty(params, l2, Y.shape[1], xp=xp) if l2 else cost
 
 
-@dataclass
-class Steps:
-    """How a run executes its step.
+class EagerStrategy(Strategy):
+    """The step as written, one call per iteration, on the run's backend.
 
-    ``step(params, state, X, Y, lr, masks, with_cost)`` runs one iteration; ``block(params,
-    state, X, Y, rates)`` runs ``len(rates)`` cost-free full-batch iterations compiled (or is
-    None). With ``masks_from_iteration`` the step draws its own dropout masks per chunk and
-    takes the iteration number as ``masks``. ``X`` and ``Y`` are the data the step reads (on
-    Dask, rechunked), ``backend`` where the parameters live during the run (the host on Dask).
+    Dropout masks of iteration ``i`` come from ``(spec.dropout_seed, i)``
+    (:func:`portable_nn.backend.mask_sampler`), one per hidden layer, as wide as the batch.
     """
 
-    step: Step
-    block: Callable[..., tuple[Any, Any]] | None
-    masks_from_iteration: bool
-    X: Any
-    Y: Any
-    backend: Backend
-    dask: DaskSteps | None = None
+    def __init__(self, backend: Backend, X: Any, Y: Any, spec: StepSpec, *,
+                 compile: bool = False, chunk_size: Any = None, batch_size: Any = None) -> None:
+        self.X, self.Y, self.backend = X, Y, backend
+        self.hidden, self.keep_prob = spec.hidden, spec.keep_prob
+        self.sample = None if spec.dropout_seed is None else backend.mask_sampler(
+            spec.dropout_seed)
+        self._step: Step = make_step(backend.xp, spec)
 
-    def start(self, model: Any) -> None:
-        """Move the model's parameters and state to where the run keeps them (Dask: host)."""
-        if self.dask is not None:
-            model.params = self.dask.to_host(model.params)
-            model.optimizer_state = self.dask.to_host(model.optimizer_state)
+    def masks(self, width: int, iteration: int) -> dict[int, Any] | None:
+        """Iteration ``iteration``'s dropout masks for a batch ``width`` samples wide."""
+        if self.sample is None:
+            return None
+        drawn = self.sample(iteration, [(n, width) for n in self.hidden], self.keep_prob)
+        return dict(enumerate(drawn, start=1))
 
-    def finish(self, model: Any) -> None:
-        """Return the model's parameters and state to its backend (Dask: Dask arrays)."""
-        if self.dask is not None:
-            model.params = self.dask.back(model.params)
-            model.optimizer_state = self.dask.back(model.optimizer_state)
+    def step(self, params: dict, state: Any, X: Any, Y: Any, rate: Any, iteration: int,
+             with_cost: bool = False) -> tuple[dict, Any, Any]:
+        masks = None if self.sample is None else self.masks(X.shape[1], iteration)
+        if with_cost:
+            return self._step(params, state, X, Y, rate, masks, with_cost=True)
+        return self._step(params, state, X, Y, rate, masks)
 
 
-def build_steps(backend: Backend, X: Any, Y: Any, options: TrainOptions,
-                layer_dims: tuple[int, ...]) -> Steps:
-    """The run's :class:`Steps` for ``backend``, data ``X``/``Y`` and ``options``.
+class CompiledStrategy(EagerStrategy):
+    """The same step compiled for the backend (cached by the spec), with a compiled block."""
 
-    The step itself is built from the run's :class:`StepSpec` alone (built here, once), which
-    is also the compiled step's cache key; ``options`` give only how it is executed.
-    """
-    spec = StepSpec.from_options(options, layer_dims)
-    if backend.ops.lazy:  # Dask: one task per column chunk, a tree sum on the workers
-        if options.compile:
-            backend.compile_steps(make_step(backend.xp, spec))  # raises
-        dask = DaskSteps(backend, X, Y, spec, chunk_size=options.chunk_size)
-        return Steps(dask.step, None, True, dask.X, dask.Y, dask.host_backend, dask)
-    if options.chunk_size is not None:  # gradients summed over sample chunks
-        batch_m = min(X.shape[1], options.batch_size or X.shape[1])
-        step, block = _chunked.chunked_steps(backend, X, spec, chunk_size=options.chunk_size,
-                                             compile=options.compile is True, batch_m=batch_m)
-        return Steps(step, block, True, X, Y, backend)
-    step = make_step(backend.xp, spec)
-    if not options.compile:
-        return Steps(step, None, False, X, Y, backend)
-    compiled = backend.compile_steps(step, key=spec)
-    return Steps(compiled.step, compiled.block, False, X, Y, backend)
+    def __init__(self, backend: Backend, X: Any, Y: Any, spec: StepSpec, *,
+                 compile: bool = True, chunk_size: Any = None, batch_size: Any = None) -> None:
+        super().__init__(backend, X, Y, spec)
+        compiled = backend.compile_steps(self._step, key=spec)
+        self._step = compiled.step
+        self.block = compiled.block if spec.dropout_seed is None else None

@@ -1,7 +1,8 @@
 """``train``: a run assembled from its parts.
 
-:class:`TrainOptions` checks the options; this module prepares the data, the backend and the
-starting model; :mod:`._steps` builds the step, :mod:`._feed` what each iteration trains on,
+:class:`TrainOptions` checks the options; this module prepares the backend and the starting
+model; :mod:`._strategies` chooses the execution strategy (which prepares the data and owns the
+step, eager, compiled, chunked or Dask), :mod:`._feed` what each iteration trains on,
 the callbacks (validation, early stopping, the user's, ``print_cost``, progress, checkpoints)
 do everything at record points, and :mod:`._loop` runs the iterations.
 """
@@ -34,7 +35,9 @@ from portable_nn.training._model import Model
 from portable_nn.training._options import OPTIONS, TrainOptions, numpydoc_parameters
 from portable_nn.training._reporting import CostPrinter, ProgressBar
 from portable_nn.training._statistics import feature_statistics, standardized
-from portable_nn.training._steps import build_steps
+from portable_nn.training._step_spec import StepSpec
+from portable_nn.training._strategies import build_strategy, prepare_data
+from portable_nn.training._strategy import Strategy
 
 __all__ = ["train"]
 
@@ -125,8 +128,7 @@ def train(
     options = options.resolved(options.output or _infer_output(Y, options.chunk_size))
     resumed = None if options.resume is None else _checkpoints.read_model(options.resume)
     be, choice = _run_backend(X, Y, options, resumed)
-    X, Y = _chunked.prepare_data(X, Y, be, output=options.output,  # Dask arrays stay Dask
-                                 chunk_size=None if be.ops.lazy else options.chunk_size)
+    X, Y = prepare_data(X, Y, be, output=options.output, chunk_size=options.chunk_size)
     options, compile_choice = _resolve_compile(options, be, X)
     model = _start_model(X, Y, options, be, choice)
     model.classes, model.feature_names = labels.get("classes"), labels.get("feature_names")
@@ -139,14 +141,11 @@ def train(
         _checkpoints.resume_into(model, resumed, m=X.shape[1], options=options)
     if model.optimizer_state is None:  # a fresh run, or a checkpoint of plain gd
         model.optimizer_state = init_optimizer_state(options.optimizer, model.params, xp=be.xp)
-    steps = build_steps(be, X, Y, options, model.layer_dims)
-    feed = Feed(steps.X, steps.Y, options, steps.backend, model.layer_dims[1:-1],
-                steps.masks_from_iteration)
-    run = Run(model, total=options.num_iterations, cost_every=options.cost_every,
-              backend=steps.backend, learning_rate=options.learning_rate)
+    strategy, feed, run = _run_parts(model, X, Y, options, be)
     be.keep_freed_memory()  # no page faults on each iteration's fresh temporaries
     with be.full_precision(), be.float_warnings_silenced():
-        run_loop(run, steps, feed, Callbacks(_callbacks(options, X.shape[1]), options.cost_every))
+        run_loop(run, strategy, feed,
+                 Callbacks(_callbacks(options, X.shape[1]), options.cost_every))
     if not model.interrupted and not _chunked.is_streamed(raw_X):  # learned nothing: say so
         warn_at_chance_level(model, raw_X, raw_Y)
     return model
@@ -264,6 +263,19 @@ def _standardization(X: Any, xp: ModuleType) -> tuple[Any, Any]:
     Finite for any finite ``X`` (no square that overflows; see :mod:`._statistics`).
     """
     return feature_statistics(X, xp)
+
+
+def _run_parts(model: Model, X: Any, Y: Any, options: TrainOptions,
+               be: Backend) -> tuple[Strategy, Feed, Run]:
+    """The run's execution strategy, its feed and what its callbacks see of it."""
+    strategy = build_strategy(be, X, Y, StepSpec.from_options(options, model.layer_dims),
+                              compile=options.compile is True, chunk_size=options.chunk_size,
+                              batch_size=options.batch_size)
+    feed = Feed(strategy.X, strategy.Y, batch_size=options.batch_size, seed=options.seed,
+                learning_rate=options.learning_rate, backend=strategy.backend)
+    run = Run(model, total=options.num_iterations, cost_every=options.cost_every,
+              backend=strategy.backend, learning_rate=options.learning_rate)
+    return strategy, feed, run
 
 
 def _callbacks(options: TrainOptions, m: int) -> list[Callback]:
