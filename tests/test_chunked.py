@@ -268,6 +268,33 @@ class TestAutoChunkSize:
         assert strategy.size == width
 
 
+    @pytest.mark.parametrize(("threads", "m", "kind"), [
+        (2, 3000, "EagerStrategy"),      # several threads: the batch is one chunk
+        (1, 400, "EagerStrategy"),       # a batch narrower than one chunk
+        (1, 3000, "ChunkedStrategy"),    # 1,280-column chunks
+    ])
+    def test_auto_over_the_whole_batch_is_the_unchunked_step(self, threads, m, kind):
+        """``"auto"`` whose width covers the batch runs the unchunked step (no chunk sums)."""
+        threadpoolctl = pytest.importorskip("threadpoolctl")
+        from portable_nn.training._step_spec import StepSpec
+        from portable_nn.training._strategies import build_strategy
+
+        be = pnn.resolve_backend("numpy", None, "float32")
+        X, Y = np.zeros((784, m), np.float32), np.zeros((10, m), np.float32)
+        spec = StepSpec((784, 256, 10), "relu", "softmax", 0.0, 1.0, None, "gd", ())
+        with threadpoolctl.threadpool_limits(limits=threads, user_api="blas"):
+            strategy = build_strategy(be, X, Y, spec, compile=False, chunk_size="auto",
+                                      batch_size=None)
+        assert type(strategy).__name__ == kind
+
+    def test_auto_over_the_whole_batch_equals_unchunked_bitwise(self):
+        X, Y = pnn.datasets.planar()
+        runs = [pnn.train(X, Y, recipe="lesson", num_iterations=30, chunk_size=size,
+                          keep_prob=0.8, seed=3) for size in ("auto", None)]
+        for key in runs[0].params:
+            np.testing.assert_array_equal(runs[0].params[key], runs[1].params[key])
+
+
 @pytest.mark.filterwarnings("ignore::UserWarning")
 class TestJaxCompiledChunks:
     def _data(self):

@@ -31,7 +31,7 @@ from portable_nn.training._chunk_sums import (
 from portable_nn.training._step_spec import StepSpec
 from portable_nn.training._strategy import Strategy
 
-__all__ = ["AUTO_BUDGET_BYTES", "ChunkedStrategy", "auto_chunk_size", "is_streamed",
+__all__ = ["AUTO_BUDGET_BYTES", "ChunkedStrategy", "auto_chunk_size", "chunk_width", "is_streamed",
            "make_chunked_step", "prepare_data"]
 
 CHECK_BYTES = 8 * 2**20
@@ -100,10 +100,7 @@ class ChunkedStrategy(Strategy):
         if out_of_core and batch_m < X.shape[1]:
             raise ValueError("batch_size needs X in memory: out-of-core X (a memmap, h5py or "
                              "zarr array) trains full-batch, chunk by chunk")
-        # out of core, chunks bound the memory: cache-sized whatever the threads
-        threads = 1 if out_of_core or chunk_size != "auto" else blas_threads()
-        self.size = auto_chunk_size(spec.layer_dims, _itemsize(backend), batch_m,
-                                    threads=threads) if chunk_size == "auto" else int(chunk_size)
+        self.size = chunk_width(backend, X, spec, chunk_size=chunk_size, batch_size=batch_size)
         loop = backend.ops.chunk_loop if compile else None
         step = make_chunked_step(backend.xp, spec, size=self.size, backend=backend, loop=loop)
         self.X, self.Y, self.backend = X, Y, backend
@@ -118,6 +115,21 @@ class ChunkedStrategy(Strategy):
         if with_cost:
             return self._step(params, state, X, Y, rate, iteration, with_cost=True)
         return self._step(params, state, X, Y, rate, iteration)
+
+
+def chunk_width(backend: Any, X: Any, spec: StepSpec, *, chunk_size: int | str,
+                batch_size: int | None) -> int:
+    """The columns per chunk of a chunked run: ``chunk_size``, or ``"auto"``'s width.
+
+    ``"auto"`` is :func:`auto_chunk_size` for a batch of ``batch_size`` samples (or all of
+    ``X``) at the BLAS thread count; out of core, where chunks bound the memory, it is the
+    cache-sized width whatever the threads.
+    """
+    if chunk_size != "auto":
+        return int(chunk_size)
+    batch_m = min(X.shape[1], batch_size or X.shape[1])
+    threads = 1 if isinstance(X, ColumnReader) else blas_threads()
+    return auto_chunk_size(spec.layer_dims, _itemsize(backend), batch_m, threads=threads)
 
 
 def _itemsize(backend: Any) -> int:

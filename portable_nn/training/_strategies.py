@@ -1,7 +1,8 @@
 """The one place that chooses a run's execution strategy (see :mod:`._strategy`).
 
 ``backend="dask"``: :class:`DaskStrategy`; else with ``chunk_size``: :class:`ChunkedStrategy`
-(eager or compiled); else :class:`CompiledStrategy` with ``compile=True``, or
+(eager or compiled), except that ``chunk_size="auto"`` whose width covers the whole batch
+runs the unchunked step; else :class:`CompiledStrategy` with ``compile=True``, or
 :class:`EagerStrategy`. :func:`prepare_data` prepares the data as the chosen strategy reads
 them; :func:`build_strategy` builds it for the prepared data and the run's step spec.
 """
@@ -51,5 +52,11 @@ def build_strategy(backend: Backend, X: Any, Y: Any, spec: StepSpec, *, compile:
     other arguments say only how it is executed.
     """
     kind = strategy_class(backend, chunk_size=chunk_size, compile=compile)
+    if kind is ChunkedStrategy and chunk_size == "auto" and not _chunked.is_streamed(X) and (
+            _chunked.chunk_width(backend, X, spec, chunk_size=chunk_size, batch_size=batch_size)
+            >= min(X.shape[1], batch_size or X.shape[1])):
+        # "auto" keeps the batch whole (several BLAS threads, or a small batch): one chunk is
+        # the unchunked step, which skips the chunk sums' extra passes
+        kind = CompiledStrategy if compile else EagerStrategy
     return kind(backend, X, Y, spec, compile=compile, chunk_size=chunk_size,
                 batch_size=batch_size)
