@@ -52,11 +52,13 @@ def build_strategy(backend: Backend, X: Any, Y: Any, spec: StepSpec, *, compile:
     other arguments say only how it is executed.
     """
     kind = strategy_class(backend, chunk_size=chunk_size, compile=compile)
-    if kind is ChunkedStrategy and chunk_size == "auto" and not _chunked.is_streamed(X) and (
-            _chunked.chunk_width(backend, X, spec, chunk_size=chunk_size, batch_size=batch_size)
-            >= min(X.shape[1], batch_size or X.shape[1])):
-        # "auto" keeps the batch whole (several BLAS threads, or a small batch): one chunk is
-        # the unchunked step, which skips the chunk sums' extra passes
-        kind = CompiledStrategy if compile else EagerStrategy
+    if kind is ChunkedStrategy and chunk_size == "auto":  # auto's width, found once here
+        chunk_size = _chunked.chunk_width(backend, X, spec, chunk_size=chunk_size,
+                                          batch_size=batch_size)
+        if not _chunked.is_streamed(X) and chunk_size >= min(X.shape[1], batch_size or
+                                                              X.shape[1]):
+            # the batch whole (several BLAS threads, or a small batch): one chunk is the
+            # unchunked step, which skips the chunk sums' extra passes
+            kind = CompiledStrategy if compile else EagerStrategy
     return kind(backend, X, Y, spec, compile=compile, chunk_size=chunk_size,
                 batch_size=batch_size)
