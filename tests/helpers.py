@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import portable_nn as pnn
+from benchmarks.export import network
 from ci.core_reference import numeric_gradient  # noqa: F401 (central differences, for the tests)
 
 
@@ -62,20 +63,9 @@ def random_problem(output: str, hidden: tuple[int, ...], m: int, seed: int = 0):
 
 
 def random_model(dims, hidden_activation, output, dtype, *, seed=0, standardize=True):
-    """A Model of N(0, 1/n) weights, N(0, 1) biases and a random standardisation."""
-    rng = np.random.default_rng(seed)
-    be = pnn.resolve_backend("numpy", None, dtype)
-    params = {}
-    for layer in range(1, len(dims)):
-        params[f"W{layer}"] = (rng.normal(size=(dims[layer], dims[layer - 1]))
-                               * 2 / np.sqrt(dims[layer - 1])).astype(dtype)
-        params[f"b{layer}"] = rng.normal(size=(dims[layer], 1)).astype(dtype)
-    scaling = None
-    if standardize:
-        scaling = (rng.normal(size=(dims[0], 1)).astype(dtype),
-                   rng.uniform(0.5, 2.0, size=(dims[0], 1)).astype(dtype))
-    return pnn.Model(params, layer_dims=tuple(dims), hidden_activation=hidden_activation,
-                     output=output, backend=be, standardization=scaling)
+    """A Model of N(0, 4/n) weights, N(0, 1) biases and a random standardisation (the export
+    benchmark's networks, :func:`benchmarks.export.network`)."""
+    return network(dims, hidden_activation, output, dtype, seed, standardize=standardize)
 
 
 def worst_relative(found, expected):
